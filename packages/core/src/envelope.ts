@@ -1,0 +1,86 @@
+import { createHash } from "node:crypto";
+import { canonicalize } from "./canonical-json.js";
+
+/** A top-level event value after normalisation: objects and arrays have become strings. */
+export type EventValue = string | number | boolean;
+export type NormalizedEvent = Record<string, EventValue>;
+
+/**
+ * The record whose canonical JSON is hashed (wire-protocol §5.1). Keys are exactly these;
+ * none is ever null.
+ */
+export interface Envelope {
+  event: NormalizedEvent;
+  received_at: string;
+  signature?: string;
+  public_key?: string;
+}
+
+/**
+ * Normalises an event as the server stores it (wire-protocol §5.1 step 1): a top-level value
+ * that is an object or array becomes its canonical JSON string, null members are dropped, and
+ * nothing else is rewritten (a changed byte would break client signatures).
+ *
+ * @example normalizeEvent({ message: "m", new: { b: 1, a: 2 }, old: null })
+ *   // => { message: "m", new: '{"a":2,"b":1}' }
+ */
+export function normalizeEvent(event: Record<string, unknown>): NormalizedEvent {
+  const out: NormalizedEvent = {};
+  for (const [key, value] of Object.entries(event)) {
+    if (value === null || value === undefined) continue;
+    out[key] = typeof value === "object" ? canonicalize(value) : (value as EventValue);
+  }
+  return out;
+}
+
+/**
+ * The stored form of a client's `public_key` (wire-protocol §5.1 step 2): a string that parses
+ * as a JSON object is re-serialised canonically (sorted keys); any other string is kept verbatim.
+ */
+export function canonicalPublicKey(publicKey: string): string {
+  if (!publicKey.trimStart().startsWith("{")) return publicKey;
+  try {
+    const parsed: unknown = JSON.parse(publicKey);
+    if (parsed !== null && typeof parsed === "object" && !Array.isArray(parsed)) return canonicalize(parsed);
+  } catch {
+    // Not JSON after all: stored as sent.
+  }
+  return publicKey;
+}
+
+/**
+ * Formats a time given in microseconds since the Unix epoch as `received_at` needs it:
+ * `YYYY-MM-DDTHH:MM:SS.ffffffZ`, exactly six fractional digits (wire-protocol §5.1 step 4).
+ *
+ * @example formatReceivedAt(1_704_164_645_123_456) === "2024-01-02T03:04:05.123456Z"
+ */
+export function formatReceivedAt(micros: number): string {
+  const millis = Math.floor(micros / 1000);
+  const extra = micros - millis * 1000;
+  return `${new Date(millis).toISOString().slice(0, -1)}${String(extra).padStart(3, "0")}Z`;
+}
+
+/** Parses a `received_at` string back to microseconds since the epoch. */
+export function parseReceivedAt(receivedAt: string): number {
+  const match = /^(.*\.\d{3})(\d{3})Z$/.exec(receivedAt);
+  if (!match) return Number.NaN;
+  return Date.parse(`${match[1]}Z`) * 1000 + Number(match[2]);
+}
+
+/** The canonical JSON text of an envelope: the exact bytes that are hashed and stored. */
+export function canonicalEnvelope(envelope: Envelope): string {
+  return canonicalize(envelope);
+}
+
+/** Lower-case hex SHA-256 of a UTF-8 text. */
+export function sha256Hex(text: string): string {
+  return createHash("sha256").update(text, "utf8").digest("hex");
+}
+
+/**
+ * The envelope hash (wire-protocol §5.1 step 5): hex SHA-256 of the envelope's canonical JSON,
+ * with no prefix and no salt. This hash is also the Merkle leaf.
+ */
+export function hashEnvelope(envelope: Envelope): string {
+  return sha256Hex(canonicalEnvelope(envelope));
+}

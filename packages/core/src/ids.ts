@@ -1,0 +1,37 @@
+import { randomBytes } from "node:crypto";
+
+const BASE32 = "abcdefghijklmnopqrstuvwxyz234567";
+
+/** Lower-case RFC 4648 base32 (no padding) of random bytes: 5 bits a character, unbiased. */
+export function randomBase32(characters: number, random: (bytes: number) => Buffer = randomBytes): string {
+  const bytes = random(Math.ceil((characters * 5) / 8));
+  let out = "";
+  let buffer = 0;
+  let bits = 0;
+  for (const byte of bytes) {
+    buffer = (buffer << 8) | byte;
+    bits += 8;
+    while (bits >= 5 && out.length < characters) {
+      out += BASE32[(buffer >> (bits - 5)) & 31];
+      bits -= 5;
+    }
+    buffer &= (1 << bits) - 1;
+  }
+  return out;
+}
+
+/**
+ * The id kinds of the protocol (wire-protocol §3.1): a prefix and 32 base32 characters,
+ * which also match the `[a-z0-9]{32}` patterns `download_results` checks.
+ */
+export type IdPrefix = "prq" | "pas" | "pci" | "ppj" | "ptk" | "pvi";
+
+/** A new random id, e.g. `newId("pci")` → `pci_` + 32 of `[a-z2-7]` (160 random bits). */
+export function newId(prefix: IdPrefix): string {
+  return `${prefix}_${randomBase32(32)}`;
+}
+
+/** A new token secret: `pts_` + 40 base32 characters, 200 random bits. */
+export function newTokenSecret(): string {
+  return `pts_${randomBase32(40)}`;
+}

@@ -1,0 +1,54 @@
+/**
+ * `@veritrail/core`: the pure maths of a tamper-evident audit log. No I/O; only `node:` built-ins.
+ */
+export { canonicalize } from "./canonical-json.js";
+export {
+  generateSigningKey,
+  loadPrivateKey,
+  parsePublicKey,
+  publicKeyPem,
+  signText,
+  verifyText,
+} from "./ed25519.js";
+export {
+  canonicalEnvelope,
+  canonicalPublicKey,
+  type Envelope,
+  type EventValue,
+  formatReceivedAt,
+  hashEnvelope,
+  type NormalizedEvent,
+  normalizeEvent,
+  parseReceivedAt,
+  sha256Hex,
+} from "./envelope.js";
+export { CoreError, type CoreErrorCode } from "./errors.js";
+export { type IdPrefix, newId, newTokenSecret, randomBase32 } from "./ids.js";
+export {
+  buildConsistencyProof,
+  buildPath,
+  decodeMembershipProof,
+  encodeMembershipProof,
+  foldPath,
+  type ProofItem,
+  verifyConsistency,
+  verifyMembership,
+} from "./merkle-proof.js";
+export {
+  CompactRange,
+  type ConsistencyItemPlan,
+  completeSubtrees,
+  hashChildren,
+  largestPowerOfTwoBelow,
+  type MerkleNode,
+  type NodeId,
+  type NodeLookup,
+  nodeKey,
+  nodesForConsistency,
+  nodesForSteps,
+  type PathStep,
+  planConsistency,
+  planMembership,
+  planPath,
+  rangeHash,
+} from "./merkle-tree.js";
