@@ -72,6 +72,11 @@ export function canonicalEnvelope(envelope: Envelope): string {
   return canonicalize(envelope);
 }
 
+/** SHA-256 of a UTF-8 text. */
+export function sha256(text: string): Buffer {
+  return createHash("sha256").update(text, "utf8").digest();
+}
+
 /** Lower-case hex SHA-256 of a UTF-8 text. */
 export function sha256Hex(text: string): string {
   return createHash("sha256").update(text, "utf8").digest("hex");

@@ -20,6 +20,7 @@ export {
   type NormalizedEvent,
   normalizeEvent,
   parseReceivedAt,
+  sha256,
   sha256Hex,
 } from "./envelope.js";
 export { CoreError, type CoreErrorCode } from "./errors.js";

@@ -1,0 +1,68 @@
+import { timingSafeEqual } from "node:crypto";
+import { sha256 } from "@veritrail/core";
+import { ApiError } from "../errors.js";
+import type { Store, TokenRecord } from "../store/store.js";
+
+/** Hashes a presented secret the way tokens are stored: SHA-256 (secrets carry ≥ 160 random bits). */
+export function hashSecret(secret: string): Buffer {
+  return sha256(secret);
+}
+
+/**
+ * Turns an `Authorization: Bearer …` header into a live token, or throws `Unauthorized` with the
+ * one summary every failure shares (wire-protocol §3.2). Lookups are cached for `cacheMs`, so a
+ * revocation made in another process takes effect within that time.
+ */
+export class Authenticator {
+  readonly #store: Store;
+  readonly #cacheMs: number;
+  readonly #now: () => number;
+  readonly #cache = new Map<string, { token: TokenRecord | undefined; until: number }>();
+
+  constructor(options: { store: Store; cacheMs: number; nowMillis: () => number }) {
+    this.#store = options.store;
+    this.#cacheMs = options.cacheMs;
+    this.#now = options.nowMillis;
+  }
+
+  async authenticate(header: string | undefined): Promise<TokenRecord> {
+    const secret = /^Bearer\s+(\S{1,512})\s*$/i.exec(header ?? "")?.[1];
+    if (!secret) throw ApiError.unauthorized();
+    const hash = hashSecret(secret);
+    const token = await this.#lookup(hash);
+    if (!token || !this.#isLive(token, hash)) throw ApiError.unauthorized();
+    return token;
+  }
+
+  /** Forgets cached lookups, so a change made in this process applies at once. */
+  invalidate(): void {
+    this.#cache.clear();
+  }
+
+  async #lookup(hash: Buffer): Promise<TokenRecord | undefined> {
+    const key = hash.toString("base64");
+    const now = this.#now();
+    const cached = this.#cache.get(key);
+    if (cached && cached.until > now) return cached.token;
+    const token = await this.#store.findTokenBySecretHash(hash);
+    if (this.#cacheMs > 0) {
+      if (this.#cache.size > 10_000) this.#cache.clear();
+      this.#cache.set(key, { token, until: now + this.#cacheMs });
+    }
+    return token;
+  }
+
+  #isLive(token: TokenRecord, hash: Buffer): boolean {
+    const now = this.#now();
+    if (token.revokedAt !== undefined) return false;
+    if (token.expiresAt !== undefined && Date.parse(token.expiresAt) <= now) return false;
+    // The index found the row; compare again in constant time rather than trust the lookup path.
+    if (timingSafeEqual(token.secretHash, hash)) return true;
+    return (
+      token.previousSecretHash !== undefined &&
+      timingSafeEqual(token.previousSecretHash, hash) &&
+      token.previousValidUntil !== undefined &&
+      Date.parse(token.previousValidUntil) > now
+    );
+  }
+}

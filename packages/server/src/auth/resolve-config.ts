@@ -1,0 +1,69 @@
+import { ApiError } from "../errors.js";
+import type { TokenRecord } from "../store/store.js";
+
+/** The data-plane endpoints of the audit service, as grants name them. */
+export const AUDIT_ENDPOINTS = [
+  "v1/log",
+  "v2/log",
+  "v2/log_async",
+  "v1/root",
+  "v1/search",
+  "v1/results",
+  "v1/export",
+  "v1/download_results",
+  "v1/log_stream",
+] as const;
+export type AuditEndpoint = (typeof AUDIT_ENDPOINTS)[number];
+
+const CONFIG_ID = /^pci_[a-z2-7]{32}$/;
+
+/**
+ * Resolves the one configuration a data-plane request works on (architecture "Config
+ * resolution"):
+ * 1. `config_id` given → it must be covered by the token's audit grant. An id the grant does
+ *    not cover answers `Unauthorized` whether or not it exists, so a token cannot probe for
+ *    other configurations.
+ * 2. none given and the grant covers exactly one configuration → that one.
+ * 3. none given and it covers several → `AmbiguousConfigID`, pointing at `/config_id`.
+ * `projectConfigIds` lists the live configurations of the token's project (for "all" grants).
+ */
+export function resolveConfig(
+  token: TokenRecord,
+  endpoint: AuditEndpoint,
+  requested: unknown,
+  projectConfigIds: readonly string[],
+): string {
+  const grant = token.grants.audit;
+  if (token.kind !== "service" || !grant) throw ApiError.unauthorized();
+  if (grant.endpoints && !grant.endpoints.includes(endpoint)) throw ApiError.unauthorized();
+  const covered =
+    grant.configs === "all" ? projectConfigIds : grant.configs.filter((id) => projectConfigIds.includes(id));
+  if (requested !== undefined) {
+    if (typeof requested !== "string" || !CONFIG_ID.test(requested)) {
+      throw ApiError.validation([
+        {
+          code: "DoesNotMatchPattern",
+          detail: "config_id must look like pci_ followed by 32 of a-z2-7",
+          source: "/config_id",
+        },
+      ]);
+    }
+    if (!covered.includes(requested)) throw ApiError.unauthorized();
+    return requested;
+  }
+  if (covered.length === 1) return covered[0]!;
+  if (covered.length === 0) {
+    throw new ApiError("MissingConfigID", "This token's grant covers no configuration of the audit service");
+  }
+  throw new ApiError(
+    "AmbiguousConfigID",
+    `This token can use ${covered.length} configurations; pass config_id to say which one`,
+    [
+      {
+        code: "FieldRequired",
+        detail: "config_id is required for a token that covers several configurations",
+        source: "/config_id",
+      },
+    ],
+  );
+}

@@ -1,0 +1,104 @@
+import { randomBytes } from "node:crypto";
+import { newId } from "@veritrail/core";
+import { hashSecret } from "./auth/authenticator.js";
+import { newToken } from "./auth/new-token.js";
+import type { ServerConfig } from "./config.js";
+import { defaultConfigSettings } from "./ingest/event-schema.js";
+import type { Store } from "./store/store.js";
+
+/** What first start created, to be shown once. Secrets given by environment are not echoed. */
+export interface BootstrapReport {
+  projectId: string;
+  configId: string;
+  adminSecret?: string;
+  auditSecret?: string;
+}
+
+/** A new random public tree name: 64 hex, so it never collides with a Pangea tree (wire-protocol §5.7). */
+export function newTreeName(): string {
+  return randomBytes(32).toString("hex");
+}
+
+/**
+ * First start: creates the default project, one audit configuration with the standard schema,
+ * an admin credential and an audit token granted that configuration. Later starts only make sure
+ * the credentials fixed by `VERITRAIL_ADMIN_TOKEN` / `VERITRAIL_INIT_AUDIT_TOKEN` exist.
+ * Returns a report only when something new was created.
+ */
+export async function bootstrap(
+  store: Store,
+  config: ServerConfig,
+  now: () => string,
+): Promise<BootstrapReport | undefined> {
+  return store.withSetupLock(async () => {
+    let project = await store.getFirstProject();
+    let report: BootstrapReport | undefined;
+    if (!project) {
+      project = { id: newId("ppj"), name: "Default project", createdAt: now() };
+      await store.createProject(project);
+      const configId = newId("pci");
+      await store.createConfig(
+        {
+          id: configId,
+          projectId: project.id,
+          name: "Default audit log",
+          settings: defaultConfigSettings(),
+          createdAt: now(),
+          updatedAt: now(),
+        },
+        newTreeName(),
+      );
+      report = { projectId: project.id, configId };
+    }
+    const configId = report?.configId ?? (await store.listConfigs(project.id))[0]?.id;
+    const wanted = [
+      {
+        kind: "admin" as const,
+        name: "Initial admin credential",
+        secret: config.adminToken,
+        field: "adminSecret" as const,
+      },
+      {
+        kind: "service" as const,
+        name: "Initial audit token",
+        secret: config.initAuditToken,
+        field: "auditSecret" as const,
+      },
+    ];
+    for (const want of wanted) {
+      // Generated only on first start; a fixed secret is added whenever it is not yet stored.
+      if (want.secret === undefined && !report) continue;
+      if (want.secret !== undefined && (await store.findTokenBySecretHash(hashSecret(want.secret)))) continue;
+      if (want.kind === "service" && configId === undefined) continue;
+      const { record, secret } = newToken({
+        projectId: project.id,
+        name: want.name,
+        kind: want.kind,
+        grants: want.kind === "service" ? { audit: { configs: [configId!] } } : {},
+        now: now(),
+        ...(want.secret !== undefined ? { secret: want.secret } : {}),
+      });
+      await store.createToken(record);
+      if (want.secret === undefined && report) report[want.field] = secret;
+    }
+    return report;
+  });
+}
+
+/** The once-only first-start message with a ready-to-run example. */
+export function describeBootstrap(report: BootstrapReport, publicUrl: string): string {
+  const token = report.auditSecret ?? "$VERITRAIL_INIT_AUDIT_TOKEN";
+  const lines = [
+    "",
+    "Veritrail created a default project. These secrets are shown only now; only their hashes are stored.",
+    `  config id:         ${report.configId}`,
+    `  audit token:       ${report.auditSecret ?? "(from VERITRAIL_INIT_AUDIT_TOKEN)"}`,
+    `  admin credential:  ${report.adminSecret ?? "(from VERITRAIL_ADMIN_TOKEN)"}`,
+    "",
+    "Try it:",
+    `  curl -s ${publicUrl}/v1/log -H 'Authorization: Bearer ${token}' -H 'Content-Type: application/json' \\`,
+    `    -d '{"event":{"actor":"alice","action":"login","message":"hello"},"verbose":true}'`,
+    "",
+  ];
+  return lines.join("\n");
+}

@@ -1,0 +1,109 @@
+import { resolve } from "node:path";
+
+/** Everything the server reads from its environment, parsed and validated once at start. */
+export interface ServerConfig {
+  readonly host: string;
+  readonly port: number;
+  /** Where the embedded SQLite database lives when no database URL is given. */
+  readonly dataDir: string;
+  /** `postgres://…` selects PostgreSQL; undefined means the embedded SQLite store. */
+  readonly databaseUrl: string | undefined;
+  readonly logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+  /** The base URL clients reach this server at; used in `url` fields. */
+  readonly publicUrl: string;
+  readonly maxBodyBytes: number;
+  /** Most events one group commit writes; a larger backlog is split. */
+  readonly maxBatchEvents: number;
+  /** How long a resolved token stays cached; revocation reaches other processes within it. */
+  readonly authCacheMs: number;
+  /** How long an async request's result can be fetched, in minutes. */
+  readonly asyncResultTtlMinutes: number;
+  /** SQLite `synchronous`: FULL syncs the WAL on every commit (durable across power loss). */
+  readonly sqliteSynchronous: "FULL" | "NORMAL";
+  /** Fixed initial admin credential (automation); only its hash is stored. */
+  readonly adminToken: string | undefined;
+  /** Fixed initial audit token granted the default configuration (automation). */
+  readonly initAuditToken: string | undefined;
+}
+
+/** A configuration problem, naming the variable at fault. */
+export class ConfigError extends Error {
+  readonly variable: string;
+
+  constructor(variable: string, message: string) {
+    super(`${variable}: ${message}`);
+    this.name = "ConfigError";
+    this.variable = variable;
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(name, `must be a whole number, got "${raw}"`);
+  const value = Number(raw);
+  if (value < min || value > max)
+    throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+function oneOf<T extends string>(env: Env, name: string, fallback: T, allowed: readonly T[]): T {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const value = allowed.find((a) => a.toLowerCase() === raw.toLowerCase());
+  if (!value) throw new ConfigError(name, `must be one of ${allowed.join(", ")}, got "${raw}"`);
+  return value;
+}
+
+function secret(env: Env, name: string): string | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return undefined;
+  if (raw.length < 20 || raw.length > 200 || !/^[\x21-\x7e]+$/.test(raw)) {
+    throw new ConfigError(name, "must be 20 to 200 printable characters without spaces");
+  }
+  return raw;
+}
+
+/**
+ * Reads the server configuration from environment variables (README "Configuration").
+ * Fails fast with a `ConfigError` naming the bad variable; the result is frozen.
+ */
+export function loadConfig(env: Env): ServerConfig {
+  const host = env["VERITRAIL_HOST"] || "127.0.0.1";
+  const port = integer(env, "VERITRAIL_PORT", 8000, 0, 65535);
+  const databaseUrl = env["VERITRAIL_DATABASE_URL"] || undefined;
+  if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new ConfigError("VERITRAIL_DATABASE_URL", "must start with postgres:// or postgresql://");
+  }
+  const publicUrl = (
+    env["VERITRAIL_PUBLIC_URL"] || `http://${host.includes(":") ? `[${host}]` : host}:${port}`
+  ).replace(/\/+$/, "");
+  if (!/^https?:\/\/[^\s]+$/.test(publicUrl)) {
+    throw new ConfigError("VERITRAIL_PUBLIC_URL", "must be an http:// or https:// URL");
+  }
+  return Object.freeze({
+    host,
+    port,
+    dataDir: resolve(env["VERITRAIL_DATA_DIR"] || "data"),
+    databaseUrl,
+    logLevel: oneOf(env, "VERITRAIL_LOG_LEVEL", "info", [
+      "fatal",
+      "error",
+      "warn",
+      "info",
+      "debug",
+      "trace",
+      "silent",
+    ] as const),
+    publicUrl,
+    maxBodyBytes: integer(env, "VERITRAIL_MAX_BODY_BYTES", 16 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    maxBatchEvents: integer(env, "VERITRAIL_MAX_BATCH_EVENTS", 4000, 1, 100_000),
+    authCacheMs: integer(env, "VERITRAIL_AUTH_CACHE_MS", 1000, 0, 3_600_000),
+    asyncResultTtlMinutes: integer(env, "VERITRAIL_ASYNC_RESULT_TTL_MINUTES", 60 * 24, 1, 60 * 24 * 30),
+    sqliteSynchronous: oneOf(env, "VERITRAIL_SQLITE_SYNCHRONOUS", "FULL", ["FULL", "NORMAL"] as const),
+    adminToken: secret(env, "VERITRAIL_ADMIN_TOKEN"),
+    initAuditToken: secret(env, "VERITRAIL_INIT_AUDIT_TOKEN"),
+  });
+}

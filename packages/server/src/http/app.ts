@@ -1,0 +1,109 @@
+import { newId } from "@veritrail/core";
+import Fastify, { type FastifyError, type FastifyInstance, LogController } from "fastify";
+import type { Authenticator } from "../auth/authenticator.js";
+import type { Clock } from "../clock.js";
+import type { ServerConfig } from "../config.js";
+import { ApiError } from "../errors.js";
+import type { Sequencer } from "../ingest/sequencer.js";
+import type { AsyncWorker } from "../jobs/async-worker.js";
+import type { ConfigDirectory } from "../log/config-directory.js";
+import type { Store } from "../store/store.js";
+import { registerAuditRoutes } from "./audit-routes.js";
+import { sendEnvelope } from "./envelope.js";
+
+/** Everything the HTTP layer calls; built once at start and passed in. */
+export interface AppServices {
+  config: ServerConfig;
+  store: Store;
+  sequencer: Sequencer;
+  authenticator: Authenticator;
+  directory: ConfigDirectory;
+  asyncWorker: AsyncWorker;
+  clock: Clock;
+}
+
+/**
+ * Builds the HTTP application. Every answer, errors included, is the Pangea envelope with an
+ * `x-request-id` header; routes answer under both `/v1/…` and `/audit/v1/…` (wire-protocol §1).
+ */
+export function createApp(services: AppServices): FastifyInstance {
+  const app = Fastify({
+    logger: { level: services.config.logLevel, redact: ["req.headers.authorization"] },
+    // Per-request lines would cost more than the request itself at full load; errors are logged.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: services.config.maxBodyBytes,
+    return503OnClosing: true,
+  });
+
+  app.decorateRequest("veritrail", undefined as never);
+  app.addHook("onRequest", async (request) => {
+    request.veritrail = {
+      requestId: newId("prq"),
+      requestTime: new Date(services.clock.nowMillis()).toISOString(),
+    };
+  });
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (error instanceof ApiError) {
+      return sendEnvelope(request, reply, error.status, error.message, { errors: error.errors });
+    }
+    // Errors Fastify raises while reading the body: all the client's fault, all with a clear answer.
+    const code = error.code;
+    if (code === "FST_ERR_CTP_BODY_TOO_LARGE") {
+      const detail = `the body is larger than ${services.config.maxBodyBytes} bytes`;
+      return sendEnvelope(
+        request,
+        reply,
+        "ValidationError",
+        detail,
+        { errors: [{ code: "IsTooBig", detail, source: "" }] },
+        413,
+      );
+    }
+    if (code === "FST_ERR_CTP_INVALID_MEDIA_TYPE") {
+      const detail = "the body must be JSON sent with Content-Type: application/json";
+      return sendEnvelope(
+        request,
+        reply,
+        "ValidationError",
+        detail,
+        { errors: [{ code: "BadFormat", detail, source: "" }] },
+        415,
+      );
+    }
+    if (
+      code === "FST_ERR_CTP_INVALID_JSON_BODY" ||
+      code === "FST_ERR_CTP_EMPTY_JSON_BODY" ||
+      code === "FST_ERR_CTP_INVALID_CONTENT_LENGTH" ||
+      error instanceof SyntaxError
+    ) {
+      const detail = `the body is not valid JSON: ${error.message}`;
+      return sendEnvelope(request, reply, "ValidationError", detail, {
+        errors: [{ code: "BadFormat", detail, source: "" }],
+      });
+    }
+    request.log.error({ err: error, requestId: request.veritrail?.requestId }, "request failed");
+    return sendEnvelope(
+      request,
+      reply,
+      "InternalError",
+      `Internal error; quote request id ${request.veritrail.requestId}`,
+      null,
+    );
+  });
+
+  app.setNotFoundHandler((request, reply) =>
+    sendEnvelope(
+      request,
+      reply,
+      "NotFound",
+      `No endpoint ${request.method} ${request.url.split("?")[0]}`,
+      null,
+    ),
+  );
+
+  for (const prefix of ["", "/audit"]) {
+    app.register(async (scope) => registerAuditRoutes(scope, services), { prefix });
+  }
+  return app;
+}

@@ -1,0 +1,53 @@
+import type { FastifyReply, FastifyRequest } from "fastify";
+import type { ApiStatus } from "../errors.js";
+
+/** Per-request facts every answer repeats (wire-protocol §3.1). */
+export interface RequestContext {
+  requestId: string;
+  requestTime: string;
+}
+
+declare module "fastify" {
+  interface FastifyRequest {
+    veritrail: RequestContext;
+  }
+}
+
+/** Pangea status → HTTP status. The SDKs branch on the status string; the code matters for 202/5xx. */
+export const HTTP_STATUS: Readonly<Record<ApiStatus | "Success" | "Accepted", number>> = {
+  Success: 200,
+  Accepted: 202,
+  ValidationError: 400,
+  AmbiguousConfigID: 400,
+  MissingConfigID: 400,
+  Unauthorized: 401,
+  NotFound: 404,
+  TreeNotFound: 404,
+  Conflict: 409,
+  InternalError: 500,
+  ServiceNotAvailable: 503,
+};
+
+/**
+ * Sends the Pangea envelope: exactly the six keys `request_id`, `request_time`, `response_time`,
+ * `status`, `summary`, `result` (the Python SDK rejects any other), and the `x-request-id`
+ * header the SDKs echo on retries.
+ */
+export function sendEnvelope(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  status: ApiStatus | "Success" | "Accepted",
+  summary: string,
+  result: unknown,
+  httpStatus = HTTP_STATUS[status],
+  requestId = request.veritrail.requestId,
+): FastifyReply {
+  return reply.code(httpStatus).header("x-request-id", requestId).send({
+    request_id: requestId,
+    request_time: request.veritrail.requestTime,
+    response_time: new Date().toISOString(),
+    status,
+    summary,
+    result,
+  });
+}

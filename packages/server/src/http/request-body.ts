@@ -1,0 +1,104 @@
+import { ApiError, type ErrorField, pointerToken } from "../errors.js";
+
+/*
+ * Guards for attacker-controlled request bodies. Each reads one field, checks its type and
+ * bounds, and records a problem with the field's JSON pointer instead of throwing, so a caller
+ * gets every problem of a request in one answer.
+ */
+
+export class BodyReader {
+  readonly errors: ErrorField[];
+  readonly #body: Record<string, unknown>;
+  readonly #pointer: string;
+
+  /**
+   * Reads `value` found at `pointer`; anything but a JSON object is a problem, and so is any key
+   * outside `allowed`. A nested reader passes its parent's `errors` to share one list.
+   */
+  constructor(value: unknown, pointer = "", allowed?: readonly string[], errors: ErrorField[] = []) {
+    this.errors = errors;
+    this.#pointer = pointer;
+    if (value === null || typeof value !== "object" || Array.isArray(value)) {
+      this.errors.push({ code: "InvalidObject", detail: "must be a JSON object", source: pointer });
+      this.#body = {};
+      return;
+    }
+    this.#body = value as Record<string, unknown>;
+    if (allowed) {
+      for (const key of Object.keys(this.#body)) {
+        if (!allowed.includes(key)) {
+          this.errors.push({
+            code: "UnexpectedProperty",
+            detail: `${key} is not a known field`,
+            source: this.at(key),
+          });
+        }
+      }
+    }
+  }
+
+  at(key: string | number): string {
+    return `${this.#pointer}/${pointerToken(key)}`;
+  }
+
+  raw(key: string): unknown {
+    return this.#body[key];
+  }
+
+  has(key: string): boolean {
+    return this.#body[key] !== undefined;
+  }
+
+  boolean(key: string): boolean | undefined {
+    const value = this.#body[key];
+    if (value === undefined || value === null) return undefined;
+    if (typeof value === "boolean") return value;
+    this.errors.push({ code: "InvalidBool", detail: `${key} must be a boolean`, source: this.at(key) });
+    return undefined;
+  }
+
+  string(key: string, options: { max: number; pattern?: RegExp; patternText?: string }): string | undefined {
+    const value = this.#body[key];
+    if (value === undefined || value === null) return undefined;
+    if (typeof value !== "string") {
+      this.errors.push({ code: "InvalidString", detail: `${key} must be a string`, source: this.at(key) });
+    } else if (value.length > options.max) {
+      this.errors.push({
+        code: "AboveMaxLength",
+        detail: `${key} is longer than ${options.max}`,
+        source: this.at(key),
+      });
+    } else if (options.pattern && !options.pattern.test(value)) {
+      this.errors.push({
+        code: "DoesNotMatchPattern",
+        detail: `${key} must be ${options.patternText ?? `like ${options.pattern.source}`}`,
+        source: this.at(key),
+      });
+    } else {
+      return value;
+    }
+    return undefined;
+  }
+
+  integer(key: string, options: { min: number; max: number }): number | undefined {
+    const value = this.#body[key];
+    if (value === undefined || value === null) return undefined;
+    if (!Number.isSafeInteger(value)) {
+      this.errors.push({ code: "InvalidInteger", detail: `${key} must be an integer`, source: this.at(key) });
+    } else if ((value as number) < options.min || (value as number) > options.max) {
+      this.errors.push({
+        code: "NotWithinRange",
+        detail: `${key} must be between ${options.min} and ${options.max}`,
+        source: this.at(key),
+      });
+    } else {
+      return value as number;
+    }
+    return undefined;
+  }
+
+  /** Throws the collected problems as one `ValidationError`, if there are any. */
+  throwIfInvalid(): void {
+    if (this.errors.length > 0) throw ApiError.validation(this.errors);
+  }
+}

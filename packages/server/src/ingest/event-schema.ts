@@ -1,0 +1,180 @@
+import { canonicalize, type EventValue, type NormalizedEvent } from "@veritrail/core";
+import { type ErrorField, pointerToken } from "../errors.js";
+
+/*
+ * Event schemas (wire-protocol §6, product-features §2): the standard schema every new
+ * configuration starts with, custom fields, and the validation every event goes through.
+ */
+
+export type FieldType = "string" | "text" | "string-unindexed" | "integer" | "boolean" | "datetime";
+
+export interface SchemaField {
+  id: string;
+  name?: string;
+  description?: string;
+  type: FieldType;
+  /** Maximum length in characters, for the string types. */
+  size?: number;
+  required?: boolean;
+  redact?: boolean;
+  ui_default_visible?: boolean;
+}
+
+export type SaveMalformed = "reject" | "all" | "unredacted";
+
+export interface EventSchema {
+  fields: SchemaField[];
+  save_malformed: SaveMalformed;
+}
+
+/** Everything a configuration decides, stored as one JSON document beside its id and name. */
+export interface ConfigSettings {
+  version: 3;
+  schema: EventSchema;
+  hot_storage: string;
+  warm_storage?: string;
+  cold_storage?: string;
+  /** Server-side Ed25519 signing of events the client did not sign. */
+  vault_sign: boolean;
+  ui_metadata?: { saved_searches: unknown[] };
+}
+
+/** The standard schema (OpenAPI `AuditEvent`): sizes as documented, `message` required. */
+export const STANDARD_SCHEMA: EventSchema = Object.freeze({
+  save_malformed: "reject",
+  fields: [
+    { id: "message", name: "Message", type: "text", size: 32766, required: true },
+    { id: "actor", name: "Actor", type: "string", size: 128 },
+    { id: "action", name: "Action", type: "string", size: 32 },
+    { id: "status", name: "Status", type: "string", size: 32 },
+    { id: "source", name: "Source", type: "string", size: 128 },
+    { id: "target", name: "Target", type: "string", size: 128 },
+    { id: "tenant_id", name: "Tenant ID", type: "string", size: 128 },
+    { id: "new", name: "New", type: "text", size: 32766 },
+    { id: "old", name: "Old", type: "text", size: 32766 },
+    { id: "timestamp", name: "Timestamp", type: "datetime", size: 128 },
+  ],
+}) as EventSchema;
+
+export function defaultConfigSettings(): ConfigSettings {
+  return { version: 3, schema: structuredClone(STANDARD_SCHEMA), hot_storage: "14d", vault_sign: false };
+}
+
+/** Date-times as real clients send them: RFC 3339, or ISO without a zone (Python's naive datetime). */
+const DATE_TIME = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?([Zz]|[+-]\d{2}:?\d{2})?$/;
+
+export function isDateTime(value: string): boolean {
+  if (!DATE_TIME.test(value)) return false;
+  const hasZone = /([Zz]|[+-]\d{2}:?\d{2})$/.test(value.slice(10));
+  return !Number.isNaN(Date.parse(hasZone ? value : `${value}Z`));
+}
+
+/** Length in Unicode code points; the UTF-16 length bounds it from above, so most strings skip the count. */
+function characters(value: string, max: number): number {
+  if (value.length <= max) return value.length;
+  let count = 0;
+  for (const _ of value) count++;
+  return count;
+}
+
+/**
+ * Validates an event against a schema and normalises it (wire-protocol §5.1 step 1). Returns the
+ * normalised event or every problem found, each with the JSON pointer under `pointer`.
+ */
+export function validateEvent(
+  raw: unknown,
+  schema: EventSchema,
+  pointer: string,
+): { event: NormalizedEvent; errors: [] } | { event: undefined; errors: ErrorField[] } {
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
+    return {
+      event: undefined,
+      errors: [{ code: "InvalidObject", detail: "event must be an object", source: pointer }],
+    };
+  }
+  const errors: ErrorField[] = [];
+  const event: NormalizedEvent = {};
+  const input = raw as Record<string, unknown>;
+  const fields = fieldMap(schema);
+  for (const [key, value] of Object.entries(input)) {
+    const source = `${pointer}/${pointerToken(key)}`;
+    const field = fields.get(key);
+    if (!field) {
+      errors.push({
+        code: "UnexpectedProperty",
+        detail: `${key} is not a field of this configuration's schema`,
+        source,
+      });
+      continue;
+    }
+    if (value === null || value === undefined) continue; // nulls are dropped, never stored
+    const checked = convertValue(field, value);
+    if ("code" in checked) errors.push({ ...checked, source });
+    else event[key] = checked.value;
+  }
+  for (const field of schema.fields) {
+    if (!field.required) continue;
+    const value = event[field.id];
+    if (value === undefined && !errors.some((e) => e.source === `${pointer}/${pointerToken(field.id)}`)) {
+      errors.push({
+        code: "FieldRequired",
+        detail: `${field.id} is required`,
+        source: `${pointer}/${field.id}`,
+      });
+    } else if (value === "") {
+      errors.push({
+        code: "BelowMinLength",
+        detail: `${field.id} must not be empty`,
+        source: `${pointer}/${field.id}`,
+      });
+    }
+  }
+  return errors.length > 0 ? { event: undefined, errors } : { event, errors: [] };
+}
+
+type Converted = { value: EventValue } | Omit<ErrorField, "source">;
+
+/** Checks one value against its field and gives its stored form. */
+function convertValue(field: SchemaField, value: unknown): Converted {
+  switch (field.type) {
+    case "integer":
+      return Number.isSafeInteger(value)
+        ? { value: value as number }
+        : { code: "InvalidInteger", detail: `${field.id} must be an integer` };
+    case "boolean":
+      return typeof value === "boolean"
+        ? { value }
+        : { code: "InvalidBool", detail: `${field.id} must be a boolean` };
+    case "datetime":
+      if (typeof value !== "string")
+        return { code: "InvalidString", detail: `${field.id} must be a date-time string` };
+      if (field.size !== undefined && value.length > field.size) {
+        return { code: "AboveMaxLength", detail: `${field.id} is longer than ${field.size} characters` };
+      }
+      return isDateTime(value)
+        ? { value }
+        : { code: "BadFormatDateTime", detail: `${field.id} must be an RFC 3339 date-time` };
+    default: {
+      // String types: objects and arrays arrive as (or become) their canonical JSON text.
+      let text: string;
+      if (typeof value === "string") text = value;
+      else if (typeof value === "object") text = canonicalize(value);
+      else return { code: "InvalidString", detail: `${field.id} must be a string` };
+      if (field.size !== undefined && characters(text, field.size) > field.size) {
+        return { code: "AboveMaxLength", detail: `${field.id} is longer than ${field.size} characters` };
+      }
+      return { value: text };
+    }
+  }
+}
+
+const fieldMaps = new WeakMap<EventSchema, Map<string, SchemaField>>();
+
+function fieldMap(schema: EventSchema): Map<string, SchemaField> {
+  let map = fieldMaps.get(schema);
+  if (!map) {
+    map = new Map(schema.fields.map((f) => [f.id, f]));
+    fieldMaps.set(schema, map);
+  }
+  return map;
+}

@@ -1,0 +1,451 @@
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { CompactRange, completeSubtrees, type NodeId, nodeKey } from "@veritrail/core";
+import Database from "better-sqlite3";
+import type {
+  AsyncRequestRecord,
+  ConfigRecord,
+  LeafRecord,
+  ProjectRecord,
+  SequencedBatch,
+  SequencerHead,
+  Store,
+  TokenRecord,
+  TreeHead,
+} from "./store.js";
+
+/** Versioned schema; each entry is applied once, in order, inside a transaction. */
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE projects (
+     id TEXT PRIMARY KEY,
+     name TEXT NOT NULL,
+     created_at TEXT NOT NULL
+   );
+   CREATE TABLE configs (
+     id TEXT PRIMARY KEY,
+     project_id TEXT NOT NULL REFERENCES projects(id),
+     name TEXT NOT NULL,
+     settings TEXT NOT NULL,
+     created_at TEXT NOT NULL,
+     updated_at TEXT NOT NULL
+   );
+   CREATE INDEX configs_by_project ON configs(project_id);
+   CREATE TABLE trees (
+     id INTEGER PRIMARY KEY,
+     config_id TEXT NOT NULL UNIQUE REFERENCES configs(id),
+     tree_name TEXT NOT NULL UNIQUE,
+     size INTEGER NOT NULL DEFAULT 0,
+     root_hash BLOB,
+     last_received_at INTEGER NOT NULL DEFAULT 0
+   );
+   CREATE TABLE events (
+     tree_id INTEGER NOT NULL,
+     leaf_index INTEGER NOT NULL,
+     received_at INTEGER NOT NULL,
+     hash BLOB NOT NULL,
+     envelope TEXT NOT NULL,
+     PRIMARY KEY (tree_id, leaf_index)
+   ) WITHOUT ROWID;
+   CREATE TABLE merkle_nodes (
+     tree_id INTEGER NOT NULL,
+     level INTEGER NOT NULL,
+     idx INTEGER NOT NULL,
+     hash BLOB NOT NULL,
+     PRIMARY KEY (tree_id, level, idx)
+   ) WITHOUT ROWID;
+   CREATE TABLE tree_roots (
+     tree_id INTEGER NOT NULL,
+     root_hash BLOB NOT NULL,
+     size INTEGER NOT NULL,
+     PRIMARY KEY (tree_id, root_hash)
+   ) WITHOUT ROWID;
+   CREATE TABLE tokens (
+     id TEXT PRIMARY KEY,
+     project_id TEXT NOT NULL REFERENCES projects(id),
+     name TEXT NOT NULL,
+     kind TEXT NOT NULL CHECK (kind IN ('admin', 'service')),
+     secret_hash BLOB NOT NULL UNIQUE,
+     previous_secret_hash BLOB UNIQUE,
+     previous_valid_until TEXT,
+     expires_at TEXT,
+     revoked_at TEXT,
+     grants TEXT NOT NULL,
+     created_at TEXT NOT NULL,
+     updated_at TEXT NOT NULL
+   );
+   CREATE TABLE async_requests (
+     id TEXT PRIMARY KEY,
+     token_id TEXT NOT NULL,
+     config_id TEXT NOT NULL,
+     endpoint TEXT NOT NULL,
+     state TEXT NOT NULL CHECK (state IN ('pending', 'done', 'failed')),
+     payload TEXT NOT NULL,
+     result TEXT,
+     error TEXT,
+     owner TEXT,
+     lease_until INTEGER,
+     created_at TEXT NOT NULL,
+     expires_at TEXT NOT NULL
+   );
+   CREATE INDEX async_requests_pending ON async_requests(state, lease_until);`,
+];
+
+type Row = Record<string, unknown>;
+
+/**
+ * The embedded default store: one SQLite file in WAL mode, written by one process. Appends run
+ * in one `BEGIN IMMEDIATE` transaction per group commit.
+ */
+export class SqliteStore implements Store {
+  readonly backend = "sqlite";
+  readonly #db: Database.Database;
+  /** The right edge of each tree at the size last committed here. */
+  readonly #ranges = new Map<number, CompactRange>();
+  readonly #statements = new Map<string, Database.Statement>();
+
+  /** Opens (creating if needed) `veritrail.db` in `dataDir`, or an in-memory database for ":memory:". */
+  constructor(options: { dataDir: string | ":memory:"; synchronous: "FULL" | "NORMAL" }) {
+    let file = ":memory:";
+    if (options.dataDir !== ":memory:") {
+      mkdirSync(options.dataDir, { recursive: true });
+      file = join(options.dataDir, "veritrail.db");
+    }
+    this.#db = new Database(file);
+    this.#db.pragma("journal_mode = WAL");
+    this.#db.pragma(`synchronous = ${options.synchronous}`);
+    this.#db.pragma("foreign_keys = ON");
+    this.#db.pragma("busy_timeout = 5000");
+  }
+
+  #sql(sql: string): Database.Statement {
+    let statement = this.#statements.get(sql);
+    if (!statement) {
+      statement = this.#db.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  async migrate(): Promise<void> {
+    this.#db.exec(
+      "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)",
+    );
+    const applied = new Set(
+      (this.#db.prepare("SELECT version FROM schema_migrations").all() as Row[]).map((r) =>
+        Number(r["version"]),
+      ),
+    );
+    MIGRATIONS.forEach((sql, i) => {
+      const version = i + 1;
+      if (applied.has(version)) return;
+      this.#db
+        .transaction(() => {
+          this.#db.exec(sql);
+          this.#db
+            .prepare("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)")
+            .run(version, new Date().toISOString());
+        })
+        .immediate();
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.#db.open) this.#db.close();
+  }
+
+  #setup: Promise<unknown> = Promise.resolve();
+
+  async withSetupLock<T>(fn: () => Promise<T>): Promise<T> {
+    // One process owns a SQLite file, so an in-process queue is the whole lock.
+    const run = this.#setup.then(fn, fn);
+    this.#setup = run.catch(() => undefined);
+    return run;
+  }
+
+  async getFirstProject(): Promise<ProjectRecord | undefined> {
+    const row = this.#sql("SELECT * FROM projects ORDER BY created_at, id LIMIT 1").get() as Row | undefined;
+    return row && { id: String(row["id"]), name: String(row["name"]), createdAt: String(row["created_at"]) };
+  }
+
+  async createProject(project: ProjectRecord): Promise<void> {
+    this.#sql("INSERT INTO projects (id, name, created_at) VALUES (?, ?, ?)").run(
+      project.id,
+      project.name,
+      project.createdAt,
+    );
+  }
+
+  async createConfig(config: ConfigRecord, treeName: string): Promise<void> {
+    this.#db.transaction(() => {
+      this.#sql(
+        "INSERT INTO configs (id, project_id, name, settings, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
+      ).run(
+        config.id,
+        config.projectId,
+        config.name,
+        JSON.stringify(config.settings),
+        config.createdAt,
+        config.updatedAt,
+      );
+      this.#sql("INSERT INTO trees (config_id, tree_name) VALUES (?, ?)").run(config.id, treeName);
+    })();
+  }
+
+  async getConfig(id: string): Promise<ConfigRecord | undefined> {
+    const row = this.#sql("SELECT * FROM configs WHERE id = ?").get(id) as Row | undefined;
+    return row && configFromRow(row);
+  }
+
+  async listConfigs(projectId: string): Promise<ConfigRecord[]> {
+    const rows = this.#sql("SELECT * FROM configs WHERE project_id = ? ORDER BY created_at, id").all(
+      projectId,
+    ) as Row[];
+    return rows.map(configFromRow);
+  }
+
+  async createToken(token: TokenRecord): Promise<void> {
+    this.#sql(
+      `INSERT INTO tokens (id, project_id, name, kind, secret_hash, previous_secret_hash, previous_valid_until,
+         expires_at, revoked_at, grants, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(
+      token.id,
+      token.projectId,
+      token.name,
+      token.kind,
+      token.secretHash,
+      token.previousSecretHash ?? null,
+      token.previousValidUntil ?? null,
+      token.expiresAt ?? null,
+      token.revokedAt ?? null,
+      JSON.stringify(token.grants),
+      token.createdAt,
+      token.updatedAt,
+    );
+  }
+
+  async findTokenBySecretHash(secretHash: Buffer): Promise<TokenRecord | undefined> {
+    const row = this.#sql("SELECT * FROM tokens WHERE secret_hash = ? OR previous_secret_hash = ?").get(
+      secretHash,
+      secretHash,
+    ) as Row | undefined;
+    return row && tokenFromRow(row);
+  }
+
+  async getToken(id: string): Promise<TokenRecord | undefined> {
+    const row = this.#sql("SELECT * FROM tokens WHERE id = ?").get(id) as Row | undefined;
+    return row && tokenFromRow(row);
+  }
+
+  async getTreeHead(configId: string): Promise<TreeHead | undefined> {
+    const row = this.#sql("SELECT * FROM trees WHERE config_id = ?").get(configId) as Row | undefined;
+    return row && treeFromRow(row);
+  }
+
+  async appendBatch(
+    treeId: number,
+    sequence: (head: SequencerHead) => SequencedBatch,
+  ): Promise<SequencedBatch> {
+    let committed: { batch: SequencedBatch; range: CompactRange } | undefined;
+    this.#db
+      .transaction(() => {
+        const row = this.#sql("SELECT size, last_received_at FROM trees WHERE id = ?").get(treeId) as
+          | Row
+          | undefined;
+        if (!row) throw new Error(`no tree ${treeId}`);
+        const size = Number(row["size"]);
+        const range = this.#rangeAt(treeId, size).clone();
+        const batch = sequence({ size, lastReceivedAt: Number(row["last_received_at"]), range });
+        const insertEvent = this.#sql(
+          "INSERT INTO events (tree_id, leaf_index, received_at, hash, envelope) VALUES (?, ?, ?, ?, ?)",
+        );
+        for (const leaf of batch.leaves) {
+          insertEvent.run(treeId, leaf.leafIndex, leaf.receivedAt, leaf.hash, leaf.envelope);
+        }
+        const insertNode = this.#sql(
+          "INSERT INTO merkle_nodes (tree_id, level, idx, hash) VALUES (?, ?, ?, ?)",
+        );
+        for (const node of batch.nodes) insertNode.run(treeId, node.level, node.index, node.hash);
+        this.#sql("UPDATE trees SET size = ?, root_hash = ?, last_received_at = ? WHERE id = ?").run(
+          batch.size,
+          batch.rootHash,
+          batch.lastReceivedAt,
+          treeId,
+        );
+        this.#sql("INSERT OR IGNORE INTO tree_roots (tree_id, root_hash, size) VALUES (?, ?, ?)").run(
+          treeId,
+          batch.rootHash,
+          batch.size,
+        );
+        const complete = this.#sql(
+          `UPDATE async_requests SET state = 'done', result = ?, payload = '', owner = NULL, lease_until = NULL
+         WHERE id = ? AND state = 'pending'`,
+        );
+        for (const request of batch.completedRequests) {
+          // Exactly once: a request another worker already finished rolls this batch back.
+          if (complete.run(request.result, request.id).changes !== 1) {
+            throw new Error(`async request ${request.id} is no longer pending`);
+          }
+        }
+        committed = { batch, range };
+      })
+      .immediate();
+    if (!committed) throw new Error("append transaction did not run");
+    this.#ranges.set(treeId, committed.range);
+    return committed.batch;
+  }
+
+  /** The tree's right edge at `size`: from the cache when it is current, else from stored subtrees. */
+  #rangeAt(treeId: number, size: number): CompactRange {
+    const cached = this.#ranges.get(treeId);
+    if (cached && cached.size === size) return cached;
+    const ids = completeSubtrees(0, size);
+    const hashes = this.#readNodesSync(treeId, ids);
+    const range = new CompactRange(
+      size,
+      ids.map((id) => hashes.get(nodeKey(id))!),
+    );
+    this.#ranges.set(treeId, range);
+    return range;
+  }
+
+  #readNodesSync(treeId: number, nodes: readonly NodeId[]): Map<string, Buffer> {
+    const leaf = this.#sql("SELECT hash FROM events WHERE tree_id = ? AND leaf_index = ?");
+    const inner = this.#sql("SELECT hash FROM merkle_nodes WHERE tree_id = ? AND level = ? AND idx = ?");
+    const out = new Map<string, Buffer>();
+    for (const node of nodes) {
+      const key = nodeKey(node);
+      if (out.has(key)) continue;
+      const row = (
+        node.level === 0 ? leaf.get(treeId, node.index) : inner.get(treeId, node.level, node.index)
+      ) as Row | undefined;
+      if (row) out.set(key, row["hash"] as Buffer);
+    }
+    return out;
+  }
+
+  async readNodes(treeId: number, nodes: readonly NodeId[]): Promise<Map<string, Buffer>> {
+    return this.#readNodesSync(treeId, nodes);
+  }
+
+  async findSizeOfRoot(treeId: number, rootHash: Buffer): Promise<number | undefined> {
+    const row = this.#sql("SELECT size FROM tree_roots WHERE tree_id = ? AND root_hash = ?").get(
+      treeId,
+      rootHash,
+    ) as Row | undefined;
+    return row ? Number(row["size"]) : undefined;
+  }
+
+  async getLeaf(treeId: number, leafIndex: number): Promise<LeafRecord | undefined> {
+    const row = this.#sql("SELECT * FROM events WHERE tree_id = ? AND leaf_index = ?").get(
+      treeId,
+      leafIndex,
+    ) as Row | undefined;
+    return (
+      row && {
+        leafIndex: Number(row["leaf_index"]),
+        receivedAt: Number(row["received_at"]),
+        hash: row["hash"] as Buffer,
+        envelope: String(row["envelope"]),
+      }
+    );
+  }
+
+  async createAsyncRequest(request: AsyncRequestRecord): Promise<void> {
+    this.#sql(
+      `INSERT INTO async_requests (id, token_id, config_id, endpoint, state, payload, result, error, created_at, expires_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(
+      request.id,
+      request.tokenId,
+      request.configId,
+      request.endpoint,
+      request.state,
+      request.payload,
+      request.result ?? null,
+      request.error ?? null,
+      request.createdAt,
+      request.expiresAt,
+    );
+  }
+
+  async getAsyncRequest(id: string): Promise<AsyncRequestRecord | undefined> {
+    const row = this.#sql("SELECT * FROM async_requests WHERE id = ?").get(id) as Row | undefined;
+    return row && asyncRequestFromRow(row);
+  }
+
+  async claimAsyncRequests(owner: string, leaseMs: number, limit: number): Promise<AsyncRequestRecord[]> {
+    const now = Date.now();
+    const rows = this.#sql(
+      `UPDATE async_requests SET owner = ?, lease_until = ?
+       WHERE id IN (SELECT id FROM async_requests
+                    WHERE state = 'pending' AND (lease_until IS NULL OR lease_until < ?)
+                    ORDER BY created_at LIMIT ?)
+       RETURNING *`,
+    ).all(owner, now + leaseMs, now, limit) as Row[];
+    return rows.map(asyncRequestFromRow);
+  }
+
+  async failAsyncRequest(id: string, error: string): Promise<void> {
+    this.#sql(
+      "UPDATE async_requests SET state = 'failed', error = ?, payload = '', owner = NULL, lease_until = NULL WHERE id = ?",
+    ).run(error, id);
+  }
+}
+
+function optional(value: unknown): string | undefined {
+  return value === null || value === undefined ? undefined : String(value);
+}
+
+function configFromRow(row: Row): ConfigRecord {
+  return {
+    id: String(row["id"]),
+    projectId: String(row["project_id"]),
+    name: String(row["name"]),
+    settings: JSON.parse(String(row["settings"])),
+    createdAt: String(row["created_at"]),
+    updatedAt: String(row["updated_at"]),
+  };
+}
+
+function tokenFromRow(row: Row): TokenRecord {
+  return {
+    id: String(row["id"]),
+    projectId: String(row["project_id"]),
+    name: String(row["name"]),
+    kind: row["kind"] === "admin" ? "admin" : "service",
+    secretHash: row["secret_hash"] as Buffer,
+    previousSecretHash: (row["previous_secret_hash"] as Buffer | null) ?? undefined,
+    previousValidUntil: optional(row["previous_valid_until"]),
+    expiresAt: optional(row["expires_at"]),
+    revokedAt: optional(row["revoked_at"]),
+    grants: JSON.parse(String(row["grants"])),
+    createdAt: String(row["created_at"]),
+    updatedAt: String(row["updated_at"]),
+  };
+}
+
+function treeFromRow(row: Row): TreeHead {
+  return {
+    id: Number(row["id"]),
+    configId: String(row["config_id"]),
+    treeName: String(row["tree_name"]),
+    size: Number(row["size"]),
+    rootHash: (row["root_hash"] as Buffer | null) ?? undefined,
+    lastReceivedAt: Number(row["last_received_at"]),
+  };
+}
+
+function asyncRequestFromRow(row: Row): AsyncRequestRecord {
+  return {
+    id: String(row["id"]),
+    tokenId: String(row["token_id"]),
+    configId: String(row["config_id"]),
+    endpoint: String(row["endpoint"]),
+    state: row["state"] as AsyncRequestRecord["state"],
+    payload: String(row["payload"]),
+    result: optional(row["result"]),
+    error: optional(row["error"]),
+    createdAt: String(row["created_at"]),
+    expiresAt: String(row["expires_at"]),
+  };
+}
