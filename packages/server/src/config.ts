@@ -8,6 +8,8 @@ export interface ServerConfig {
   readonly dataDir: string;
   /** `postgres://…` selects PostgreSQL; undefined means the embedded SQLite store. */
   readonly databaseUrl: string | undefined;
+  /** Connections each process keeps to PostgreSQL. */
+  readonly databasePoolSize: number;
   readonly logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
   /** The base URL clients reach this server at; used in `url` fields. */
   readonly publicUrl: string;
@@ -88,6 +90,7 @@ export function loadConfig(env: Env): ServerConfig {
     port,
     dataDir: resolve(env["VERITRAIL_DATA_DIR"] || "data"),
     databaseUrl,
+    databasePoolSize: integer(env, "VERITRAIL_DATABASE_POOL_SIZE", 10, 1, 1000),
     logLevel: oneOf(env, "VERITRAIL_LOG_LEVEL", "info", [
       "fatal",
       "error",

@@ -2,6 +2,14 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { CompactRange, completeSubtrees, type NodeId, nodeKey } from "@veritrail/core";
 import Database from "better-sqlite3";
+import {
+  asyncRequestFromRow,
+  configFromRow,
+  leafFromRow,
+  type Row,
+  tokenFromRow,
+  treeFromRow,
+} from "./rows.js";
 import type {
   AsyncRequestRecord,
   ConfigRecord,
@@ -89,8 +97,6 @@ const MIGRATIONS: readonly string[] = [
    );
    CREATE INDEX async_requests_pending ON async_requests(state, lease_until);`,
 ];
-
-type Row = Record<string, unknown>;
 
 /**
  * The embedded default store: one SQLite file in WAL mode, written by one process. Appends run
@@ -340,14 +346,7 @@ export class SqliteStore implements Store {
       treeId,
       leafIndex,
     ) as Row | undefined;
-    return (
-      row && {
-        leafIndex: Number(row["leaf_index"]),
-        receivedAt: Number(row["received_at"]),
-        hash: row["hash"] as Buffer,
-        envelope: String(row["envelope"]),
-      }
-    );
+    return row && leafFromRow(row);
   }
 
   async createAsyncRequest(request: AsyncRequestRecord): Promise<void> {
@@ -390,62 +389,4 @@ export class SqliteStore implements Store {
       "UPDATE async_requests SET state = 'failed', error = ?, payload = '', owner = NULL, lease_until = NULL WHERE id = ?",
     ).run(error, id);
   }
-}
-
-function optional(value: unknown): string | undefined {
-  return value === null || value === undefined ? undefined : String(value);
-}
-
-function configFromRow(row: Row): ConfigRecord {
-  return {
-    id: String(row["id"]),
-    projectId: String(row["project_id"]),
-    name: String(row["name"]),
-    settings: JSON.parse(String(row["settings"])),
-    createdAt: String(row["created_at"]),
-    updatedAt: String(row["updated_at"]),
-  };
-}
-
-function tokenFromRow(row: Row): TokenRecord {
-  return {
-    id: String(row["id"]),
-    projectId: String(row["project_id"]),
-    name: String(row["name"]),
-    kind: row["kind"] === "admin" ? "admin" : "service",
-    secretHash: row["secret_hash"] as Buffer,
-    previousSecretHash: (row["previous_secret_hash"] as Buffer | null) ?? undefined,
-    previousValidUntil: optional(row["previous_valid_until"]),
-    expiresAt: optional(row["expires_at"]),
-    revokedAt: optional(row["revoked_at"]),
-    grants: JSON.parse(String(row["grants"])),
-    createdAt: String(row["created_at"]),
-    updatedAt: String(row["updated_at"]),
-  };
-}
-
-function treeFromRow(row: Row): TreeHead {
-  return {
-    id: Number(row["id"]),
-    configId: String(row["config_id"]),
-    treeName: String(row["tree_name"]),
-    size: Number(row["size"]),
-    rootHash: (row["root_hash"] as Buffer | null) ?? undefined,
-    lastReceivedAt: Number(row["last_received_at"]),
-  };
-}
-
-function asyncRequestFromRow(row: Row): AsyncRequestRecord {
-  return {
-    id: String(row["id"]),
-    tokenId: String(row["token_id"]),
-    configId: String(row["config_id"]),
-    endpoint: String(row["endpoint"]),
-    state: row["state"] as AsyncRequestRecord["state"],
-    payload: String(row["payload"]),
-    result: optional(row["result"]),
-    error: optional(row["error"]),
-    createdAt: String(row["created_at"]),
-    expiresAt: String(row["expires_at"]),
-  };
 }

@@ -29,7 +29,9 @@ export async function freePort(): Promise<number> {
     server.once("error", reject);
     server.listen(0, "127.0.0.1", () => {
       const address = server.address();
-      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
+      server.close(() =>
+        typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port")),
+      );
     });
   });
 }
@@ -77,7 +79,11 @@ export async function postJson(
   url: string,
   body: unknown,
   token: string | undefined,
-): Promise<{ status: number; headers: Headers; body: Record<string, unknown> & { status: string; result: any } }> {
+): Promise<{
+  status: number;
+  headers: Headers;
+  body: Record<string, unknown> & { status: string; result: any };
+}> {
   const headers: Record<string, string> = { "content-type": "application/json" };
   if (token !== undefined) headers["authorization"] = `Bearer ${token}`;
   const response = await fetch(url, {

@@ -1,13 +1,62 @@
+import { randomBytes } from "node:crypto";
+import pg from "pg";
+import { PostgresStore } from "../../src/store/postgres-store.js";
 import { SqliteStore } from "../../src/store/sqlite-store.js";
 import type { Store } from "../../src/store/store.js";
+
+/*
+ * Test stores. `VERITRAIL_TEST_DATABASE_URL` names a PostgreSQL database for tests; when it is set
+ * and unreachable, the PostgreSQL tests fail. Only without it are they skipped, saying so.
+ * `VERITRAIL_TEST_STORE=postgres` runs the integration tests on PostgreSQL instead of SQLite.
+ */
+
+export const TEST_DATABASE_URL = process.env["VERITRAIL_TEST_DATABASE_URL"] || undefined;
+
+export const POSTGRES_SKIP_REASON =
+  "PostgreSQL tests skipped: VERITRAIL_TEST_DATABASE_URL is not set (CI sets it to postgres://postgres@127.0.0.1:5432/test)";
 
 /** Which backend the integration tests run on: `VERITRAIL_TEST_STORE=postgres` or SQLite (default). */
 export function testStoreKind(): "sqlite" | "postgres" {
   return process.env["VERITRAIL_TEST_STORE"] === "postgres" ? "postgres" : "sqlite";
 }
 
-/** A new, empty store of the selected kind. */
-export async function openTestStore(dataDir: string): Promise<Store> {
-  if (testStoreKind() === "postgres") throw new Error("PostgreSQL test stores arrive with the PostgreSQL backend");
-  return new SqliteStore({ dataDir, synchronous: "NORMAL" });
+/** A schema name no other test uses. */
+function freshSchema(): string {
+  return `vt_test_${randomBytes(6).toString("hex")}`;
 }
+
+/** Drops a test schema and everything in it. */
+async function dropSchema(schema: string): Promise<void> {
+  const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
+  await client.connect();
+  try {
+    await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  } finally {
+    await client.end();
+  }
+}
+
+/** A new, empty store of the given kind; `close` also removes what the store wrote. */
+export async function openTestStore(
+  dataDir: string,
+  kind: "sqlite" | "postgres" = testStoreKind(),
+): Promise<Store> {
+  if (kind === "sqlite") return new SqliteStore({ dataDir, synchronous: "NORMAL" });
+  if (!TEST_DATABASE_URL) throw new Error("VERITRAIL_TEST_STORE=postgres needs VERITRAIL_TEST_DATABASE_URL");
+  const schema = freshSchema();
+  const store = new PostgresStore({ connectionString: TEST_DATABASE_URL, schema, poolSize: 8 });
+  const close = store.close.bind(store);
+  store.close = async () => {
+    await close();
+    await dropSchema(schema);
+  };
+  return store;
+}
+
+/** A PostgreSQL store on a schema shared by several stores (several "processes" on one database). */
+export function openSharedPostgresStore(schema: string): PostgresStore {
+  if (!TEST_DATABASE_URL) throw new Error("needs VERITRAIL_TEST_DATABASE_URL");
+  return new PostgresStore({ connectionString: TEST_DATABASE_URL, schema, poolSize: 4 });
+}
+
+export { dropSchema, freshSchema };

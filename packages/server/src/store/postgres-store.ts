@@ -1,0 +1,440 @@
+import { CompactRange, completeSubtrees, type NodeId, nodeKey } from "@veritrail/core";
+import pg from "pg";
+import {
+  asyncRequestFromRow,
+  configFromRow,
+  leafFromRow,
+  type Row,
+  tokenFromRow,
+  treeFromRow,
+} from "./rows.js";
+import type {
+  AsyncRequestRecord,
+  ConfigRecord,
+  LeafRecord,
+  ProjectRecord,
+  SequencedBatch,
+  SequencerHead,
+  Store,
+  TokenRecord,
+  TreeHead,
+} from "./store.js";
+
+/** Versioned schema; each entry is applied once, in order, in a transaction, under an advisory lock. */
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE projects (
+     id TEXT PRIMARY KEY,
+     name TEXT NOT NULL,
+     created_at TEXT NOT NULL
+   );
+   CREATE TABLE configs (
+     id TEXT PRIMARY KEY,
+     project_id TEXT NOT NULL REFERENCES projects(id),
+     name TEXT NOT NULL,
+     settings JSONB NOT NULL,
+     created_at TEXT NOT NULL,
+     updated_at TEXT NOT NULL
+   );
+   CREATE INDEX configs_by_project ON configs(project_id);
+   CREATE TABLE trees (
+     id SERIAL PRIMARY KEY,
+     config_id TEXT NOT NULL UNIQUE REFERENCES configs(id),
+     tree_name TEXT NOT NULL UNIQUE,
+     size BIGINT NOT NULL DEFAULT 0,
+     root_hash BYTEA,
+     last_received_at BIGINT NOT NULL DEFAULT 0
+   );
+   CREATE TABLE events (
+     tree_id INTEGER NOT NULL,
+     leaf_index BIGINT NOT NULL,
+     received_at BIGINT NOT NULL,
+     hash BYTEA NOT NULL,
+     envelope TEXT NOT NULL,
+     PRIMARY KEY (tree_id, leaf_index)
+   );
+   CREATE TABLE merkle_nodes (
+     tree_id INTEGER NOT NULL,
+     level SMALLINT NOT NULL,
+     idx BIGINT NOT NULL,
+     hash BYTEA NOT NULL,
+     PRIMARY KEY (tree_id, level, idx)
+   );
+   CREATE TABLE tree_roots (
+     tree_id INTEGER NOT NULL,
+     root_hash BYTEA NOT NULL,
+     size BIGINT NOT NULL,
+     PRIMARY KEY (tree_id, root_hash)
+   );
+   CREATE TABLE tokens (
+     id TEXT PRIMARY KEY,
+     project_id TEXT NOT NULL REFERENCES projects(id),
+     name TEXT NOT NULL,
+     kind TEXT NOT NULL CHECK (kind IN ('admin', 'service')),
+     secret_hash BYTEA NOT NULL UNIQUE,
+     previous_secret_hash BYTEA UNIQUE,
+     previous_valid_until TEXT,
+     expires_at TEXT,
+     revoked_at TEXT,
+     grants JSONB NOT NULL,
+     created_at TEXT NOT NULL,
+     updated_at TEXT NOT NULL
+   );
+   CREATE TABLE async_requests (
+     id TEXT PRIMARY KEY,
+     token_id TEXT NOT NULL,
+     config_id TEXT NOT NULL,
+     endpoint TEXT NOT NULL,
+     state TEXT NOT NULL CHECK (state IN ('pending', 'done', 'failed')),
+     payload TEXT NOT NULL,
+     result TEXT,
+     error TEXT,
+     owner TEXT,
+     lease_until BIGINT,
+     created_at TEXT NOT NULL,
+     expires_at TEXT NOT NULL
+   );
+   CREATE INDEX async_requests_pending ON async_requests(state, lease_until);`,
+];
+
+/** Advisory-lock keys (one 64-bit space per database): migrations and first-start setup. */
+const MIGRATION_LOCK = 0x7665_7269_0001n;
+const SETUP_LOCK = 0x7665_7269_0002n;
+
+/**
+ * PostgreSQL store, for several stateless server processes on one database. Every ordering
+ * decision goes through the database: an append locks its tree head row (`FOR UPDATE`), async
+ * requests are leased with `FOR UPDATE SKIP LOCKED`, setup and migrations take advisory locks.
+ */
+export class PostgresStore implements Store {
+  readonly backend = "postgres";
+  readonly #pool: pg.Pool;
+  /** The right edge of each tree at the size last seen committed by this process. */
+  readonly #ranges = new Map<number, CompactRange>();
+
+  /**
+   * @param options.schema a schema to work in (created if missing), e.g. one per test run;
+   *   `public` by default.
+   */
+  constructor(options: { connectionString: string; schema?: string; poolSize?: number }) {
+    const schema = options.schema ?? "public";
+    if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error(`bad schema name "${schema}"`);
+    this.#pool = new pg.Pool({
+      connectionString: options.connectionString,
+      max: options.poolSize ?? 10,
+      // The schema name was checked above; identifiers cannot be bound parameters.
+      options: `-c search_path=${schema}`,
+    });
+    this.#pool.on("error", () => {
+      // An idle client lost its connection; the pool replaces it on the next checkout.
+    });
+    this.#schema = schema;
+  }
+
+  readonly #schema: string;
+
+  async #query(sql: string, params: unknown[] = []): Promise<Row[]> {
+    return (await this.#pool.query(sql, params)).rows as Row[];
+  }
+
+  async #transaction<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.#pool.connect();
+    try {
+      await client.query("BEGIN");
+      const result = await fn(client);
+      await client.query("COMMIT");
+      return result;
+    } catch (error) {
+      await client.query("ROLLBACK").catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  async #withAdvisoryLock<T>(key: bigint, fn: () => Promise<T>): Promise<T> {
+    const client = await this.#pool.connect();
+    try {
+      await client.query("SELECT pg_advisory_lock($1)", [key.toString()]);
+      try {
+        return await fn();
+      } finally {
+        await client.query("SELECT pg_advisory_unlock($1)", [key.toString()]);
+      }
+    } finally {
+      client.release();
+    }
+  }
+
+  async migrate(): Promise<void> {
+    await this.#withAdvisoryLock(MIGRATION_LOCK, async () => {
+      await this.#query(`CREATE SCHEMA IF NOT EXISTS ${this.#schema}`);
+      await this.#query(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)",
+      );
+      const applied = new Set(
+        (await this.#query("SELECT version FROM schema_migrations")).map((r) => Number(r["version"])),
+      );
+      for (const [i, sql] of MIGRATIONS.entries()) {
+        const version = i + 1;
+        if (applied.has(version)) continue;
+        await this.#transaction(async (client) => {
+          await client.query(sql);
+          await client.query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)", [
+            version,
+            new Date().toISOString(),
+          ]);
+        });
+      }
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.#pool.end();
+  }
+
+  async withSetupLock<T>(fn: () => Promise<T>): Promise<T> {
+    return this.#withAdvisoryLock(SETUP_LOCK, fn);
+  }
+
+  async getFirstProject(): Promise<ProjectRecord | undefined> {
+    const [row] = await this.#query("SELECT * FROM projects ORDER BY created_at, id LIMIT 1");
+    return row && { id: String(row["id"]), name: String(row["name"]), createdAt: String(row["created_at"]) };
+  }
+
+  async createProject(project: ProjectRecord): Promise<void> {
+    await this.#query("INSERT INTO projects (id, name, created_at) VALUES ($1, $2, $3)", [
+      project.id,
+      project.name,
+      project.createdAt,
+    ]);
+  }
+
+  async createConfig(config: ConfigRecord, treeName: string): Promise<void> {
+    await this.#transaction(async (client) => {
+      await client.query(
+        "INSERT INTO configs (id, project_id, name, settings, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        [
+          config.id,
+          config.projectId,
+          config.name,
+          JSON.stringify(config.settings),
+          config.createdAt,
+          config.updatedAt,
+        ],
+      );
+      await client.query("INSERT INTO trees (config_id, tree_name) VALUES ($1, $2)", [config.id, treeName]);
+    });
+  }
+
+  async getConfig(id: string): Promise<ConfigRecord | undefined> {
+    const [row] = await this.#query("SELECT * FROM configs WHERE id = $1", [id]);
+    return row && configFromRow(row);
+  }
+
+  async listConfigs(projectId: string): Promise<ConfigRecord[]> {
+    return (
+      await this.#query("SELECT * FROM configs WHERE project_id = $1 ORDER BY created_at, id", [projectId])
+    ).map(configFromRow);
+  }
+
+  async createToken(token: TokenRecord): Promise<void> {
+    await this.#query(
+      `INSERT INTO tokens (id, project_id, name, kind, secret_hash, previous_secret_hash, previous_valid_until,
+         expires_at, revoked_at, grants, created_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+      [
+        token.id,
+        token.projectId,
+        token.name,
+        token.kind,
+        token.secretHash,
+        token.previousSecretHash ?? null,
+        token.previousValidUntil ?? null,
+        token.expiresAt ?? null,
+        token.revokedAt ?? null,
+        JSON.stringify(token.grants),
+        token.createdAt,
+        token.updatedAt,
+      ],
+    );
+  }
+
+  async findTokenBySecretHash(secretHash: Buffer): Promise<TokenRecord | undefined> {
+    const [row] = await this.#query(
+      "SELECT * FROM tokens WHERE secret_hash = $1 OR previous_secret_hash = $1",
+      [secretHash],
+    );
+    return row && tokenFromRow(row);
+  }
+
+  async getToken(id: string): Promise<TokenRecord | undefined> {
+    const [row] = await this.#query("SELECT * FROM tokens WHERE id = $1", [id]);
+    return row && tokenFromRow(row);
+  }
+
+  async getTreeHead(configId: string): Promise<TreeHead | undefined> {
+    const [row] = await this.#query("SELECT * FROM trees WHERE config_id = $1", [configId]);
+    return row && treeFromRow(row);
+  }
+
+  async appendBatch(
+    treeId: number,
+    sequence: (head: SequencerHead) => SequencedBatch,
+  ): Promise<SequencedBatch> {
+    const { batch, range } = await this.#transaction(async (client) => {
+      // The row lock on the tree head is the sequencer across processes.
+      const head = (
+        await client.query("SELECT size, last_received_at FROM trees WHERE id = $1 FOR UPDATE", [treeId])
+      ).rows[0] as Row | undefined;
+      if (!head) throw new Error(`no tree ${treeId}`);
+      const size = Number(head["size"]);
+      const range = (await this.#rangeAt(client, treeId, size)).clone();
+      const batch = sequence({ size, lastReceivedAt: Number(head["last_received_at"]), range });
+      await client.query(
+        `INSERT INTO events (tree_id, leaf_index, received_at, hash, envelope)
+         SELECT $1, * FROM unnest($2::bigint[], $3::bigint[], $4::bytea[], $5::text[])`,
+        [
+          treeId,
+          batch.leaves.map((l) => l.leafIndex),
+          batch.leaves.map((l) => l.receivedAt),
+          batch.leaves.map((l) => l.hash),
+          batch.leaves.map((l) => l.envelope),
+        ],
+      );
+      if (batch.nodes.length > 0) {
+        await client.query(
+          `INSERT INTO merkle_nodes (tree_id, level, idx, hash)
+           SELECT $1, * FROM unnest($2::smallint[], $3::bigint[], $4::bytea[])`,
+          [
+            treeId,
+            batch.nodes.map((n) => n.level),
+            batch.nodes.map((n) => n.index),
+            batch.nodes.map((n) => n.hash),
+          ],
+        );
+      }
+      await client.query("UPDATE trees SET size = $2, root_hash = $3, last_received_at = $4 WHERE id = $1", [
+        treeId,
+        batch.size,
+        batch.rootHash,
+        batch.lastReceivedAt,
+      ]);
+      await client.query(
+        "INSERT INTO tree_roots (tree_id, root_hash, size) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+        [treeId, batch.rootHash, batch.size],
+      );
+      for (const request of batch.completedRequests) {
+        const done = await client.query(
+          `UPDATE async_requests SET state = 'done', result = $2, payload = '', owner = NULL, lease_until = NULL
+           WHERE id = $1 AND state = 'pending'`,
+          [request.id, request.result],
+        );
+        // Exactly once: a request another process already finished rolls this batch back.
+        if (done.rowCount !== 1) throw new Error(`async request ${request.id} is no longer pending`);
+      }
+      return { batch, range };
+    });
+    this.#ranges.set(treeId, range);
+    return batch;
+  }
+
+  /** The right edge at `size`: cached when this process saw that size, else read (another process appended). */
+  async #rangeAt(client: pg.PoolClient, treeId: number, size: number): Promise<CompactRange> {
+    const cached = this.#ranges.get(treeId);
+    if (cached && cached.size === size) return cached;
+    const ids = completeSubtrees(0, size);
+    const hashes = await readNodesWith(client, treeId, ids);
+    const range = new CompactRange(
+      size,
+      ids.map((id) => hashes.get(nodeKey(id))!),
+    );
+    this.#ranges.set(treeId, range);
+    return range;
+  }
+
+  async readNodes(treeId: number, nodes: readonly NodeId[]): Promise<Map<string, Buffer>> {
+    return readNodesWith(this.#pool, treeId, nodes);
+  }
+
+  async findSizeOfRoot(treeId: number, rootHash: Buffer): Promise<number | undefined> {
+    const [row] = await this.#query("SELECT size FROM tree_roots WHERE tree_id = $1 AND root_hash = $2", [
+      treeId,
+      rootHash,
+    ]);
+    return row ? Number(row["size"]) : undefined;
+  }
+
+  async getLeaf(treeId: number, leafIndex: number): Promise<LeafRecord | undefined> {
+    const [row] = await this.#query("SELECT * FROM events WHERE tree_id = $1 AND leaf_index = $2", [
+      treeId,
+      leafIndex,
+    ]);
+    return row && leafFromRow(row);
+  }
+
+  async createAsyncRequest(request: AsyncRequestRecord): Promise<void> {
+    await this.#query(
+      `INSERT INTO async_requests (id, token_id, config_id, endpoint, state, payload, result, error, created_at, expires_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+      [
+        request.id,
+        request.tokenId,
+        request.configId,
+        request.endpoint,
+        request.state,
+        request.payload,
+        request.result ?? null,
+        request.error ?? null,
+        request.createdAt,
+        request.expiresAt,
+      ],
+    );
+  }
+
+  async getAsyncRequest(id: string): Promise<AsyncRequestRecord | undefined> {
+    const [row] = await this.#query("SELECT * FROM async_requests WHERE id = $1", [id]);
+    return row && asyncRequestFromRow(row);
+  }
+
+  async claimAsyncRequests(owner: string, leaseMs: number, limit: number): Promise<AsyncRequestRecord[]> {
+    const now = Date.now();
+    const rows = await this.#query(
+      `UPDATE async_requests SET owner = $1, lease_until = $2
+       WHERE id IN (SELECT id FROM async_requests
+                    WHERE state = 'pending' AND (lease_until IS NULL OR lease_until < $3)
+                    ORDER BY created_at LIMIT $4
+                    FOR UPDATE SKIP LOCKED)
+       RETURNING *`,
+      [owner, now + leaseMs, now, limit],
+    );
+    return rows.map(asyncRequestFromRow);
+  }
+
+  async failAsyncRequest(id: string, error: string): Promise<void> {
+    await this.#query(
+      "UPDATE async_requests SET state = 'failed', error = $2, payload = '', owner = NULL, lease_until = NULL WHERE id = $1",
+      [id, error],
+    );
+  }
+}
+
+/** One round trip for any set of subtrees: leaves come from `events`, inner nodes from `merkle_nodes`. */
+async function readNodesWith(
+  db: pg.Pool | pg.PoolClient,
+  treeId: number,
+  nodes: readonly NodeId[],
+): Promise<Map<string, Buffer>> {
+  const out = new Map<string, Buffer>();
+  if (nodes.length === 0) return out;
+  const { rows } = await db.query(
+    `SELECT q.level, q.idx, COALESCE(n.hash, e.hash) AS hash
+     FROM unnest($2::smallint[], $3::bigint[]) AS q(level, idx)
+     LEFT JOIN merkle_nodes n ON q.level > 0 AND n.tree_id = $1 AND n.level = q.level AND n.idx = q.idx
+     LEFT JOIN events e ON q.level = 0 AND e.tree_id = $1 AND e.leaf_index = q.idx`,
+    [treeId, nodes.map((n) => n.level), nodes.map((n) => n.index)],
+  );
+  for (const row of rows as Row[]) {
+    if (row["hash"]) out.set(`${Number(row["level"])}:${Number(row["idx"])}`, row["hash"] as Buffer);
+  }
+  return out;
+}

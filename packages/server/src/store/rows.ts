@@ -1,0 +1,84 @@
+import type { AsyncRequestRecord, ConfigRecord, LeafRecord, TokenRecord, TreeHead } from "./store.js";
+
+/*
+ * Row → record mapping shared by both stores. The drivers differ only in how they hand back
+ * JSON (SQLite: text; PostgreSQL: parsed JSONB) and 64-bit integers (numbers or strings);
+ * these functions accept both.
+ */
+
+export type Row = Record<string, unknown>;
+
+function optional(value: unknown): string | undefined {
+  return value === null || value === undefined ? undefined : String(value);
+}
+
+function json<T>(value: unknown): T {
+  return (typeof value === "string" ? JSON.parse(value) : value) as T;
+}
+
+function bytes(value: unknown): Buffer | undefined {
+  return value === null || value === undefined ? undefined : (value as Buffer);
+}
+
+export function configFromRow(row: Row): ConfigRecord {
+  return {
+    id: String(row["id"]),
+    projectId: String(row["project_id"]),
+    name: String(row["name"]),
+    settings: json(row["settings"]),
+    createdAt: String(row["created_at"]),
+    updatedAt: String(row["updated_at"]),
+  };
+}
+
+export function tokenFromRow(row: Row): TokenRecord {
+  return {
+    id: String(row["id"]),
+    projectId: String(row["project_id"]),
+    name: String(row["name"]),
+    kind: row["kind"] === "admin" ? "admin" : "service",
+    secretHash: row["secret_hash"] as Buffer,
+    previousSecretHash: bytes(row["previous_secret_hash"]),
+    previousValidUntil: optional(row["previous_valid_until"]),
+    expiresAt: optional(row["expires_at"]),
+    revokedAt: optional(row["revoked_at"]),
+    grants: json(row["grants"]),
+    createdAt: String(row["created_at"]),
+    updatedAt: String(row["updated_at"]),
+  };
+}
+
+export function treeFromRow(row: Row): TreeHead {
+  return {
+    id: Number(row["id"]),
+    configId: String(row["config_id"]),
+    treeName: String(row["tree_name"]),
+    size: Number(row["size"]),
+    rootHash: bytes(row["root_hash"]),
+    lastReceivedAt: Number(row["last_received_at"]),
+  };
+}
+
+export function leafFromRow(row: Row): LeafRecord {
+  return {
+    leafIndex: Number(row["leaf_index"]),
+    receivedAt: Number(row["received_at"]),
+    hash: row["hash"] as Buffer,
+    envelope: String(row["envelope"]),
+  };
+}
+
+export function asyncRequestFromRow(row: Row): AsyncRequestRecord {
+  return {
+    id: String(row["id"]),
+    tokenId: String(row["token_id"]),
+    configId: String(row["config_id"]),
+    endpoint: String(row["endpoint"]),
+    state: row["state"] as AsyncRequestRecord["state"],
+    payload: String(row["payload"]),
+    result: optional(row["result"]),
+    error: optional(row["error"]),
+    createdAt: String(row["created_at"]),
+    expiresAt: String(row["expires_at"]),
+  };
+}

@@ -1,0 +1,298 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { CompactRange, completeSubtrees, newId, nodeKey, sha256 } from "@veritrail/core";
+import { hashSecret } from "../src/auth/authenticator.js";
+import { newTreeName } from "../src/bootstrap.js";
+import { defaultConfigSettings } from "../src/ingest/event-schema.js";
+import { sequenceBatch } from "../src/ingest/sequence-batch.js";
+import type { Store, TokenRecord } from "../src/store/store.js";
+import {
+  dropSchema,
+  freshSchema,
+  openSharedPostgresStore,
+  openTestStore,
+  POSTGRES_SKIP_REASON,
+  TEST_DATABASE_URL,
+} from "./support/test-store.js";
+
+/*
+ * One behaviour suite for every store (conventions: kysely, hono): each backend must pass all of it.
+ * PostgreSQL runs when VERITRAIL_TEST_DATABASE_URL is set, and fails if that database is unreachable.
+ */
+
+const NOW = "2026-01-01T00:00:00.000Z";
+
+async function seedTree(store: Store): Promise<{ configId: string; treeId: number; projectId: string }> {
+  const projectId = newId("ppj");
+  await store.createProject({ id: projectId, name: "p", createdAt: NOW });
+  const configId = newId("pci");
+  await store.createConfig(
+    { id: configId, projectId, name: "c", settings: defaultConfigSettings(), createdAt: NOW, updatedAt: NOW },
+    newTreeName(),
+  );
+  const head = await store.getTreeHead(configId);
+  assert.ok(head);
+  return { configId, treeId: head.id, projectId };
+}
+
+function entries(n: number, tag: string) {
+  return Array.from({ length: n }, (_, i) => ({ event: { message: `${tag}-${i}` } }));
+}
+
+for (const kind of ["sqlite", "postgres"] as const) {
+  const skip = kind === "postgres" && !TEST_DATABASE_URL ? POSTGRES_SKIP_REASON : false;
+
+  describe(`store conformance: ${kind}`, { skip }, () => {
+    let store: Store;
+    let dataDir: string;
+
+    before(async () => {
+      dataDir = mkdtempSync(join(tmpdir(), "veritrail-store-"));
+      store = await openTestStore(dataDir, kind);
+      await store.migrate();
+    });
+
+    after(async () => {
+      await store.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    });
+
+    it("applies migrations idempotently", async () => {
+      await store.migrate();
+      await store.migrate();
+    });
+
+    it("keeps configurations, each with its own empty tree", async () => {
+      const { configId, projectId } = await seedTree(store);
+      const config = await store.getConfig(configId);
+      assert.equal(config?.name, "c");
+      assert.deepEqual(config?.settings, defaultConfigSettings());
+      assert.deepEqual(
+        (await store.listConfigs(projectId)).map((c) => c.id),
+        [configId],
+      );
+      const head = await store.getTreeHead(configId);
+      assert.equal(head?.size, 0);
+      assert.equal(head?.rootHash, undefined);
+      assert.match(head?.treeName ?? "", /^[0-9a-f]{64}$/);
+      assert.equal(await store.getConfig(newId("pci")), undefined);
+    });
+
+    it("finds a token by the hash of its current or previous secret, never by the secret", async () => {
+      const { projectId, configId } = await seedTree(store);
+      const token: TokenRecord = {
+        id: newId("ptk"),
+        projectId,
+        name: "t",
+        kind: "service",
+        secretHash: hashSecret("pts_current_secret_000000000000"),
+        previousSecretHash: hashSecret("pts_previous_secret_00000000000"),
+        previousValidUntil: NOW,
+        expiresAt: undefined,
+        revokedAt: undefined,
+        grants: { audit: { configs: [configId], endpoints: ["v1/log"] } },
+        createdAt: NOW,
+        updatedAt: NOW,
+      };
+      await store.createToken(token);
+      assert.deepEqual(await store.findTokenBySecretHash(token.secretHash), token);
+      assert.equal((await store.findTokenBySecretHash(token.previousSecretHash!))?.id, token.id);
+      assert.equal(await store.findTokenBySecretHash(hashSecret("pts_other")), undefined);
+      assert.deepEqual(await store.getToken(token.id), token);
+    });
+
+    it("appends batches whose leaves, subtrees and roots match an in-memory tree", async () => {
+      const { treeId, configId } = await seedTree(store);
+      const reference = new CompactRange();
+      let expectedSize = 0;
+      for (const n of [1, 2, 5, 1, 13, 32, 7]) {
+        const batch = await store.appendBatch(treeId, (head) =>
+          sequenceBatch(head, [{ entries: entries(n, `b${expectedSize}`) }], 1_700_000_000_000_000),
+        );
+        for (const leaf of batch.leaves) reference.append(leaf.hash);
+        expectedSize += n;
+        assert.equal(batch.size, expectedSize);
+        assert.deepEqual(batch.rootHash, reference.root());
+        assert.equal(await store.findSizeOfRoot(treeId, batch.rootHash), expectedSize);
+      }
+      const head = await store.getTreeHead(configId);
+      assert.equal(head?.size, expectedSize);
+      assert.deepEqual(head?.rootHash, reference.root());
+      const ids = completeSubtrees(0, expectedSize);
+      const wanted = [...ids, { level: 0, index: 0 }, { level: 0, index: expectedSize - 1 }];
+      const nodes = await store.readNodes(treeId, wanted);
+      assert.deepEqual([...nodes.keys()].sort(), [...new Set(wanted.map(nodeKey))].sort());
+      const stored = new CompactRange(
+        expectedSize,
+        ids.map((id) => nodes.get(nodeKey(id))!),
+      );
+      assert.deepEqual(stored.root(), reference.root());
+      const first = await store.getLeaf(treeId, 0);
+      assert.equal(first?.leafIndex, 0);
+      assert.deepEqual(first?.hash, sha256(first?.envelope ?? ""));
+      assert.equal(await store.getLeaf(treeId, expectedSize), undefined);
+      // received_at strictly increases even though the clock above stood still.
+      let previous = 0;
+      for (let i = 0; i < expectedSize; i++) {
+        const leaf = await store.getLeaf(treeId, i);
+        assert.ok(leaf && leaf.receivedAt > previous);
+        previous = leaf.receivedAt;
+      }
+    });
+
+    it("writes nothing when the append fails inside its transaction", async () => {
+      const { treeId, configId } = await seedTree(store);
+      await store.appendBatch(treeId, (head) => sequenceBatch(head, [{ entries: entries(3, "ok") }], 1));
+      await assert.rejects(
+        store.appendBatch(treeId, (head) => {
+          sequenceBatch(head, [{ entries: entries(4, "lost") }], 2);
+          throw new Error("boom");
+        }),
+        /boom/,
+      );
+      // An async request that is not pending also rolls the whole batch back.
+      await assert.rejects(
+        store.appendBatch(treeId, (head) =>
+          sequenceBatch(
+            head,
+            [{ entries: entries(2, "x"), asyncRequest: { id: newId("prq"), verbose: false } }],
+            3,
+          ),
+        ),
+        /no longer pending/,
+      );
+      assert.equal((await store.getTreeHead(configId))?.size, 3);
+      assert.equal(await store.getLeaf(treeId, 3), undefined);
+      // The cached right edge was not advanced by the failed batches.
+      const next = await store.appendBatch(treeId, (head) =>
+        sequenceBatch(head, [{ entries: entries(1, "after") }], 4),
+      );
+      assert.equal(next.leaves[0]?.leafIndex, 3);
+    });
+
+    it("leases async requests to one owner at a time and completes each exactly once", async () => {
+      const { treeId, configId } = await seedTree(store);
+      const id = newId("prq");
+      await store.createAsyncRequest({
+        id,
+        tokenId: "ptk_x",
+        configId,
+        endpoint: "v2/log_async",
+        state: "pending",
+        payload: "{}",
+        createdAt: NOW,
+        expiresAt: "2999-01-01T00:00:00.000Z",
+      });
+      const first = await store.claimAsyncRequests("owner-a", 60_000, 10);
+      assert.deepEqual(
+        first.map((r) => r.id),
+        [id],
+      );
+      assert.deepEqual(await store.claimAsyncRequests("owner-b", 60_000, 10), []);
+      await store.appendBatch(treeId, (head) =>
+        sequenceBatch(head, [{ entries: entries(2, "async"), asyncRequest: { id, verbose: true } }], 5),
+      );
+      const done = await store.getAsyncRequest(id);
+      assert.equal(done?.state, "done");
+      const result = JSON.parse(done?.result ?? "{}") as { results: { hash: string; envelope: unknown }[] };
+      assert.equal(result.results.length, 2);
+      assert.ok(result.results.every((r) => /^[0-9a-f]{64}$/.test(r.hash) && r.envelope));
+      await assert.rejects(
+        store.appendBatch(treeId, (head) =>
+          sequenceBatch(head, [{ entries: entries(2, "again"), asyncRequest: { id, verbose: true } }], 6),
+        ),
+        /no longer pending/,
+      );
+      assert.equal((await store.getTreeHead(configId))?.size, 2);
+    });
+
+    it("leases a request again once its owner's lease has run out", async () => {
+      const { configId } = await seedTree(store);
+      const id = newId("prq");
+      await store.createAsyncRequest({
+        id,
+        tokenId: "ptk_x",
+        configId,
+        endpoint: "v2/log_async",
+        state: "pending",
+        payload: "{}",
+        createdAt: NOW,
+        expiresAt: "2999-01-01T00:00:00.000Z",
+      });
+      assert.equal((await store.claimAsyncRequests("dead-owner", -1, 10)).length, 1);
+      assert.deepEqual(
+        (await store.claimAsyncRequests("owner-b", 60_000, 10)).map((r) => r.id),
+        [id],
+      );
+      await store.failAsyncRequest(id, JSON.stringify({ summary: "x" }));
+      assert.equal((await store.getAsyncRequest(id))?.state, "failed");
+      assert.deepEqual(await store.claimAsyncRequests("owner-c", 60_000, 10), []);
+    });
+
+    it("runs first-start setup once under the setup lock", async () => {
+      const order: string[] = [];
+      await Promise.all(
+        [1, 2, 3].map((i) =>
+          store.withSetupLock(async () => {
+            order.push(`in${i}`);
+            await new Promise((r) => setTimeout(r, 5));
+            order.push(`out${i}`);
+          }),
+        ),
+      );
+      for (let i = 0; i < order.length; i += 2) assert.equal(order[i]!.slice(2), order[i + 1]!.slice(3));
+    });
+  });
+}
+
+describe("postgres: several processes on one database", {
+  skip: TEST_DATABASE_URL ? false : POSTGRES_SKIP_REASON,
+}, () => {
+  it("migrates once when several processes start at once", async () => {
+    const schema = freshSchema();
+    const stores = [1, 2, 3].map(() => openSharedPostgresStore(schema));
+    try {
+      await Promise.all(stores.map((s) => s.migrate()));
+      await Promise.all(stores.map((s) => s.migrate()));
+    } finally {
+      await Promise.all(stores.map((s) => s.close()));
+      await dropSchema(schema);
+    }
+  });
+
+  it("forms one tree from concurrent appends through different store instances", async () => {
+    const schema = freshSchema();
+    const stores = [1, 2, 3].map(() => openSharedPostgresStore(schema));
+    try {
+      await stores[0]!.migrate();
+      const { treeId, configId } = await seedTree(stores[0]!);
+      await Promise.all(
+        stores.flatMap((store, s) =>
+          Array.from({ length: 10 }, (_, i) =>
+            store.appendBatch(treeId, (head) =>
+              sequenceBatch(head, [{ entries: entries(3, `s${s}i${i}`) }], 1),
+            ),
+          ),
+        ),
+      );
+      const head = await stores[1]!.getTreeHead(configId);
+      assert.equal(head?.size, 90);
+      const reference = new CompactRange();
+      const messages = new Set<string>();
+      for (let i = 0; i < 90; i++) {
+        const leaf = await stores[2]!.getLeaf(treeId, i);
+        assert.ok(leaf);
+        reference.append(leaf.hash);
+        messages.add(JSON.parse(leaf.envelope).event.message);
+      }
+      assert.equal(messages.size, 90);
+      assert.deepEqual(head?.rootHash, reference.root());
+    } finally {
+      await Promise.all(stores.map((s) => s.close()));
+      await dropSchema(schema);
+    }
+  });
+});
