@@ -112,25 +112,27 @@ export class PostgresStore implements Store {
   readonly #ranges = new Map<number, CompactRange>();
 
   /**
-   * @param options.schema a schema to work in (created if missing), e.g. one per test run;
-   *   `public` by default.
+   * @param options.schema a schema to work in, created if missing (e.g. one per test). Without it
+   *   the connection's own `search_path` applies, which a URL can set with
+   *   `?options=-c%20search_path%3Dname`.
    */
   constructor(options: { connectionString: string; schema?: string; poolSize?: number }) {
-    const schema = options.schema ?? "public";
-    if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error(`bad schema name "${schema}"`);
+    if (options.schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(options.schema)) {
+      throw new Error(`bad schema name "${options.schema}"`);
+    }
+    this.#schema = options.schema;
     this.#pool = new pg.Pool({
       connectionString: options.connectionString,
       max: options.poolSize ?? 10,
       // The schema name was checked above; identifiers cannot be bound parameters.
-      options: `-c search_path=${schema}`,
+      ...(options.schema !== undefined ? { options: `-c search_path=${options.schema}` } : {}),
     });
     this.#pool.on("error", () => {
       // An idle client lost its connection; the pool replaces it on the next checkout.
     });
-    this.#schema = schema;
   }
 
-  readonly #schema: string;
+  readonly #schema: string | undefined;
 
   async #query(sql: string, params: unknown[] = []): Promise<Row[]> {
     return (await this.#pool.query(sql, params)).rows as Row[];
@@ -167,7 +169,7 @@ export class PostgresStore implements Store {
 
   async migrate(): Promise<void> {
     await this.#withAdvisoryLock(MIGRATION_LOCK, async () => {
-      await this.#query(`CREATE SCHEMA IF NOT EXISTS ${this.#schema}`);
+      if (this.#schema !== undefined) await this.#query(`CREATE SCHEMA IF NOT EXISTS ${this.#schema}`);
       await this.#query(
         "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)",
       );
