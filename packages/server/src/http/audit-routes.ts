@@ -53,6 +53,8 @@ export function registerAuditRoutes(app: FastifyInstance, services: AppServices)
   function readBulk(body: BodyReader, resolved: ResolvedConfig): PreparedEntry[] {
     const events = body.raw("events");
     const entries: PreparedEntry[] = [];
+    // A body that is not an object already has its one error; "events is required" would be noise.
+    if (!body.isObject) return entries;
     if (events === undefined) {
       body.errors.push({ code: "FieldRequired", detail: "events is required", source: "/events" });
     } else if (!Array.isArray(events)) {

@@ -8,6 +8,8 @@ import { ApiError, type ErrorField, pointerToken } from "../errors.js";
 
 export class BodyReader {
   readonly errors: ErrorField[];
+  /** False when the value is not a JSON object: its one error says all, its fields are not reported. */
+  readonly isObject: boolean;
   readonly #body: Record<string, unknown>;
   readonly #pointer: string;
 
@@ -21,9 +23,11 @@ export class BodyReader {
     if (value === null || typeof value !== "object" || Array.isArray(value)) {
       this.errors.push({ code: "InvalidObject", detail: "must be a JSON object", source: pointer });
       this.#body = {};
+      this.isObject = false;
       return;
     }
     this.#body = value as Record<string, unknown>;
+    this.isObject = true;
     if (allowed) {
       for (const key of Object.keys(this.#body)) {
         if (!allowed.includes(key)) {

@@ -12,6 +12,8 @@ const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
  * entry is undefined when this entry had any.
  */
 export function readEntry(body: BodyReader, config: ConfigRecord): PreparedEntry | undefined {
+  // An entry that is not an object already has its one error; its fields are not reported on.
+  if (!body.isObject) return undefined;
   const before = body.errors.length;
   const signature = body.string("signature", { max: 256, pattern: BASE64, patternText: "base64" });
   // The OpenAPI says 256 for public_key, but the SDKs' JSON form with extra key info can pass that.
