@@ -65,6 +65,13 @@ const DATE_TIME = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?([Zz]|
 
 export function isDateTime(value: string): boolean {
   if (!DATE_TIME.test(value)) return false;
+  // Date.parse rolls impossible days and 24:00 over ("2024-02-30" is March 1st): check the calendar.
+  const year = Number(value.slice(0, 4));
+  const month = Number(value.slice(5, 7));
+  const day = Number(value.slice(8, 10));
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  const days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1];
+  if (days === undefined || day < 1 || day > days || Number(value.slice(11, 13)) > 23) return false;
   const hasZone = /([Zz]|[+-]\d{2}:?\d{2})$/.test(value.slice(10));
   return !Number.isNaN(Date.parse(hasZone ? value : `${value}Z`));
 }
