@@ -4,6 +4,13 @@ import { postJson, type TestServer } from "./test-server.js";
 /** The parsed answer of one HTTP call, as `postJson` gives it. */
 export type ApiResponse = Awaited<ReturnType<typeof postJson>>;
 
+/** Any HTTP call whose answer is JSON, parsed like `postJson` does. */
+export async function fetchApi(url: string, init: RequestInit = {}): Promise<ApiResponse> {
+  const response = await fetch(url, init);
+  const body = (await response.json()) as ApiResponse["body"];
+  return { status: response.status, headers: response.headers, body };
+}
+
 /** The six top-level keys of every answer (wire-protocol §3.1), sorted. */
 export const ENVELOPE_KEYS = ["request_id", "request_time", "response_time", "result", "status", "summary"];
 
