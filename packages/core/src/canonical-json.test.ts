@@ -54,6 +54,22 @@ describe("canonicalize: object members", () => {
   it("writes undefined array items as null, as JSON.stringify does", () => {
     assert.equal(canonicalize([1, undefined, 2]), "[1,null,2]");
   });
+
+  it("writes the holes of a sparse array as null, as JSON.stringify does", () => {
+    const sparse: unknown[] = [];
+    sparse[1] = 1;
+    assert.equal(canonicalize(sparse), "[null,1]");
+    assert.equal(canonicalize(new Array(2)), "[null,null]");
+  });
+
+  it("rejects objects that are not plain JSON objects, such as a Date or a Map", () => {
+    for (const value of [new Date(0), new Map(), { nested: new Date(0) }]) {
+      assert.throws(
+        () => canonicalize(value),
+        (e: unknown) => e instanceof CoreError && e.code === "ERR_CANONICAL_JSON",
+      );
+    }
+  });
 });
 
 describe("canonicalize: structure and whitespace", () => {

@@ -19,7 +19,20 @@ export function canonicalize(value: unknown): string {
       return JSON.stringify(value);
     case "object": {
       if (value === null) return "null";
-      if (Array.isArray(value)) return `[${value.map((item) => canonicalize(item ?? null)).join(",")}]`;
+      if (Array.isArray(value)) {
+        // An index loop, not map(): map skips the holes of a sparse array, which are nulls in JSON.
+        const items: string[] = [];
+        for (let i = 0; i < value.length; i++) items.push(canonicalize(value[i] ?? null));
+        return `[${items.join(",")}]`;
+      }
+      const prototype = Object.getPrototypeOf(value);
+      if (prototype !== Object.prototype && prototype !== null) {
+        // A Date, Map, class instance…: not JSON, and JSON.stringify would silently change it.
+        throw new CoreError(
+          "ERR_CANONICAL_JSON",
+          `a ${prototype?.constructor?.name ?? "non-plain"} object is not a JSON value`,
+        );
+      }
       const record = value as Record<string, unknown>;
       // Default sort compares UTF-16 code units, exactly the order RFC 8785 §3.2.3 asks for.
       const keys = Object.keys(record).sort();

@@ -2,6 +2,7 @@
  * `@veritrail/core`: the pure maths of a tamper-evident audit log. No I/O; only `node:` built-ins.
  */
 export { canonicalize } from "./canonical-json.js";
+export { DURATION_PATTERN, parseDuration } from "./duration.js";
 export {
   generateSigningKey,
   loadPrivateKey,

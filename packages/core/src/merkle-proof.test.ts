@@ -509,6 +509,8 @@ describe("malformed proofs and hashes", () => {
     ["a space after the comma", `l:${h}, r:${h}`],
     ["a semicolon separator", `l:${h};r:${h}`],
     ["a bare word", "garbage"],
+    ["a trailing newline", `l:${h}\n`],
+    ["upper-case sides", `L:${h}`],
   ];
 
   for (const [name, proof] of malformedMembership) {

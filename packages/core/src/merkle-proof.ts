@@ -38,7 +38,7 @@ export function decodeMembershipProof(proof: string): ProofItem[] {
   if (proof === "") return [];
   return proof.split(",").map((part) => {
     const side = part.slice(0, 2);
-    const hex = part.slice(2);
+    const hex = part.slice(2).toLowerCase();
     if ((side !== "l:" && side !== "r:") || !HEX64.test(hex)) {
       throw new CoreError("ERR_PROOF_FORMAT", `bad membership proof item "${part.slice(0, 80)}"`);
     }

@@ -363,6 +363,10 @@ describe("planPath / planMembership / planConsistency", () => {
 
   it("throws ERR_TREE_SIZE for a subtree not inside the tree", () => {
     assert.throws(() => planPath({ level: 1, index: 3 }, 7), isCode("ERR_TREE_SIZE"));
+    // A negative or fractional subtree coordinate is refused, not looped on.
+    assert.throws(() => planPath({ level: -1, index: 0 }, 5), isCode("ERR_TREE_SIZE"));
+    assert.throws(() => planPath({ level: 0.5, index: 0 }, 5), isCode("ERR_TREE_SIZE"));
+    assert.throws(() => planPath({ level: 0, index: -1 }, 5), isCode("ERR_TREE_SIZE"));
     assert.throws(() => planPath({ level: 2, index: 1 }, 7), isCode("ERR_TREE_SIZE"));
     assert.throws(() => planPath({ level: 0, index: -1 }, 7), isCode("ERR_TREE_SIZE"));
   });

@@ -97,6 +97,8 @@ export function rangeHash(start: number, end: number, lookup: NodeLookup): Buffe
  */
 export function planPath(node: NodeId, size: number): PathStep[] {
   checkSize(size, "size");
+  checkSize(node.level, "level");
+  checkSize(node.index, "index");
   const width = 2 ** node.level;
   const first = node.index * width;
   const end = first + width;
