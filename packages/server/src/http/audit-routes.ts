@@ -168,6 +168,8 @@ export function registerAuditRoutes(app: FastifyInstance, services: AppServices)
 
   app.get<{ Params: { id: string } }>("/request/:id", async (request, reply) => {
     const token = await authenticator.authenticate(request.headers.authorization);
+    // Admin credentials manage; they do not call the data plane (docs/design/tokens.md).
+    if (token.kind !== "service") throw ApiError.unauthorized();
     const id = request.params.id;
     const found = /^prq_[a-z0-9]{32}$/.test(id) ? await store.getAsyncRequest(id) : undefined;
     if (!found || Date.parse(found.expiresAt) <= services.clock.nowMillis()) {
