@@ -96,7 +96,8 @@ export function describeBootstrap(report: BootstrapReport, publicUrl: string): s
     `  admin credential:  ${report.adminSecret ?? "(from VERITRAIL_ADMIN_TOKEN)"}`,
     "",
     "Try it:",
-    `  curl -s ${publicUrl}/v1/log -H 'Authorization: Bearer ${token}' -H 'Content-Type: application/json' \\`,
+    // Double quotes, so that a shell expands $VERITRAIL_INIT_AUDIT_TOKEN when the secret came from it.
+    `  curl -s ${publicUrl}/v1/log -H "Authorization: Bearer ${token}" -H 'Content-Type: application/json' \\`,
     `    -d '{"event":{"actor":"alice","action":"login","message":"hello"},"verbose":true}'`,
     "",
   ];
