@@ -5,11 +5,20 @@ import { canonicalize } from "./canonical-json.js";
 export type EventValue = string | number | boolean;
 export type NormalizedEvent = Record<string, EventValue>;
 
+/** One malformed field of an event stored despite it: which field, what was wrong, and (unless redacted) its value. */
+export interface EnvelopeError {
+  field: string;
+  error: string;
+  value?: string;
+}
+
 /**
  * The record whose canonical JSON is hashed (wire-protocol §5.1). Keys are exactly these;
  * none is ever null.
  */
 export interface Envelope {
+  /** Notes on malformed fields, for configurations that store malformed events (wire-protocol §5.1 step 3). */
+  err?: EnvelopeError[];
   event: NormalizedEvent;
   received_at: string;
   signature?: string;

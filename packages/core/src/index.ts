@@ -15,6 +15,7 @@ export {
   canonicalEnvelope,
   canonicalPublicKey,
   type Envelope,
+  type EnvelopeError,
   type EventValue,
   formatReceivedAt,
   hashEnvelope,

@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import { type AuditEndpoint, resolveConfig } from "../auth/resolve-config.js";
 import { ApiError } from "../errors.js";
 import type { PreparedEntry } from "../ingest/prepared-entry.js";
-import { readEntry } from "../ingest/read-entry.js";
+import { type IngestPolicy, readEntry } from "../ingest/read-entry.js";
 import { bulkResult } from "../ingest/sequence-batch.js";
 import type { ResolvedConfig } from "../log/config-directory.js";
 import { consistencyProof, membershipProof, rootAt } from "../log/proofs.js";
@@ -49,8 +49,17 @@ export function registerAuditRoutes(app: FastifyInstance, services: AppServices)
     };
   }
 
+  /** How this configuration takes in events from this token. */
+  function policyFor(token: TokenRecord, resolved: ResolvedConfig): IngestPolicy {
+    return {
+      settings: resolved.config.settings,
+      signer: resolved.signer,
+      restrictions: token.grants.audit?.field_restrictions?.[resolved.config.id],
+    };
+  }
+
   /** Reads `events` of a bulk request: 1 to 1000 entries, each checked against the schema. */
-  function readBulk(body: BodyReader, resolved: ResolvedConfig): PreparedEntry[] {
+  function readBulk(body: BodyReader, policy: IngestPolicy): PreparedEntry[] {
     const events = body.raw("events");
     const entries: PreparedEntry[] = [];
     // A body that is not an object already has its one error; "events is required" would be noise.
@@ -79,7 +88,7 @@ export function registerAuditRoutes(app: FastifyInstance, services: AppServices)
           ["event", "signature", "public_key"],
           body.errors,
         );
-        const entry = readEntry(reader, resolved.config);
+        const entry = readEntry(reader, policy);
         if (entry) entries.push(entry);
       });
     }
@@ -95,14 +104,14 @@ export function registerAuditRoutes(app: FastifyInstance, services: AppServices)
       "prev_root",
       "config_id",
     ]);
-    const { resolved } = await authorize(request, "v1/log", body);
+    const { token, resolved } = await authorize(request, "v1/log", body);
     const verbose = body.boolean("verbose") ?? false;
     const prevRoot = body.string("prev_root", {
       max: 64,
       pattern: HEX64,
       patternText: "64 lower-case hex characters",
     });
-    const entry = readEntry(body, resolved.config);
+    const entry = readEntry(body, policyFor(token, resolved));
     body.throwIfInvalid();
     const outcome = await sequencer.append(resolved.treeId, { entries: [entry!] });
     const { batch } = outcome;
@@ -125,9 +134,9 @@ export function registerAuditRoutes(app: FastifyInstance, services: AppServices)
 
   app.post("/v2/log", async (request, reply) => {
     const body = new BodyReader(request.body, "", ["events", "verbose", "config_id"]);
-    const { resolved } = await authorize(request, "v2/log", body);
+    const { token, resolved } = await authorize(request, "v2/log", body);
     const verbose = body.boolean("verbose") ?? false;
-    const entries = readBulk(body, resolved);
+    const entries = readBulk(body, policyFor(token, resolved));
     body.throwIfInvalid();
     const { batch, offset, count } = await sequencer.append(resolved.treeId, { entries });
     const results = batch.leaves
@@ -140,7 +149,7 @@ export function registerAuditRoutes(app: FastifyInstance, services: AppServices)
     const body = new BodyReader(request.body, "", ["events", "verbose", "config_id"]);
     const { token, resolved } = await authorize(request, "v2/log_async", body);
     const verbose = body.boolean("verbose") ?? false;
-    const entries = readBulk(body, resolved);
+    const entries = readBulk(body, policyFor(token, resolved));
     body.throwIfInvalid();
     // The request is stored before the 202: once accepted, its events are never lost.
     const id = request.veritrail.requestId;

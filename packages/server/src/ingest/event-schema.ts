@@ -36,6 +36,8 @@ export interface ConfigSettings {
   cold_storage?: string;
   /** Server-side Ed25519 signing of events the client did not sign. */
   vault_sign: boolean;
+  /** Redaction at ingestion of the fields marked `redact`, for events the client did not sign. */
+  redaction?: { enabled: boolean; mask: string };
   ui_metadata?: { saved_searches: unknown[] };
 }
 

@@ -1,9 +1,11 @@
-import type { NormalizedEvent } from "@veritrail/core";
+import type { EnvelopeError, NormalizedEvent } from "@veritrail/core";
 
-/** An event that passed validation, normalisation and (optionally) server signing, ready to sequence. */
+/** An event that passed validation, normalisation, redaction and (optionally) server signing, ready to sequence. */
 export interface PreparedEntry {
   event: NormalizedEvent;
   signature?: string;
   /** As stored: canonical JSON when the client sent a JSON object (wire-protocol §5.1 step 2). */
   publicKey?: string;
+  /** Malformed fields, when the configuration stores malformed events (`save_malformed`). */
+  err?: EnvelopeError[];
 }

@@ -1,17 +1,30 @@
-import { canonicalPublicKey } from "@veritrail/core";
+import { canonicalize, canonicalPublicKey, type EnvelopeError } from "@veritrail/core";
+import type { ErrorField } from "../errors.js";
 import type { BodyReader } from "../http/request-body.js";
-import type { ConfigRecord } from "../store/store.js";
+import type { ConfigSettings } from "./event-schema.js";
 import { validateEvent } from "./event-schema.js";
 import type { PreparedEntry } from "./prepared-entry.js";
+import { type ServerSigner, signEntry } from "./server-signer.js";
 
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 
+/** Everything that decides how one configuration takes in an event, for one token. */
+export interface IngestPolicy {
+  settings: ConfigSettings;
+  /** Set when the configuration signs events the client did not sign. */
+  signer?: ServerSigner | undefined;
+  /** The token's field restrictions on this configuration: field → allowed values. */
+  restrictions?: Record<string, string[]> | undefined;
+}
+
 /**
- * Reads one `{event, signature?, public_key?}`: validates the event against the configuration's
- * schema and normalises it (wire-protocol §5.1). Problems are recorded in `body.errors`; the
- * entry is undefined when this entry had any.
+ * Reads one `{event, signature?, public_key?}` along the ingestion path (architecture "Ingestion
+ * path"): validate against the configuration's schema → normalise → keep malformed fields aside
+ * if `save_malformed` allows → redact (only when the client did not sign) → server-sign when the
+ * configuration asks. Problems are recorded in `body.errors`; the entry is undefined when this
+ * entry had any.
  */
-export function readEntry(body: BodyReader, config: ConfigRecord): PreparedEntry | undefined {
+export function readEntry(body: BodyReader, policy: IngestPolicy): PreparedEntry | undefined {
   // An entry that is not an object already has its one error; its fields are not reported on.
   if (!body.isObject) return undefined;
   const before = body.errors.length;
@@ -26,19 +39,110 @@ export function readEntry(body: BodyReader, config: ConfigRecord): PreparedEntry
     });
   }
   const raw = body.raw("event");
-  let event: PreparedEntry["event"] | undefined;
   if (raw === undefined) {
     body.errors.push({ code: "FieldRequired", detail: "event is required", source: body.at("event") });
-  } else {
-    const checked = validateEvent(raw, config.settings.schema, body.at("event"));
-    body.errors.push(...checked.errors);
-    event = checked.event;
+    return undefined;
   }
-  if (body.errors.length > before || !event) return undefined;
+  const schema = policy.settings.schema;
+  const eventPointer = body.at("event");
+  const checked = validateEvent(raw, schema, eventPointer);
+  let event = checked.event;
+  let err: EnvelopeError[] | undefined;
+  if (!event) {
+    const fieldLevel = checked.errors.every((e) => e.source.startsWith(`${eventPointer}/`));
+    if (schema.save_malformed === "reject" || !fieldLevel || signature !== undefined) {
+      // A signed event is kept exactly as signed or not at all: dropping fields would break its signature.
+      body.errors.push(...checked.errors);
+      return undefined;
+    }
+    ({ event, err } = keepMalformed(
+      raw as Record<string, unknown>,
+      checked.errors,
+      policy.settings,
+      eventPointer,
+    ));
+  }
+  checkRestrictions(event, policy.restrictions, eventPointer, body.errors);
+  if (body.errors.length > before) return undefined;
+
   const entry: PreparedEntry = { event };
+  if (err) entry.err = err;
   if (signature !== undefined && publicKey !== undefined) {
     entry.signature = signature;
     entry.publicKey = canonicalPublicKey(publicKey);
+    return entry;
   }
+  redact(entry, policy.settings);
+  if (policy.signer) signEntry(entry, policy.signer);
   return entry;
+}
+
+/**
+ * `save_malformed: all | unredacted` (product-features §2): the event is stored without its bad
+ * fields, and `envelope.err` says what was wrong with each. `unredacted` leaves out the values of
+ * fields marked for redaction, so nothing that would have been redacted is kept in the clear.
+ */
+function keepMalformed(
+  raw: Record<string, unknown>,
+  errors: ErrorField[],
+  settings: ConfigSettings,
+  eventPointer: string,
+): { event: NonNullable<PreparedEntry["event"]>; err: EnvelopeError[] } {
+  const badFields = new Map<string, ErrorField>();
+  for (const error of errors) {
+    const field = error.source
+      .slice(eventPointer.length + 1)
+      .replaceAll("~1", "/")
+      .replaceAll("~0", "~");
+    if (!badFields.has(field)) badFields.set(field, error);
+  }
+  const good: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(raw)) if (!badFields.has(key)) good[key] = value;
+  // Without the bad fields the rest is valid, except for required fields that were bad or absent.
+  const relaxed = {
+    ...settings.schema,
+    fields: settings.schema.fields.map((f) => ({ ...f, required: false })),
+  };
+  const event = validateEvent(good, relaxed, eventPointer).event ?? {};
+  const redacted = new Set(settings.schema.fields.filter((f) => f.redact).map((f) => f.id));
+  const err: EnvelopeError[] = [];
+  for (const [field, error] of badFields) {
+    const note: EnvelopeError = { field, error: `${error.code}: ${error.detail}` };
+    const value = raw[field];
+    const hideValue = settings.schema.save_malformed === "unredacted" && redacted.has(field);
+    if (value !== undefined && value !== null && !hideValue) {
+      note.value = (typeof value === "string" ? value : canonicalize(value)).slice(0, 1024);
+    }
+    err.push(note);
+  }
+  return { event, err };
+}
+
+/** A token limited to some values of a field may only log events carrying one of them. */
+function checkRestrictions(
+  event: PreparedEntry["event"],
+  restrictions: Record<string, string[]> | undefined,
+  eventPointer: string,
+  errors: ErrorField[],
+): void {
+  if (!restrictions) return;
+  for (const [field, allowed] of Object.entries(restrictions)) {
+    const value = event[field];
+    if (typeof value !== "string" || !allowed.includes(value)) {
+      errors.push({
+        code: "NotEnumMember",
+        detail: `this token may only log events whose ${field} is one of: ${allowed.join(", ")}`,
+        source: `${eventPointer}/${field}`,
+      });
+    }
+  }
+}
+
+/** Replaces the values of fields marked `redact` when the configuration's redaction is on. */
+function redact(entry: PreparedEntry, settings: ConfigSettings): void {
+  if (!settings.redaction?.enabled) return;
+  for (const field of settings.schema.fields) {
+    if (field.redact && typeof entry.event[field.id] === "string")
+      entry.event[field.id] = settings.redaction.mask;
+  }
 }

@@ -38,6 +38,7 @@ export function sequenceBatch(
       const receivedAt = Math.max(nowMicros, last + 1);
       last = receivedAt;
       const envelope: Envelope = { event: entry.event, received_at: formatReceivedAt(receivedAt) };
+      if (entry.err !== undefined) envelope.err = entry.err;
       if (entry.signature !== undefined) envelope.signature = entry.signature;
       if (entry.publicKey !== undefined) envelope.public_key = entry.publicKey;
       const text = canonicalEnvelope(envelope);

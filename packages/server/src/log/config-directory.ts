@@ -1,4 +1,5 @@
 import { ApiError } from "../errors.js";
+import { type ServerSigner, serverSignerFrom } from "../ingest/server-signer.js";
 import type { ConfigRecord, Store } from "../store/store.js";
 
 /** A configuration with the id of its tree. */
@@ -6,6 +7,8 @@ export interface ResolvedConfig {
   config: ConfigRecord;
   treeId: number;
   treeName: string;
+  /** The current signing key, when the configuration signs events (`vault_sign`). */
+  signer?: ServerSigner | undefined;
 }
 
 /**
@@ -33,7 +36,11 @@ export class ConfigDirectory {
     if (!cached || cached.until <= now) {
       const config = await this.#store.getConfig(configId);
       const tree = config && (await this.#store.getTreeHead(configId));
-      value = config && tree ? { config, treeId: tree.id, treeName: tree.treeName } : undefined;
+      const key = config?.settings.vault_sign ? await this.#store.getSigningKey(configId) : undefined;
+      value =
+        config && tree
+          ? { config, treeId: tree.id, treeName: tree.treeName, signer: key && serverSignerFrom(key) }
+          : undefined;
       this.#configs.set(configId, { value, until: now + this.#cacheMs });
     }
     if (!value) throw ApiError.unauthorized();

@@ -5,7 +5,9 @@ import {
   configFromRow,
   leafFromRow,
   type Row,
+  signingKeyFromRow,
   tokenFromRow,
+  tokenUpdateParams,
   treeFromRow,
 } from "./rows.js";
 import type {
@@ -15,6 +17,7 @@ import type {
   ProjectRecord,
   SequencedBatch,
   SequencerHead,
+  SigningKeyRecord,
   Store,
   TokenRecord,
   TreeHead,
@@ -94,6 +97,17 @@ const MIGRATIONS: readonly string[] = [
      expires_at TEXT NOT NULL
    );
    CREATE INDEX async_requests_pending ON async_requests(state, lease_until);`,
+  `ALTER TABLE configs ADD COLUMN deleted_at TEXT;
+   CREATE INDEX tokens_by_project ON tokens(project_id);
+   CREATE TABLE signing_keys (
+     config_id TEXT NOT NULL REFERENCES configs(id),
+     version INTEGER NOT NULL,
+     key_id TEXT NOT NULL UNIQUE,
+     private_key TEXT NOT NULL,
+     public_key TEXT NOT NULL,
+     created_at TEXT NOT NULL,
+     PRIMARY KEY (config_id, version)
+   );`,
 ];
 
 /** Advisory-lock keys (one 64-bit space per database): migrations and first-start setup. */
@@ -229,14 +243,66 @@ export class PostgresStore implements Store {
   }
 
   async getConfig(id: string): Promise<ConfigRecord | undefined> {
-    const [row] = await this.#query("SELECT * FROM configs WHERE id = $1", [id]);
+    const [row] = await this.#query("SELECT * FROM configs WHERE id = $1 AND deleted_at IS NULL", [id]);
     return row && configFromRow(row);
   }
 
   async listConfigs(projectId: string): Promise<ConfigRecord[]> {
     return (
-      await this.#query("SELECT * FROM configs WHERE project_id = $1 ORDER BY created_at, id", [projectId])
+      await this.#query(
+        "SELECT * FROM configs WHERE project_id = $1 AND deleted_at IS NULL ORDER BY created_at, id",
+        [projectId],
+      )
     ).map(configFromRow);
+  }
+
+  async updateConfig(config: ConfigRecord, expectedUpdatedAt: string): Promise<boolean> {
+    const result = await this.#pool.query(
+      `UPDATE configs SET name = $1, settings = $2, updated_at = $3
+       WHERE id = $4 AND updated_at = $5 AND deleted_at IS NULL`,
+      [config.name, JSON.stringify(config.settings), config.updatedAt, config.id, expectedUpdatedAt],
+    );
+    return result.rowCount === 1;
+  }
+
+  async deleteConfig(id: string, deletedAt: string): Promise<boolean> {
+    const result = await this.#pool.query(
+      "UPDATE configs SET deleted_at = $1 WHERE id = $2 AND deleted_at IS NULL",
+      [deletedAt, id],
+    );
+    return result.rowCount === 1;
+  }
+
+  async addSigningKey(key: SigningKeyRecord): Promise<void> {
+    await this.#query(
+      `INSERT INTO signing_keys (config_id, version, key_id, private_key, public_key, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6)`,
+      [key.configId, key.version, key.keyId, key.privateKey, key.publicKey, key.createdAt],
+    );
+  }
+
+  async getSigningKey(configId: string): Promise<SigningKeyRecord | undefined> {
+    const [row] = await this.#query(
+      "SELECT * FROM signing_keys WHERE config_id = $1 ORDER BY version DESC LIMIT 1",
+      [configId],
+    );
+    return row && signingKeyFromRow(row);
+  }
+
+  async updateToken(token: TokenRecord, expectedUpdatedAt: string): Promise<boolean> {
+    const result = await this.#pool.query(
+      `UPDATE tokens SET name = $1, secret_hash = $2, previous_secret_hash = $3, previous_valid_until = $4,
+         expires_at = $5, revoked_at = $6, grants = $7, updated_at = $8
+       WHERE id = $9 AND updated_at = $10`,
+      [...tokenUpdateParams(token), token.id, expectedUpdatedAt],
+    );
+    return result.rowCount === 1;
+  }
+
+  async listTokens(projectId: string): Promise<TokenRecord[]> {
+    return (
+      await this.#query("SELECT * FROM tokens WHERE project_id = $1 ORDER BY created_at, id", [projectId])
+    ).map(tokenFromRow);
   }
 
   async createToken(token: TokenRecord): Promise<void> {

@@ -1,4 +1,11 @@
-import type { AsyncRequestRecord, ConfigRecord, LeafRecord, TokenRecord, TreeHead } from "./store.js";
+import type {
+  AsyncRequestRecord,
+  ConfigRecord,
+  LeafRecord,
+  SigningKeyRecord,
+  TokenRecord,
+  TreeHead,
+} from "./store.js";
 
 /*
  * Row → record mapping shared by both stores. The drivers differ only in how they hand back
@@ -81,4 +88,29 @@ export function asyncRequestFromRow(row: Row): AsyncRequestRecord {
     createdAt: String(row["created_at"]),
     expiresAt: String(row["expires_at"]),
   };
+}
+
+export function signingKeyFromRow(row: Row): SigningKeyRecord {
+  return {
+    configId: String(row["config_id"]),
+    version: Number(row["version"]),
+    keyId: String(row["key_id"]),
+    privateKey: String(row["private_key"]),
+    publicKey: String(row["public_key"]),
+    createdAt: String(row["created_at"]),
+  };
+}
+
+/** The parameters of a token's mutable fields, in the order both stores' UPDATE binds them. */
+export function tokenUpdateParams(token: TokenRecord): unknown[] {
+  return [
+    token.name,
+    token.secretHash,
+    token.previousSecretHash ?? null,
+    token.previousValidUntil ?? null,
+    token.expiresAt ?? null,
+    token.revokedAt ?? null,
+    JSON.stringify(token.grants),
+    token.updatedAt,
+  ];
 }

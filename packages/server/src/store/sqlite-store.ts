@@ -7,7 +7,9 @@ import {
   configFromRow,
   leafFromRow,
   type Row,
+  signingKeyFromRow,
   tokenFromRow,
+  tokenUpdateParams,
   treeFromRow,
 } from "./rows.js";
 import type {
@@ -17,6 +19,7 @@ import type {
   ProjectRecord,
   SequencedBatch,
   SequencerHead,
+  SigningKeyRecord,
   Store,
   TokenRecord,
   TreeHead,
@@ -96,6 +99,17 @@ const MIGRATIONS: readonly string[] = [
      expires_at TEXT NOT NULL
    );
    CREATE INDEX async_requests_pending ON async_requests(state, lease_until);`,
+  `ALTER TABLE configs ADD COLUMN deleted_at TEXT;
+   CREATE INDEX tokens_by_project ON tokens(project_id);
+   CREATE TABLE signing_keys (
+     config_id TEXT NOT NULL REFERENCES configs(id),
+     version INTEGER NOT NULL,
+     key_id TEXT NOT NULL UNIQUE,
+     private_key TEXT NOT NULL,
+     public_key TEXT NOT NULL,
+     created_at TEXT NOT NULL,
+     PRIMARY KEY (config_id, version)
+   );`,
 ];
 
 /**
@@ -198,15 +212,60 @@ export class SqliteStore implements Store {
   }
 
   async getConfig(id: string): Promise<ConfigRecord | undefined> {
-    const row = this.#sql("SELECT * FROM configs WHERE id = ?").get(id) as Row | undefined;
+    const row = this.#sql("SELECT * FROM configs WHERE id = ? AND deleted_at IS NULL").get(id) as
+      | Row
+      | undefined;
     return row && configFromRow(row);
   }
 
   async listConfigs(projectId: string): Promise<ConfigRecord[]> {
-    const rows = this.#sql("SELECT * FROM configs WHERE project_id = ? ORDER BY created_at, id").all(
+    const rows = this.#sql(
+      "SELECT * FROM configs WHERE project_id = ? AND deleted_at IS NULL ORDER BY created_at, id",
+    ).all(projectId) as Row[];
+    return rows.map(configFromRow);
+  }
+
+  async updateConfig(config: ConfigRecord, expectedUpdatedAt: string): Promise<boolean> {
+    const { changes } = this.#sql(
+      "UPDATE configs SET name = ?, settings = ?, updated_at = ? WHERE id = ? AND updated_at = ? AND deleted_at IS NULL",
+    ).run(config.name, JSON.stringify(config.settings), config.updatedAt, config.id, expectedUpdatedAt);
+    return changes === 1;
+  }
+
+  async deleteConfig(id: string, deletedAt: string): Promise<boolean> {
+    const { changes } = this.#sql(
+      "UPDATE configs SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL",
+    ).run(deletedAt, id);
+    return changes === 1;
+  }
+
+  async addSigningKey(key: SigningKeyRecord): Promise<void> {
+    this.#sql(
+      "INSERT INTO signing_keys (config_id, version, key_id, private_key, public_key, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+    ).run(key.configId, key.version, key.keyId, key.privateKey, key.publicKey, key.createdAt);
+  }
+
+  async getSigningKey(configId: string): Promise<SigningKeyRecord | undefined> {
+    const row = this.#sql("SELECT * FROM signing_keys WHERE config_id = ? ORDER BY version DESC LIMIT 1").get(
+      configId,
+    ) as Row | undefined;
+    return row && signingKeyFromRow(row);
+  }
+
+  async updateToken(token: TokenRecord, expectedUpdatedAt: string): Promise<boolean> {
+    const { changes } = this.#sql(
+      `UPDATE tokens SET name = ?, secret_hash = ?, previous_secret_hash = ?, previous_valid_until = ?,
+         expires_at = ?, revoked_at = ?, grants = ?, updated_at = ?
+       WHERE id = ? AND updated_at = ?`,
+    ).run(...tokenUpdateParams(token), token.id, expectedUpdatedAt);
+    return changes === 1;
+  }
+
+  async listTokens(projectId: string): Promise<TokenRecord[]> {
+    const rows = this.#sql("SELECT * FROM tokens WHERE project_id = ? ORDER BY created_at, id").all(
       projectId,
     ) as Row[];
-    return rows.map(configFromRow);
+    return rows.map(tokenFromRow);
   }
 
   async createToken(token: TokenRecord): Promise<void> {

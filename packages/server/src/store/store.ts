@@ -27,7 +27,8 @@ export interface ConfigRecord {
 export interface ServiceGrant {
   configs: string[] | "all";
   endpoints?: string[];
-  fieldRestrictions?: Record<string, Record<string, string[]>>;
+  /** Per configuration: field → allowed values. Every read (and write) with the token is bound to them. */
+  field_restrictions?: Record<string, Record<string, string[]>>;
 }
 
 export interface TokenRecord {
@@ -46,6 +47,19 @@ export interface TokenRecord {
   grants: { audit?: ServiceGrant };
   createdAt: string;
   updatedAt: string;
+}
+
+/** One version of a configuration's server signing key (Ed25519). */
+export interface SigningKeyRecord {
+  configId: string;
+  version: number;
+  /** The public key id carried in signed envelopes as `vault_key_id` (`pvi_…`). */
+  keyId: string;
+  /** PKCS#8 PEM. */
+  privateKey: string;
+  /** SPKI PEM. */
+  publicKey: string;
+  createdAt: string;
 }
 
 /** The head of one configuration's tree. */
@@ -130,10 +144,23 @@ export interface Store {
 
   /** Creates a configuration together with its empty tree. */
   createConfig(config: ConfigRecord, treeName: string): Promise<void>;
+  /** A live configuration; deleted ones are gone for every reader. */
   getConfig(id: string): Promise<ConfigRecord | undefined>;
+  /** The project's live configurations, oldest first. */
   listConfigs(projectId: string): Promise<ConfigRecord[]>;
+  /** Replaces name and settings if the stored `updated_at` is still `expectedUpdatedAt`. */
+  updateConfig(config: ConfigRecord, expectedUpdatedAt: string): Promise<boolean>;
+  /** Deletes a configuration for every reader. Its tree and events are kept: an audit log is not erased. */
+  deleteConfig(id: string, deletedAt: string): Promise<boolean>;
+
+  addSigningKey(key: SigningKeyRecord): Promise<void>;
+  /** The newest version of a configuration's signing key. */
+  getSigningKey(configId: string): Promise<SigningKeyRecord | undefined>;
 
   createToken(token: TokenRecord): Promise<void>;
+  /** Replaces a token's mutable fields if the stored `updated_at` is still `expectedUpdatedAt`. */
+  updateToken(token: TokenRecord, expectedUpdatedAt: string): Promise<boolean>;
+  listTokens(projectId: string): Promise<TokenRecord[]>;
   /** Finds the token whose current or previous secret hashes to `secretHash`. */
   findTokenBySecretHash(secretHash: Buffer): Promise<TokenRecord | undefined>;
   getToken(id: string): Promise<TokenRecord | undefined>;
