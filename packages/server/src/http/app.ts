@@ -1,5 +1,7 @@
 import { newId } from "@veritrail/core";
 import Fastify, { type FastifyError, type FastifyInstance, LogController } from "fastify";
+import { registerConfigRoutes } from "../admin/config-routes.js";
+import { registerTokenRoutes } from "../admin/token-routes.js";
 import type { Authenticator } from "../auth/authenticator.js";
 import type { Clock } from "../clock.js";
 import type { ServerConfig } from "../config.js";
@@ -32,15 +34,27 @@ export function createApp(services: AppServices): FastifyInstance {
     // Per-request lines would cost more than the request itself at full load; errors are logged.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: services.config.maxBodyBytes,
-    return503OnClosing: true,
+    // Fastify's own 503 while closing is not the envelope; the onRequest hook below sheds instead.
+    return503OnClosing: false,
+  });
+
+  let closing = false;
+  app.addHook("preClose", async () => {
+    closing = true;
   });
 
   app.decorateRequest("veritrail", undefined as never);
-  app.addHook("onRequest", async (request) => {
+  app.addHook("onRequest", async (request, reply) => {
     request.veritrail = {
       requestId: newId("prq"),
       requestTime: new Date(services.clock.nowMillis()).toISOString(),
     };
+    if (closing) {
+      // Draining: a request arriving on an open keep-alive connection is refused before any work,
+      // with a 503 the SDKs retry (wire-protocol §2.3), and the client is told to reconnect.
+      reply.header("connection", "close");
+      return sendEnvelope(request, reply, "ServiceNotAvailable", "The server is shutting down; retry", null);
+    }
   });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
@@ -103,7 +117,14 @@ export function createApp(services: AppServices): FastifyInstance {
   );
 
   for (const prefix of ["", "/audit"]) {
-    app.register(async (scope) => registerAuditRoutes(scope, services), { prefix });
+    app.register(
+      async (scope) => {
+        registerAuditRoutes(scope, services);
+        registerConfigRoutes(scope, services);
+      },
+      { prefix },
+    );
   }
+  app.register(async (scope) => registerTokenRoutes(scope, services));
   return app;
 }

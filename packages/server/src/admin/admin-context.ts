@@ -1,0 +1,30 @@
+import type { FastifyRequest } from "fastify";
+import { ApiError } from "../errors.js";
+import type { AppServices } from "../http/app.js";
+import type { TokenRecord } from "../store/store.js";
+
+/** The admin credential behind a management request; anything else is `Unauthorized`. */
+export async function authenticateAdmin(
+  services: AppServices,
+  request: FastifyRequest,
+): Promise<TokenRecord> {
+  const token = await services.authenticator.authenticate(request.headers.authorization);
+  if (token.kind !== "admin") throw ApiError.unauthorized();
+  return token;
+}
+
+/**
+ * A new `updated_at` strictly after the previous one, so that optimistic-concurrency checks
+ * never see two versions with the same stamp, even within one millisecond.
+ */
+export function nextTimestamp(previous: string | undefined, nowMillis: number): string {
+  const floor = previous === undefined ? 0 : Date.parse(previous) + 1;
+  return new Date(Math.max(nowMillis, floor)).toISOString();
+}
+
+/** `NotFound` for a resource id, with the pointer of the field that named it. */
+export function notFound(kind: string, id: unknown): ApiError {
+  return new ApiError("NotFound", `No ${kind} ${String(id).slice(0, 64)}`, [
+    { code: "DoesNotExist", detail: `no ${kind} has this id`, source: "/id" },
+  ]);
+}

@@ -1,0 +1,325 @@
+import { DURATION_PATTERN, parseDuration } from "@veritrail/core";
+import type { ErrorField } from "../errors.js";
+import { BodyReader } from "../http/request-body.js";
+import {
+  type ConfigSettings,
+  defaultConfigSettings,
+  type EventSchema,
+  type FieldType,
+  type SchemaField,
+} from "../ingest/event-schema.js";
+import type { ConfigRecord } from "../store/store.js";
+
+/*
+ * The configuration document of the admin API, in Pangea's `AuditServiceConfigV3` shape
+ * (reference/pangea-audit.openapi.json), and its validation. Every problem names its field by
+ * JSON pointer; nothing is stored unless the whole document is valid.
+ */
+
+const FIELD_TYPES: readonly FieldType[] = [
+  "string",
+  "text",
+  "string-unindexed",
+  "integer",
+  "boolean",
+  "datetime",
+];
+const STRING_TYPES: readonly FieldType[] = ["string", "text", "string-unindexed"];
+const FIELD_KEYS = [
+  "id",
+  "name",
+  "description",
+  "type",
+  "size",
+  "required",
+  "redact",
+  "partitioned",
+  "ui_default_visible",
+];
+const SCHEMA_KEYS = ["fields", "save_malformed", "tamper_proofing", "client_signable"];
+const MAX_FIELDS = 100;
+const MAX_FIELD_SIZE = 32766;
+const DAY = 86_400;
+
+/** The keys a create or update body may hold. */
+export const CONFIG_KEYS = [
+  "id",
+  "name",
+  "version",
+  "updated_at",
+  "schema",
+  "hot_storage",
+  "warm_storage",
+  "cold_storage",
+  "vault_sign",
+  "redaction",
+  "ui_metadata",
+];
+
+/** Retention bounds (product-features §14): hot at most 14 days; warm and cold at most 10 years; cold 0 (off) or at least 180 days. */
+const RETENTION: Record<
+  "hot_storage" | "warm_storage" | "cold_storage",
+  { min: number; max: number; zero: boolean }
+> = {
+  hot_storage: { min: 1, max: 14 * DAY, zero: false },
+  warm_storage: { min: 1, max: 3650 * DAY, zero: true },
+  cold_storage: { min: 180 * DAY, max: 3650 * DAY, zero: true },
+};
+
+function readField(value: unknown, pointer: string, errors: ErrorField[]): SchemaField | undefined {
+  const body = new BodyReader(value, pointer, FIELD_KEYS, errors);
+  const before = errors.length;
+  const id = body.string("id", {
+    max: 32,
+    pattern: /^[a-z][0-9a-z_]*$/,
+    patternText: "lower-case snake case",
+  });
+  if (!body.has("id"))
+    errors.push({ code: "FieldRequired", detail: "id is required", source: body.at("id") });
+  if (id === "received_at") {
+    errors.push({ code: "InvalidConst", detail: "received_at is set by the server", source: body.at("id") });
+  }
+  const type = body.string("type", { max: 32 }) as FieldType | undefined;
+  if (!body.has("type"))
+    errors.push({ code: "FieldRequired", detail: "type is required", source: body.at("type") });
+  else if (type !== undefined && !FIELD_TYPES.includes(type)) {
+    errors.push({
+      code: "NotEnumMember",
+      detail: `type must be one of ${FIELD_TYPES.join(", ")}`,
+      source: body.at("type"),
+    });
+  }
+  const field: SchemaField = { id: id ?? "", type: type ?? "string" };
+  const name = body.string("name", { max: 64 });
+  const description = body.string("description", { max: 255 });
+  const size = body.integer("size", { min: 1, max: MAX_FIELD_SIZE });
+  const required = body.boolean("required");
+  const redact = body.boolean("redact");
+  const visible = body.boolean("ui_default_visible");
+  body.boolean("partitioned");
+  const isString = type !== undefined && STRING_TYPES.includes(type);
+  for (const [key, present] of [
+    ["size", size !== undefined],
+    ["redact", redact === true],
+  ] as const) {
+    if (present && !isString && type !== undefined) {
+      errors.push({
+        code: "UnexpectedProperty",
+        detail: `${key} applies only to string fields`,
+        source: body.at(key),
+      });
+    }
+  }
+  if (name !== undefined) field.name = name;
+  if (description !== undefined) field.description = description;
+  if (size !== undefined) field.size = size;
+  if (required !== undefined) field.required = required;
+  if (redact !== undefined) field.redact = redact;
+  if (visible !== undefined) field.ui_default_visible = visible;
+  if (isString && field.size === undefined) field.size = MAX_FIELD_SIZE;
+  return errors.length > before ? undefined : field;
+}
+
+/** Reads a schema: 1 to 100 uniquely named fields, at least one required. */
+export function readSchema(value: unknown, pointer: string, errors: ErrorField[]): EventSchema | undefined {
+  const body = new BodyReader(value, pointer, SCHEMA_KEYS, errors);
+  const before = errors.length;
+  const saveMalformed = body.string("save_malformed", { max: 16 }) ?? "reject";
+  if (!["reject", "all", "unredacted"].includes(saveMalformed)) {
+    errors.push({
+      code: "NotEnumMember",
+      detail: "save_malformed must be reject, all or unredacted",
+      source: body.at("save_malformed"),
+    });
+  }
+  body.boolean("tamper_proofing");
+  body.boolean("client_signable");
+  const raw = body.raw("fields");
+  const fields: SchemaField[] = [];
+  if (!Array.isArray(raw)) {
+    errors.push({
+      code: raw === undefined ? "FieldRequired" : "InvalidArray",
+      detail: "fields must be a list of fields",
+      source: body.at("fields"),
+    });
+  } else if (raw.length === 0 || raw.length > MAX_FIELDS) {
+    errors.push({
+      code: raw.length === 0 ? "BelowMinItems" : "AboveMaxItems",
+      detail: `a schema has 1 to ${MAX_FIELDS} fields`,
+      source: body.at("fields"),
+    });
+  } else {
+    const seen = new Set<string>();
+    raw.forEach((item, i) => {
+      const field = readField(item, `${body.at("fields")}/${i}`, errors);
+      if (!field) return;
+      if (seen.has(field.id)) {
+        errors.push({
+          code: "ItemNotUnique",
+          detail: `field id ${field.id} appears twice`,
+          source: `${body.at("fields")}/${i}/id`,
+        });
+      }
+      seen.add(field.id);
+      fields.push(field);
+    });
+    if (errors.length === before && !fields.some((f) => f.required)) {
+      errors.push({
+        code: "MustProvideOne",
+        detail: "at least one field must be required",
+        source: body.at("fields"),
+      });
+    }
+  }
+  return errors.length > before
+    ? undefined
+    : { fields, save_malformed: saveMalformed as EventSchema["save_malformed"] };
+}
+
+function readDuration(body: BodyReader, key: keyof typeof RETENTION): string | undefined {
+  const text = body.string(key, { max: 32 });
+  if (text === undefined) return undefined;
+  if (!DURATION_PATTERN.test(text)) {
+    body.errors.push({
+      code: "BadFormatPangeaDuration",
+      detail: `${key} must be a duration such as 7d or 2months`,
+      source: body.at(key),
+    });
+    return undefined;
+  }
+  const seconds = parseDuration(text);
+  const bounds = RETENTION[key];
+  if (!(seconds === 0 && bounds.zero) && (seconds < bounds.min || seconds > bounds.max)) {
+    body.errors.push({
+      code: "NotWithinRange",
+      detail: `${key} must be between ${bounds.min / DAY >= 1 ? `${bounds.min / DAY}d` : "1s"} and ${bounds.max / DAY}d${bounds.zero ? " (or 0d for none)" : ""}`,
+      source: body.at(key),
+    });
+    return undefined;
+  }
+  return text;
+}
+
+/**
+ * Reads the settings of a create (no `existing`) or update body. On update, omitted fields keep
+ * their values, and the schema is fixed: only display attributes (name, description,
+ * ui_default_visible) and the order of fields may change.
+ */
+export function readConfigSettings(body: BodyReader, existing?: ConfigSettings): ConfigSettings | undefined {
+  const before = body.errors.length;
+  const settings: ConfigSettings = existing ? structuredClone(existing) : defaultConfigSettings();
+  if (body.has("version") && body.raw("version") !== 3) {
+    body.errors.push({ code: "InvalidConst", detail: "version must be 3", source: body.at("version") });
+  }
+  if (body.has("schema")) {
+    const schema = readSchema(body.raw("schema"), body.at("schema"), body.errors);
+    if (schema && existing) checkSchemaUnchanged(existing.schema, schema, body.at("schema"), body.errors);
+    if (schema) settings.schema = schema;
+  }
+  for (const key of ["hot_storage", "warm_storage", "cold_storage"] as const) {
+    const value = readDuration(body, key);
+    if (value !== undefined) settings[key] = value;
+  }
+  const vaultSign = body.boolean("vault_sign");
+  if (vaultSign !== undefined) settings.vault_sign = vaultSign;
+  if (body.has("redaction")) {
+    const redaction = new BodyReader(
+      body.raw("redaction"),
+      body.at("redaction"),
+      ["enabled", "mask"],
+      body.errors,
+    );
+    const enabled = redaction.boolean("enabled") ?? false;
+    const mask = redaction.string("mask", { max: 32 }) ?? "****";
+    settings.redaction = { enabled, mask };
+  }
+  if (body.has("ui_metadata")) {
+    const ui = new BodyReader(
+      body.raw("ui_metadata"),
+      body.at("ui_metadata"),
+      ["saved_searches"],
+      body.errors,
+    );
+    const searches = ui.raw("saved_searches") ?? [];
+    if (!Array.isArray(searches) || searches.length > 50) {
+      body.errors.push({
+        code: "InvalidArray",
+        detail: "saved_searches is a list of at most 50 searches",
+        source: ui.at("saved_searches"),
+      });
+    } else {
+      searches.forEach((search, i) => {
+        const s = new BodyReader(
+          search,
+          `${ui.at("saved_searches")}/${i}`,
+          ["title", "query", "start", "end", "order", "order_by"],
+          body.errors,
+        );
+        s.string("title", { max: 128 });
+        s.string("query", { max: 4096 });
+        s.string("start", { max: 128 });
+        s.string("end", { max: 128 });
+        s.string("order", { max: 4, pattern: /^(asc|desc)$/, patternText: "asc or desc" });
+        s.string("order_by", { max: 64 });
+      });
+      settings.ui_metadata = { saved_searches: searches };
+    }
+  }
+  return body.errors.length > before ? undefined : settings;
+}
+
+/** A schema is fixed at creation: the same field ids with the same type, size, required and redact. */
+function checkSchemaUnchanged(
+  old: EventSchema,
+  next: EventSchema,
+  pointer: string,
+  errors: ErrorField[],
+): void {
+  const oldFields = new Map(old.fields.map((f) => [f.id, f]));
+  if (next.save_malformed !== old.save_malformed) {
+    errors.push({
+      code: "IsReadOnly",
+      detail: "save_malformed is fixed once the configuration exists",
+      source: `${pointer}/save_malformed`,
+    });
+  }
+  if (next.fields.length !== old.fields.length || next.fields.some((f) => !oldFields.has(f.id))) {
+    errors.push({
+      code: "IsReadOnly",
+      detail: "the schema's fields are fixed once the configuration exists",
+      source: `${pointer}/fields`,
+    });
+    return;
+  }
+  next.fields.forEach((field, i) => {
+    const before = oldFields.get(field.id)!;
+    for (const key of ["type", "size", "required", "redact"] as const) {
+      if ((field[key] ?? false) !== (before[key] ?? false)) {
+        errors.push({
+          code: "IsReadOnly",
+          detail: `${key} of ${field.id} is fixed once the configuration exists`,
+          source: `${pointer}/fields/${i}/${key}`,
+        });
+      }
+    }
+  });
+}
+
+/** The admin API's view of a configuration. */
+export function renderConfig(
+  config: ConfigRecord,
+  treeName: string,
+  vaultKeyId: string | undefined,
+): Record<string, unknown> {
+  const { version, ...settings } = config.settings;
+  return {
+    id: config.id,
+    name: config.name,
+    version,
+    created_at: config.createdAt,
+    updated_at: config.updatedAt,
+    tree_name: treeName,
+    ...settings,
+    ...(vaultKeyId !== undefined ? { vault_key_id: vaultKeyId } : {}),
+  };
+}

@@ -1,0 +1,274 @@
+import { generateSigningKey, newId, publicKeyPem } from "@veritrail/core";
+import type { FastifyInstance } from "fastify";
+import { newTreeName } from "../bootstrap.js";
+import { ApiError } from "../errors.js";
+import type { AppServices } from "../http/app.js";
+import { sendEnvelope } from "../http/envelope.js";
+import { BodyReader } from "../http/request-body.js";
+import type { ConfigRecord } from "../store/store.js";
+import { authenticateAdmin, nextTimestamp, notFound } from "./admin-context.js";
+import { CONFIG_KEYS, readConfigSettings, renderConfig } from "./config-document.js";
+
+const CONFIG_ID = /^pci_[a-z2-7]{32}$/;
+const LIST_FILTERS = [
+  "id",
+  "id__contains",
+  "id__in",
+  ...["created_at", "updated_at"].flatMap((f) => [f, `${f}__gt`, `${f}__gte`, `${f}__lt`, `${f}__lte`]),
+];
+
+/**
+ * Service configurations, in Pangea's management shape (`v1beta/config…`), for the project of
+ * the admin credential. A configuration in another project answers exactly like one that does
+ * not exist.
+ */
+export function registerConfigRoutes(app: FastifyInstance, services: AppServices): void {
+  const { store, directory, clock } = services;
+
+  async function load(projectId: string, body: BodyReader): Promise<ConfigRecord> {
+    const id = body.string("id", { max: 64 });
+    if (!body.has("id")) body.errors.push({ code: "FieldRequired", detail: "id is required", source: "/id" });
+    body.throwIfInvalid();
+    const config = CONFIG_ID.test(id!) ? await store.getConfig(id!) : undefined;
+    if (!config || config.projectId !== projectId) throw notFound("configuration", id);
+    return config;
+  }
+
+  async function render(config: ConfigRecord): Promise<Record<string, unknown>> {
+    const tree = await store.getTreeHead(config.id);
+    const key = config.settings.vault_sign ? await store.getSigningKey(config.id) : undefined;
+    return renderConfig(config, tree!.treeName, key?.keyId);
+  }
+
+  /** Gives the configuration a new signing key version (the first when none exists). */
+  async function addSigningKey(configId: string): Promise<void> {
+    const current = await store.getSigningKey(configId);
+    const { privateKey } = generateSigningKey();
+    await store.addSigningKey({
+      configId,
+      version: (current?.version ?? 0) + 1,
+      keyId: current?.keyId ?? newId("pvi"),
+      privateKey: privateKey.export({ type: "pkcs8", format: "pem" }).toString(),
+      publicKey: publicKeyPem(privateKey),
+      createdAt: new Date(clock.nowMillis()).toISOString(),
+    });
+  }
+
+  app.post("/v1beta/config", async (request, reply) => {
+    const admin = await authenticateAdmin(services, request);
+    const body = new BodyReader(request.body, "", ["id"]);
+    const config = await load(admin.projectId, body);
+    return sendEnvelope(request, reply, "Success", "Configuration", await render(config));
+  });
+
+  app.post("/v1beta/config/create", async (request, reply) => {
+    const admin = await authenticateAdmin(services, request);
+    const body = new BodyReader(
+      request.body,
+      "",
+      CONFIG_KEYS.filter((k) => k !== "id" && k !== "updated_at"),
+    );
+    const name = body.string("name", { max: 128, pattern: /\S/, patternText: "a non-empty name" });
+    if (!body.has("name"))
+      body.errors.push({ code: "FieldRequired", detail: "name is required", source: "/name" });
+    const settings = readConfigSettings(body);
+    body.throwIfInvalid();
+    const now = new Date(clock.nowMillis()).toISOString();
+    const config: ConfigRecord = {
+      id: newId("pci"),
+      projectId: admin.projectId,
+      name: name!,
+      settings: settings!,
+      createdAt: now,
+      updatedAt: now,
+    };
+    await store.createConfig(config, newTreeName());
+    if (config.settings.vault_sign) await addSigningKey(config.id);
+    directory.invalidate();
+    return sendEnvelope(
+      request,
+      reply,
+      "Success",
+      `Created configuration ${config.id}`,
+      await render(config),
+    );
+  });
+
+  app.post("/v1beta/config/update", async (request, reply) => {
+    const admin = await authenticateAdmin(services, request);
+    const body = new BodyReader(request.body, "", CONFIG_KEYS);
+    const updatedAt = body.string("updated_at", { max: 64 });
+    if (!body.has("updated_at")) {
+      body.errors.push({
+        code: "FieldRequired",
+        detail: "updated_at from the last read is required",
+        source: "/updated_at",
+      });
+    }
+    const name = body.string("name", { max: 128, pattern: /\S/, patternText: "a non-empty name" });
+    const existing = await load(admin.projectId, body);
+    const settings = readConfigSettings(body, existing.settings);
+    body.throwIfInvalid();
+    if (updatedAt !== existing.updatedAt) throw conflict();
+    const next: ConfigRecord = {
+      ...existing,
+      name: name ?? existing.name,
+      settings: settings!,
+      updatedAt: nextTimestamp(existing.updatedAt, clock.nowMillis()),
+    };
+    if (!(await store.updateConfig(next, existing.updatedAt))) throw conflict();
+    if (next.settings.vault_sign && !(await store.getSigningKey(next.id))) await addSigningKey(next.id);
+    directory.invalidate();
+    return sendEnvelope(request, reply, "Success", `Updated configuration ${next.id}`, await render(next));
+  });
+
+  app.post("/v1beta/config/delete", async (request, reply) => {
+    const admin = await authenticateAdmin(services, request);
+    const body = new BodyReader(request.body, "", ["id"]);
+    const config = await load(admin.projectId, body);
+    const rendered = await render(config);
+    if (!(await store.deleteConfig(config.id, new Date(clock.nowMillis()).toISOString()))) {
+      throw notFound("configuration", config.id);
+    }
+    directory.invalidate();
+    return sendEnvelope(
+      request,
+      reply,
+      "Success",
+      `Deleted configuration ${config.id}; its events are kept`,
+      rendered,
+    );
+  });
+
+  app.post("/v1beta/config/signing_key/rotate", async (request, reply) => {
+    const admin = await authenticateAdmin(services, request);
+    const body = new BodyReader(request.body, "", ["id"]);
+    const config = await load(admin.projectId, body);
+    if (!config.settings.vault_sign) {
+      throw ApiError.validation([
+        { code: "BadState", detail: "vault_sign is off for this configuration", source: "/id" },
+      ]);
+    }
+    await addSigningKey(config.id);
+    directory.invalidate();
+    const key = await store.getSigningKey(config.id);
+    return sendEnvelope(
+      request,
+      reply,
+      "Success",
+      `Signing key of ${config.id} is now version ${key!.version}`,
+      {
+        id: config.id,
+        vault_key_id: key!.keyId,
+        vault_key_version: key!.version,
+        public_key: key!.publicKey,
+      },
+    );
+  });
+
+  app.post("/v1beta/config/list", async (request, reply) => {
+    const admin = await authenticateAdmin(services, request);
+    const body = new BodyReader(request.body ?? {}, "", ["filter", "last", "order", "order_by", "size"]);
+    const filter = new BodyReader(body.raw("filter") ?? {}, "/filter", LIST_FILTERS, body.errors);
+    const order =
+      body.string("order", { max: 4, pattern: /^(asc|desc)$/, patternText: "asc or desc" }) ?? "asc";
+    const orderBy = (body.string("order_by", {
+      max: 16,
+      pattern: /^(id|created_at|updated_at)$/,
+      patternText: "id, created_at or updated_at",
+    }) ?? "created_at") as "id" | "created_at" | "updated_at";
+    const size = body.integer("size", { min: 1, max: 1000 }) ?? 50;
+    const last = body.string("last", { max: 64 });
+    const offset = last === undefined ? 0 : decodeCursor(last);
+    if (offset === undefined)
+      body.errors.push({
+        code: "BadFormat",
+        detail: "last is not a cursor this server gave",
+        source: "/last",
+      });
+    const predicates = readFilter(filter);
+    body.throwIfInvalid();
+    const field = { id: "id", created_at: "createdAt", updated_at: "updatedAt" } as const;
+    const matching = (await store.listConfigs(admin.projectId))
+      .filter((config) => predicates.every((p) => p(config)))
+      .sort((a, b) => {
+        const x = a[field[orderBy]];
+        const y = b[field[orderBy]];
+        const c = x < y ? -1 : x > y ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+        return order === "asc" ? c : -c;
+      });
+    const page = matching.slice(offset!, offset! + size);
+    const items = await Promise.all(page.map(render));
+    const next = offset! + page.length;
+    return sendEnvelope(request, reply, "Success", `${items.length} configuration(s)`, {
+      count: matching.length,
+      ...(next < matching.length ? { last: encodeCursor(next) } : {}),
+      items,
+    });
+  });
+}
+
+function conflict(): ApiError {
+  return new ApiError("Conflict", "The configuration changed since it was read; read it again and retry", [
+    { code: "BadState", detail: "updated_at does not match the stored configuration", source: "/updated_at" },
+  ]);
+}
+
+/** The list cursor: base64 of `offset:<n>` (opaque to clients). */
+function encodeCursor(offset: number): string {
+  return Buffer.from(`offset:${offset}`).toString("base64");
+}
+
+function decodeCursor(cursor: string): number | undefined {
+  const match = /^offset:(\d{1,9})$/.exec(Buffer.from(cursor, "base64").toString("utf8"));
+  return match ? Number(match[1]) : undefined;
+}
+
+type Predicate = (config: ConfigRecord) => boolean;
+
+/** The list filter of `AuditServiceConfigList`: id equality, substrings, membership, and time ranges. */
+function readFilter(filter: BodyReader): Predicate[] {
+  const out: Predicate[] = [];
+  const id = filter.string("id", { max: 64 });
+  if (id !== undefined) out.push((c) => c.id === id);
+  for (const key of ["id__contains", "id__in"] as const) {
+    const raw = filter.raw(key);
+    if (raw === undefined) continue;
+    if (!Array.isArray(raw) || raw.length > 100 || raw.some((v) => typeof v !== "string" || v.length > 64)) {
+      filter.errors.push({
+        code: "InvalidArray",
+        detail: `${key} must be a list of at most 100 strings`,
+        source: filter.at(key),
+      });
+      continue;
+    }
+    const values = raw as string[];
+    out.push(key === "id__in" ? (c) => values.includes(c.id) : (c) => values.every((v) => c.id.includes(v)));
+  }
+  for (const field of ["created_at", "updated_at"] as const) {
+    for (const op of ["", "__gt", "__gte", "__lt", "__lte"] as const) {
+      const key = `${field}${op}`;
+      const text = filter.string(key, { max: 64 });
+      if (text === undefined) continue;
+      const at = Date.parse(text);
+      if (Number.isNaN(at)) {
+        filter.errors.push({
+          code: "BadFormatDateTime",
+          detail: `${key} must be a date-time`,
+          source: filter.at(key),
+        });
+        continue;
+      }
+      const value = (c: ConfigRecord) => Date.parse(field === "created_at" ? c.createdAt : c.updatedAt);
+      const compare = {
+        "": (v: number) => v === at,
+        __gt: (v: number) => v > at,
+        __gte: (v: number) => v >= at,
+        __lt: (v: number) => v < at,
+        __lte: (v: number) => v <= at,
+      }[op];
+      out.push((c) => compare(value(c)));
+    }
+  }
+  return out;
+}
