@@ -104,6 +104,25 @@ for (const kind of ["sqlite", "postgres"] as const) {
       assert.deepEqual(await store.getToken(token.id), token);
     });
 
+    it("keeps every version of a signing key under one key id and answers the newest", async () => {
+      const { configId } = await seedTree(store);
+      assert.equal(await store.getSigningKey(configId), undefined);
+      const keyId = newId("pvi");
+      const key = (version: number) => ({
+        configId,
+        version,
+        keyId,
+        privateKey: `private ${version}`,
+        publicKey: `public ${version}`,
+        createdAt: NOW,
+      });
+      await store.addSigningKey(key(1));
+      await store.addSigningKey(key(2));
+      assert.deepEqual(await store.getSigningKey(configId), key(2));
+      await assert.rejects(store.addSigningKey({ ...key(2), privateKey: "again" }));
+      assert.deepEqual(await store.getSigningKey(configId), key(2));
+    });
+
     it("appends batches whose leaves, subtrees and roots match an in-memory tree", async () => {
       const { treeId, configId } = await seedTree(store);
       const reference = new CompactRange();
