@@ -20,6 +20,10 @@ export interface ServerConfig {
   readonly authCacheMs: number;
   /** How long an async request's result can be fetched, in minutes. */
   readonly asyncResultTtlMinutes: number;
+  /** How long a process holds an async request it works on; a dead process's requests are retaken after it. */
+  readonly asyncLeaseMs: number;
+  /** How often each process looks for async requests to take (left over, or whose lease ran out). */
+  readonly asyncPollMs: number;
   /** SQLite `synchronous`: FULL syncs the WAL on every commit (durable across power loss). */
   readonly sqliteSynchronous: "FULL" | "NORMAL";
   /** Fixed initial admin credential (automation); only its hash is stored. */
@@ -105,6 +109,9 @@ export function loadConfig(env: Env): ServerConfig {
     maxBatchEvents: integer(env, "VERITRAIL_MAX_BATCH_EVENTS", 4000, 1, 100_000),
     authCacheMs: integer(env, "VERITRAIL_AUTH_CACHE_MS", 1000, 0, 3_600_000),
     asyncResultTtlMinutes: integer(env, "VERITRAIL_ASYNC_RESULT_TTL_MINUTES", 60 * 24, 1, 60 * 24 * 30),
+    // At least a second: a lease that runs out while its process still works makes another retake it.
+    asyncLeaseMs: integer(env, "VERITRAIL_ASYNC_LEASE_MS", 60_000, 1000, 3_600_000),
+    asyncPollMs: integer(env, "VERITRAIL_ASYNC_POLL_MS", 1000, 50, 600_000),
     sqliteSynchronous: oneOf(env, "VERITRAIL_SQLITE_SYNCHRONOUS", "FULL", ["FULL", "NORMAL"] as const),
     adminToken: secret(env, "VERITRAIL_ADMIN_TOKEN"),
     initAuditToken: secret(env, "VERITRAIL_INIT_AUDIT_TOKEN"),

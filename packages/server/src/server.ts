@@ -45,7 +45,14 @@ export function createService(options: { config: ServerConfig; store: Store; clo
       return worker!;
     },
   });
-  worker = new AsyncWorker({ store, sequencer, directory, log: app.log });
+  worker = new AsyncWorker({
+    store,
+    sequencer,
+    directory,
+    log: app.log,
+    leaseMs: config.asyncLeaseMs,
+    pollMs: config.asyncPollMs,
+  });
   worker.start();
   return {
     app,
