@@ -123,7 +123,8 @@ export function validateEvent(
   }
   for (const field of schema.fields) {
     if (!field.required) continue;
-    const value = event[field.id];
+    // Own keys only: a field named like an Object member (`constructor`) is still required.
+    const value = Object.hasOwn(event, field.id) ? event[field.id] : undefined;
     if (value === undefined && !errors.some((e) => e.source === `${pointer}/${pointerToken(field.id)}`)) {
       errors.push({
         code: "FieldRequired",

@@ -108,7 +108,7 @@ function keepMalformed(
   const err: EnvelopeError[] = [];
   for (const [field, error] of badFields) {
     const note: EnvelopeError = { field, error: `${error.code}: ${error.detail}` };
-    const value = raw[field];
+    const value = Object.hasOwn(raw, field) ? raw[field] : undefined;
     const hideValue = settings.schema.save_malformed === "unredacted" && redacted.has(field);
     if (value !== undefined && value !== null && !hideValue) {
       note.value = (typeof value === "string" ? value : canonicalize(value)).slice(0, 1024);
