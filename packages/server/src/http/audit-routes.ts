@@ -190,8 +190,12 @@ export function registerAuditRoutes(app: FastifyInstance, services: AppServices)
         null,
       );
     }
-    // Only the token that made the request may read its result (product-features §11).
+    // Only the token that made the request may read its result (product-features §11), and only
+    // while its grant still reaches that configuration on that endpoint: a grant narrowed or
+    // removed since the request was made stops the reading of its result, as it stops new calls.
     if (found.tokenId !== token.id) throw ApiError.unauthorized();
+    const projectConfigIds = await directory.projectConfigIds(token.projectId);
+    resolveConfig(token, found.endpoint as AuditEndpoint, found.configId, projectConfigIds);
     if (found.state === "pending") {
       return sendEnvelope(
         request,
