@@ -42,6 +42,12 @@ export function createApp(services: AppServices): FastifyInstance {
   app.addHook("preClose", async () => {
     closing = true;
   });
+  // While draining every answer closes its connection: a request in flight at SIGTERM would
+  // otherwise leave an idle keep-alive socket that holds the shutdown open for keepAliveTimeout.
+  app.addHook("onSend", async (_request, reply, payload) => {
+    if (closing) reply.header("connection", "close");
+    return payload;
+  });
 
   app.decorateRequest("veritrail", undefined as never);
   app.addHook("onRequest", async (request, reply) => {
@@ -51,8 +57,7 @@ export function createApp(services: AppServices): FastifyInstance {
     };
     if (closing) {
       // Draining: a request arriving on an open keep-alive connection is refused before any work,
-      // with a 503 the SDKs retry (wire-protocol §2.3), and the client is told to reconnect.
-      reply.header("connection", "close");
+      // with a 503 the SDKs retry (wire-protocol §2.3).
       return sendEnvelope(request, reply, "ServiceNotAvailable", "The server is shutting down; retry", null);
     }
   });
