@@ -94,7 +94,7 @@ export function loadConfig(env: Env): ServerConfig {
     port,
     dataDir: resolve(env["VERITRAIL_DATA_DIR"] || "data"),
     databaseUrl,
-    databasePoolSize: integer(env, "VERITRAIL_DATABASE_POOL_SIZE", 10, 1, 1000),
+    databasePoolSize: integer(env, "VERITRAIL_DATABASE_POOL_SIZE", 10, 2, 1000),
     logLevel: oneOf(env, "VERITRAIL_LOG_LEVEL", "info", [
       "fatal",
       "error",

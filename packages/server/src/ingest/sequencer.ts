@@ -1,4 +1,4 @@
-import type { Store } from "../store/store.js";
+import { AsyncRequestTakenError, type Store } from "../store/store.js";
 import { type BatchItem, type SequencedWithEnvelopes, sequenceBatch } from "./sequence-batch.js";
 
 /** What one caller gets back once its events are committed. */
@@ -76,6 +76,15 @@ export class Sequencer {
             offset += pending.item.entries.length;
           }
         } catch (error) {
+          if (error instanceof AsyncRequestTakenError) {
+            // Someone else finished that request: it alone fails; the others commit again at once.
+            const stale = taken.filter((p) => p.item.asyncRequest?.id === error.requestId);
+            if (stale.length > 0) {
+              for (const pending of stale) pending.reject(error);
+              queue.unshift(...taken.filter((p) => !stale.includes(p)));
+              continue;
+            }
+          }
           for (const pending of taken) pending.reject(error);
         }
       }

@@ -10,17 +10,18 @@ import {
   tokenUpdateParams,
   treeFromRow,
 } from "./rows.js";
-import type {
-  AsyncRequestRecord,
-  ConfigRecord,
-  LeafRecord,
-  ProjectRecord,
-  SequencedBatch,
-  SequencerHead,
-  SigningKeyRecord,
-  Store,
-  TokenRecord,
-  TreeHead,
+import {
+  type AsyncRequestRecord,
+  AsyncRequestTakenError,
+  type ConfigRecord,
+  type LeafRecord,
+  type ProjectRecord,
+  type SequencedBatch,
+  type SequencerHead,
+  type SigningKeyRecord,
+  type Store,
+  type TokenRecord,
+  type TreeHead,
 } from "./store.js";
 
 /** Versioned schema; each entry is applied once, in order, in a transaction, under an advisory lock. */
@@ -140,7 +141,8 @@ export class PostgresStore implements Store {
     this.#schema = options.schema;
     this.#pool = new pg.Pool({
       connectionString: options.connectionString,
-      max: options.poolSize ?? 10,
+      // At least 2: an advisory lock holds one connection while the work it guards needs another.
+      max: Math.max(2, options.poolSize ?? 10),
       // The schema name was checked above; identifiers cannot be bound parameters.
       ...(options.schema !== undefined ? { options: `-c search_path=${options.schema}` } : {}),
     });
@@ -401,7 +403,7 @@ export class PostgresStore implements Store {
           [request.id, request.result],
         );
         // Exactly once: a request another process already finished rolls this batch back.
-        if (done.rowCount !== 1) throw new Error(`async request ${request.id} is no longer pending`);
+        if (done.rowCount !== 1) throw new AsyncRequestTakenError(request.id);
       }
       return { batch, range };
     });

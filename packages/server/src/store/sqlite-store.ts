@@ -12,17 +12,18 @@ import {
   tokenUpdateParams,
   treeFromRow,
 } from "./rows.js";
-import type {
-  AsyncRequestRecord,
-  ConfigRecord,
-  LeafRecord,
-  ProjectRecord,
-  SequencedBatch,
-  SequencerHead,
-  SigningKeyRecord,
-  Store,
-  TokenRecord,
-  TreeHead,
+import {
+  type AsyncRequestRecord,
+  AsyncRequestTakenError,
+  type ConfigRecord,
+  type LeafRecord,
+  type ProjectRecord,
+  type SequencedBatch,
+  type SequencerHead,
+  type SigningKeyRecord,
+  type Store,
+  type TokenRecord,
+  type TreeHead,
 } from "./store.js";
 
 /** Versioned schema; each entry is applied once, in order, inside a transaction. */
@@ -363,7 +364,7 @@ export class SqliteStore implements Store {
         for (const request of batch.completedRequests) {
           // Exactly once: a request another worker already finished rolls this batch back.
           if (complete.run(request.result, request.id).changes !== 1) {
-            throw new Error(`async request ${request.id} is no longer pending`);
+            throw new AsyncRequestTakenError(request.id);
           }
         }
         committed = { batch, range };

@@ -126,6 +126,21 @@ export interface AsyncRequestRecord {
   expiresAt: string;
 }
 
+/**
+ * Raised inside an append when an async request of the batch is no longer pending (another
+ * process finished it after its lease ran out). The transaction is rolled back; the sequencer
+ * drops that request and commits the rest of the batch again.
+ */
+export class AsyncRequestTakenError extends Error {
+  readonly requestId: string;
+
+  constructor(requestId: string) {
+    super(`async request ${requestId} is no longer pending`);
+    this.name = "AsyncRequestTakenError";
+    this.requestId = requestId;
+  }
+}
+
 export interface Store {
   readonly backend: "sqlite" | "postgres";
 
