@@ -55,7 +55,8 @@ export function sequenceBatch(
       completedRequests.push({ id: item.asyncRequest.id, result: JSON.stringify({ results }) });
     }
   }
-  const rootHash = head.range.root();
+  // Checked on the leaves, not the root: on a non-empty tree the old root would pass for a commit.
+  const rootHash = leaves.length > 0 ? head.range.root() : undefined;
   if (!rootHash) throw new Error("sequenceBatch needs at least one entry");
   return { leaves, nodes, size, rootHash, lastReceivedAt: last, completedRequests, envelopes };
 }
