@@ -14,7 +14,6 @@ import {
   verifyMembership,
 } from "@veritrail/core";
 import { hashSecret } from "../src/auth/authenticator.js";
-import { newToken } from "../src/auth/new-token.js";
 import {
   type ApiResponse,
   assertApiError,
@@ -396,14 +395,13 @@ describe("the log API", () => {
     it("answers Unauthorized to another valid token, and to no token", async () => {
       const id = await logAsync({ events: [{ event: { message: "mine" } }] });
       assertSuccess(await poll(id));
-      const other = newToken({
-        projectId: (await server.service.store.getConfig(server.configId))!.projectId,
-        name: "second audit token",
-        kind: "service",
-        grants: { audit: { configs: [server.configId] } },
-        now: new Date().toISOString(),
-      });
-      await server.service.store.createToken(other.record);
+      const created = await postJson(
+        `${server.url}/v1/admin/token/create`,
+        { name: "second audit token", grants: { audit: { configs: [server.configId] } } },
+        server.adminToken,
+      );
+      assertSuccess(created);
+      const other = { secret: created.body.result.token as string };
       // The second token works on the data plane, so only ownership can refuse it.
       assertSuccess(await postJson(`${server.url}/v1/log`, { event: { message: "second" } }, other.secret));
       assertUnauthorized(
