@@ -98,14 +98,16 @@ function readField(value: unknown, pointer: string, errors: ErrorField[]): Schem
   const visible = body.boolean("ui_default_visible");
   body.boolean("partitioned");
   const isString = type !== undefined && STRING_TYPES.includes(type);
-  for (const [key, present] of [
-    ["size", size !== undefined],
-    ["redact", redact === true],
+  // A date-time is text on the wire, and may bound its length: the standard schema's timestamp
+  // has size 128, so a schema as the server shows it is also one it takes back.
+  for (const [key, present, allowed] of [
+    ["size", size !== undefined, isString || type === "datetime"],
+    ["redact", redact === true, isString],
   ] as const) {
-    if (present && !isString && type !== undefined) {
+    if (present && !allowed && type !== undefined) {
       errors.push({
         code: "UnexpectedProperty",
-        detail: `${key} applies only to string fields`,
+        detail: `${key} applies only to ${key === "size" ? "string and datetime" : "string"} fields`,
         source: body.at(key),
       });
     }
