@@ -1,0 +1,272 @@
+import { readFileSync } from "node:fs";
+import { STANDARD_SCHEMA } from "../ingest/event-schema.js";
+import type { Answer, ConfigChanges, ConfigView } from "./admin-client.js";
+import { CliError } from "./cli-error.js";
+import type { Command, Context, OptionSpec } from "./command.js";
+import { fields, shortTime, table } from "./table.js";
+
+/* `veritrail config …`: the service configurations of the admin credential's project. */
+
+const SCHEMA_OPTIONS: Record<string, OptionSpec> = {
+  schema: {
+    type: "string",
+    help: [
+      "--schema FILE",
+      "the event schema, a JSON file: {fields: [...], save_malformed?} or a list of fields",
+    ],
+  },
+  "schema-json": { type: "string", help: ["--schema-json JSON", "the event schema, given inline"] },
+};
+
+const SETTING_OPTIONS: Record<string, OptionSpec> = {
+  "hot-storage": {
+    type: "string",
+    help: ["--hot-storage DURATION", "how long events stay searchable at once, e.g. 7d (at most 14d)"],
+  },
+  "warm-storage": {
+    type: "string",
+    help: ["--warm-storage DURATION", "warm retention, e.g. 90d (0d: none)"],
+  },
+  "cold-storage": {
+    type: "string",
+    help: ["--cold-storage DURATION", "cold retention, e.g. 1y (0d: none, else at least 180d)"],
+  },
+  "vault-sign": { type: "boolean", help: ["--vault-sign", "sign events the client did not sign"] },
+  redaction: { type: "boolean", help: ["--redaction", "mask the schema's redact fields at ingestion"] },
+  "redaction-mask": {
+    type: "string",
+    help: ["--redaction-mask TEXT", "what replaces a redacted value (default ****)"],
+  },
+};
+
+const UPDATE_TOGGLES: Record<string, OptionSpec> = {
+  "no-vault-sign": { type: "boolean", help: ["--no-vault-sign", "stop signing events on the server"] },
+  "no-redaction": { type: "boolean", help: ["--no-redaction", "stop redacting at ingestion"] },
+};
+
+/** The schema of --schema or --schema-json, as the API takes it. */
+function readSchemaOption(context: Context): Record<string, unknown> | undefined {
+  const file = context.string("schema");
+  const inline = context.string("schema-json");
+  if (file !== undefined && inline !== undefined) {
+    throw context.usageError("give either --schema or --schema-json, not both");
+  }
+  let text = inline;
+  let origin = "--schema-json";
+  if (file !== undefined) {
+    origin = file;
+    try {
+      text = readFileSync(file, "utf8");
+    } catch (error) {
+      throw new CliError(`cannot read the schema file ${file}: ${(error as Error).message}`);
+    }
+  }
+  if (text === undefined) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new CliError(`${origin} is not valid JSON: ${(error as Error).message}`);
+  }
+  if (Array.isArray(value)) return { fields: value };
+  if (typeof value === "object" && value !== null) return value as Record<string, unknown>;
+  throw new CliError(`${origin} must hold a JSON object with "fields", or a list of fields`);
+}
+
+/** The settings the options give; `current` is the configuration an update starts from. */
+function readChanges(context: Context, current?: ConfigView): ConfigChanges {
+  const changes: ConfigChanges = {};
+  const name = context.string("name");
+  if (name !== undefined) changes.name = name;
+  let schema = readSchemaOption(context);
+  const saveMalformed = context.string("save-malformed");
+  if (saveMalformed !== undefined) {
+    schema = { ...(schema ?? structuredClone(STANDARD_SCHEMA)), save_malformed: saveMalformed };
+  }
+  if (schema !== undefined) changes.schema = schema;
+  for (const key of ["hot_storage", "warm_storage", "cold_storage"] as const) {
+    const value = context.string(key.replace("_", "-"));
+    if (value !== undefined) changes[key] = value;
+  }
+  const vaultSign = context.toggle("vault-sign");
+  if (vaultSign !== undefined) changes.vault_sign = vaultSign;
+  const redaction = current ? context.toggle("redaction") : context.flag("redaction") || undefined;
+  const mask = context.string("redaction-mask");
+  if (redaction !== undefined || mask !== undefined) {
+    changes.redaction = {
+      enabled: redaction ?? current?.redaction?.enabled ?? false,
+      mask: mask ?? current?.redaction?.mask ?? "****",
+    };
+  }
+  return changes;
+}
+
+function configDetails(config: ConfigView): string {
+  const redaction = config.redaction?.enabled ? `on (mask ${config.redaction.mask})` : "off";
+  return `${fields([
+    ["id", config.id],
+    ["name", config.name],
+    ["tree", config.tree_name],
+    ["created", config.created_at],
+    ["updated", config.updated_at],
+    ["hot storage", config.hot_storage],
+    ["warm storage", config.warm_storage],
+    ["cold storage", config.cold_storage],
+    ["vault signing", config.vault_sign ? `on (key ${config.vault_key_id ?? "-"})` : "off"],
+    ["redaction", redaction],
+    ["malformed events", config.schema.save_malformed],
+  ])}\nSchema fields:\n${table(
+    ["FIELD", "TYPE", "SIZE", "REQUIRED", "REDACT", "NAME"],
+    config.schema.fields.map((f) => [
+      f.id,
+      f.type,
+      f.size,
+      f.required ? "yes" : "no",
+      f.redact ? "yes" : "no",
+      f.name,
+    ]),
+  )}`;
+}
+
+/** Prints a configuration answer: the raw result with --json, else the summary and the details. */
+function show(context: Context, answer: { summary: string; result: ConfigView }, summary = true): void {
+  if (context.json) context.printJson(answer.result);
+  else context.print(`${summary ? `${answer.summary}\n\n` : ""}${configDetails(answer.result)}`);
+}
+
+const ID = ["ID"];
+
+export const CONFIG_COMMANDS: Command[] = [
+  {
+    name: "config create",
+    synopsis: "--name NAME [options]",
+    summary: "Create a configuration: its own tree, schema, retention and signing.",
+    options: {
+      name: { type: "string", help: ["--name NAME", "the configuration's name (required)"] },
+      ...SCHEMA_OPTIONS,
+      "save-malformed": {
+        type: "string",
+        help: [
+          "--save-malformed MODE",
+          "events that do not fit the schema: reject (default), all or unredacted",
+        ],
+      },
+      ...SETTING_OPTIONS,
+    },
+    async run(context) {
+      const name = context.string("name");
+      if (name === undefined) throw context.usageError("config create needs --name");
+      const { name: _, ...changes } = readChanges(context);
+      show(context, await context.client().createConfig(name, changes));
+    },
+  },
+  {
+    name: "config list",
+    synopsis: "",
+    summary: "List the configurations.",
+    async run(context) {
+      const { result } = await context.client().listConfigs();
+      if (context.json) {
+        context.printJson(result);
+        return;
+      }
+      if (result.items.length === 0) {
+        context.print("No configurations.");
+        return;
+      }
+      context.print(
+        table(
+          ["ID", "NAME", "HOT", "WARM", "COLD", "SIGNING", "FIELDS", "CREATED"],
+          result.items.map((c) => [
+            c.id,
+            c.name,
+            c.hot_storage,
+            c.warm_storage,
+            c.cold_storage,
+            c.vault_sign ? "on" : "off",
+            c.schema.fields.length,
+            shortTime(c.created_at),
+          ]),
+        ),
+      );
+    },
+  },
+  {
+    name: "config get",
+    synopsis: "ID",
+    summary: "Show one configuration and its schema.",
+    positionals: ID,
+    async run(context) {
+      show(context, await context.client().getConfig(context.args[0]!), false);
+    },
+  },
+  {
+    name: "config update",
+    synopsis: "ID [options]",
+    summary:
+      "Change a configuration; only the options given change.\n" +
+      "A schema may change only its fields' names, descriptions, visibility and order.",
+    positionals: ID,
+    options: {
+      name: { type: "string", help: ["--name NAME", "a new name"] },
+      ...SCHEMA_OPTIONS,
+      ...SETTING_OPTIONS,
+      ...UPDATE_TOGGLES,
+    },
+    async run(context) {
+      const client = context.client();
+      const id = context.args[0]!;
+      if (Object.keys(readChanges(context)).length === 0) {
+        throw context.usageError("config update needs at least one change");
+      }
+      // The update names the version it read; a change in between is read again and retried.
+      for (let attempt = 1; ; attempt++) {
+        const { result: current } = await client.getConfig(id);
+        let answer: Answer<ConfigView>;
+        try {
+          answer = await client.updateConfig(id, current.updated_at, readChanges(context, current));
+        } catch (error) {
+          const conflict = error instanceof CliError && error.envelope?.status === "Conflict";
+          if (conflict && attempt < 3) continue;
+          throw error;
+        }
+        show(context, answer);
+        return;
+      }
+    },
+  },
+  {
+    name: "config delete",
+    synopsis: "ID",
+    summary: "Delete a configuration. Its events are kept; tokens no longer reach it.",
+    positionals: ID,
+    async run(context) {
+      const answer = await context.client().deleteConfig(context.args[0]!);
+      if (context.json) {
+        context.printJson(answer.result);
+        return;
+      }
+      context.print(answer.summary);
+    },
+  },
+  {
+    name: "config rotate-key",
+    synopsis: "ID",
+    summary: "Give a vault-signing configuration a new signing key version; new events use it.",
+    positionals: ID,
+    async run(context) {
+      const { summary, result } = await context.client().rotateSigningKey(context.args[0]!);
+      if (context.json) {
+        context.printJson(result);
+        return;
+      }
+      context.print(
+        `${summary}\n\n${fields([
+          ["id", result.id],
+          ["key", result.vault_key_id],
+          ["version", result.vault_key_version],
+        ])}\nPublic key:\n${result.public_key.trimEnd()}`,
+      );
+    },
+  },
+];
