@@ -358,40 +358,6 @@ describe("the log API", () => {
       assert.equal((await storedHashes()).at(-1), results[0]!.hash);
     });
 
-    it("answers 202 Accepted with the polled id while another process holds the request", async () => {
-      const store = server.service.store;
-      const token = await store.findTokenBySecretHash(hashSecret(server.auditToken));
-      const id = `prq_${"b".repeat(32)}`;
-      await store.createAsyncRequest({
-        id,
-        tokenId: token!.id,
-        configId: server.configId,
-        endpoint: "v2/log_async",
-        state: "pending",
-        payload: JSON.stringify({ entries: [{ event: { message: "held elsewhere" } }], verbose: false }),
-        createdAt: new Date().toISOString(),
-        expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
-      });
-      // A lease held by another owner keeps this process's worker off the request.
-      const claimed = await store.claimAsyncRequests("another-process", 3_600_000, 10);
-      assert.deepEqual(
-        claimed.map((r) => r.id),
-        [id],
-      );
-      const pending = await fetchApi(`${server.url}/request/${id}`, {
-        headers: { authorization: `Bearer ${server.auditToken}` },
-      });
-      assertEnvelope(pending);
-      assert.equal(pending.status, 202);
-      assert.equal(pending.body.status, "Accepted");
-      assert.equal(pending.body["request_id"], id);
-      assert.deepEqual(pending.body.result, {
-        ttl_mins: server.config.asyncResultTtlMinutes,
-        retry_counter: 0,
-        location: `${server.url}/request/${id}`,
-      });
-    });
-
     it("answers Unauthorized to another valid token, and to no token", async () => {
       const id = await logAsync({ events: [{ event: { message: "mine" } }] });
       assertSuccess(await poll(id));
@@ -550,5 +516,55 @@ describe("the log API", () => {
         assert.equal((await storedHashes()).length, sizeBefore);
       });
     }
+  });
+});
+
+describe("polling a request another process holds", () => {
+  let server: TestServer;
+  before(async () => {
+    // This process looks for async work only when told to, so only the lease below decides who works it.
+    server = await startTestServer({ VERITRAIL_ASYNC_POLL_MS: "600000" });
+  });
+  after(() => server.close());
+
+  it("answers 202 Accepted with the polled id and the Accepted result while the request is pending", async () => {
+    const store = server.service.store;
+    const token = await store.findTokenBySecretHash(hashSecret(server.auditToken));
+    const id = `prq_${"b".repeat(32)}`;
+    await store.createAsyncRequest({
+      id,
+      tokenId: token!.id,
+      configId: server.configId,
+      endpoint: "v2/log_async",
+      state: "pending",
+      payload: JSON.stringify({ entries: [{ event: { message: "held elsewhere" } }], verbose: false }),
+      createdAt: new Date().toISOString(),
+      expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
+    });
+    const claimed = await store.claimAsyncRequests("another-process", 3_600_000, 10);
+    assert.deepEqual(
+      claimed.map((r) => r.id),
+      [id],
+    );
+    for (const prefix of ["", "/audit"]) {
+      const pending = await fetchApi(`${server.url}${prefix}/request/${id}`, {
+        headers: { authorization: `Bearer ${server.auditToken}` },
+      });
+      assertEnvelope(pending);
+      assert.equal(pending.status, 202);
+      assert.equal(pending.body.status, "Accepted");
+      assert.equal(pending.body["request_id"], id);
+      assert.equal(pending.headers.get("x-request-id"), id);
+      assert.deepEqual(pending.body.result, {
+        ttl_mins: server.config.asyncResultTtlMinutes,
+        retry_counter: 0,
+        location: `${server.url}/request/${id}`,
+      });
+    }
+    assertUnauthorized(
+      await fetchApi(`${server.url}/request/${id}`, {
+        headers: { authorization: `Bearer ${server.adminToken}` },
+      }),
+    );
   });
 });
