@@ -31,7 +31,7 @@ async function run(
 
 /** The code blocks of one language, in README order. */
 function blocks(language: string): string[] {
-  return [...readme.matchAll(new RegExp("```" + language + "\\n([\\s\\S]*?)```", "g"))].map((m) => m[1]!);
+  return [...readme.matchAll(new RegExp(`\`\`\`${language}\\n([\\s\\S]*?)\`\`\``, "g"))].map((m) => m[1]!);
 }
 
 describe("README examples", () => {
