@@ -91,6 +91,12 @@ describe("resolveConfig", () => {
       assert.equal(resolveConfig(token({ configs: [B] }), "v2/log", undefined, PROJECT), B);
     });
 
+    it("treats an explicit null config_id as absent, like every other optional field", () => {
+      assert.equal(resolveConfig(token({ configs: [B] }), "v2/log", null, PROJECT), B);
+      const error = refusal(() => resolveConfig(token({ configs: [A, B] }), "v1/log", null, PROJECT));
+      assert.equal(error.status, "AmbiguousConfigID");
+    });
+
     it("counts only configurations that still exist", () => {
       assert.equal(resolveConfig(token({ configs: [GONE, C] }), "v1/log", undefined, PROJECT), C);
     });

@@ -38,7 +38,8 @@ export function resolveConfig(
   if (grant.endpoints && !grant.endpoints.includes(endpoint)) throw ApiError.unauthorized();
   const covered =
     grant.configs === "all" ? projectConfigIds : grant.configs.filter((id) => projectConfigIds.includes(id));
-  if (requested !== undefined) {
+  // An explicit null is absent, as for every other optional field.
+  if (requested !== undefined && requested !== null) {
     if (typeof requested !== "string" || !CONFIG_ID.test(requested)) {
       throw ApiError.validation([
         {
