@@ -6,7 +6,9 @@ import {
   leafFromRow,
   type Row,
   signingKeyFromRow,
+  TOKEN_INSERT_COLUMNS,
   tokenFromRow,
+  tokenInsertParams,
   tokenUpdateParams,
   treeFromRow,
 } from "./rows.js";
@@ -312,23 +314,8 @@ export class PostgresStore implements Store {
 
   async createToken(token: TokenRecord): Promise<void> {
     await this.#query(
-      `INSERT INTO tokens (id, project_id, name, kind, secret_hash, previous_secret_hash, previous_valid_until,
-         expires_at, revoked_at, grants, created_at, updated_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-      [
-        token.id,
-        token.projectId,
-        token.name,
-        token.kind,
-        token.secretHash,
-        token.previousSecretHash ?? null,
-        token.previousValidUntil ?? null,
-        token.expiresAt ?? null,
-        token.revokedAt ?? null,
-        JSON.stringify(token.grants),
-        token.createdAt,
-        token.updatedAt,
-      ],
+      `INSERT INTO tokens (${TOKEN_INSERT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+      tokenInsertParams(token),
     );
   }
 

@@ -101,6 +101,15 @@ export function signingKeyFromRow(row: Row): SigningKeyRecord {
   };
 }
 
+/** A token's columns in the order `tokenInsertParams` binds them (both stores' INSERT). */
+export const TOKEN_INSERT_COLUMNS =
+  "id, project_id, kind, created_at, name, secret_hash, previous_secret_hash, previous_valid_until, expires_at, revoked_at, grants, updated_at";
+
+/** The parameters of a new token, in the order of `TOKEN_INSERT_COLUMNS`. */
+export function tokenInsertParams(token: TokenRecord): unknown[] {
+  return [token.id, token.projectId, token.kind, token.createdAt, ...tokenUpdateParams(token)];
+}
+
 /** The parameters of a token's mutable fields, in the order both stores' UPDATE binds them. */
 export function tokenUpdateParams(token: TokenRecord): unknown[] {
   return [

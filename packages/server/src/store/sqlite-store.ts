@@ -8,7 +8,9 @@ import {
   leafFromRow,
   type Row,
   signingKeyFromRow,
+  TOKEN_INSERT_COLUMNS,
   tokenFromRow,
+  tokenInsertParams,
   tokenUpdateParams,
   treeFromRow,
 } from "./rows.js";
@@ -285,22 +287,8 @@ export class SqliteStore implements Store {
   }
 
   async createToken(token: TokenRecord): Promise<void> {
-    this.#sql(
-      `INSERT INTO tokens (id, project_id, name, kind, secret_hash, previous_secret_hash, previous_valid_until,
-         expires_at, revoked_at, grants, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ).run(
-      token.id,
-      token.projectId,
-      token.name,
-      token.kind,
-      token.secretHash,
-      token.previousSecretHash ?? null,
-      token.previousValidUntil ?? null,
-      token.expiresAt ?? null,
-      token.revokedAt ?? null,
-      JSON.stringify(token.grants),
-      token.createdAt,
-      token.updatedAt,
+    this.#sql(`INSERT INTO tokens (${TOKEN_INSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
+      ...tokenInsertParams(token),
     );
   }
 
