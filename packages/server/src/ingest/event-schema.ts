@@ -106,19 +106,19 @@ export function validateEvent(
   const input = raw as Record<string, unknown>;
   const fields = fieldMap(schema);
   for (const [key, value] of Object.entries(input)) {
-    const source = `${pointer}/${pointerToken(key)}`;
     const field = fields.get(key);
+    // The pointer is built only for a problem: valid fields are the hot path of every append.
     if (!field) {
       errors.push({
         code: "UnexpectedProperty",
         detail: `${key} is not a field of this configuration's schema`,
-        source,
+        source: `${pointer}/${pointerToken(key)}`,
       });
       continue;
     }
     if (value === null || value === undefined) continue; // nulls are dropped, never stored
     const checked = convertValue(field, value);
-    if ("code" in checked) errors.push({ ...checked, source });
+    if ("code" in checked) errors.push({ ...checked, source: `${pointer}/${pointerToken(key)}` });
     else event[key] = checked.value;
   }
   for (const field of schema.fields) {

@@ -1,0 +1,140 @@
+// `npm run bench -- --quick` as a child process: it starts its server, loads every phase, measures
+// its ceilings, stops and cleans up, and reports every figure, on stdout and in --json. Only the
+// presence and sign of the figures are checked: throughput depends on the machine, never asserted.
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+import type { BenchReport } from "../../../bench/run.js";
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
+const RUN_TIMEOUT_MS = 180_000;
+
+/** Every figure a run reports; each must be a positive number. */
+const FIGURES = [
+  "echo_v1_requests_per_s",
+  "echo_v1_server_cpu",
+  "echo_v1_loadgen_cpu",
+  "v1_log_events_per_s",
+  "v1_log_p50_ms",
+  "v1_log_p99_ms",
+  "v1_log_events_per_commit",
+  "v1_log_commit_ms",
+  "v1_log_commit_share",
+  "v1_log_server_cpu",
+  "v1_log_loadgen_cpu",
+  "echo_v2_requests_per_s",
+  "echo_v2_server_cpu",
+  "echo_v2_loadgen_cpu",
+  "v2_log_events_per_s",
+  "v2_log_p50_ms",
+  "v2_log_p99_ms",
+  "v2_log_events_per_commit",
+  "v2_log_commit_ms",
+  "v2_log_commit_share",
+  "v2_log_server_cpu",
+  "v2_log_loadgen_cpu",
+  "sha256_hashes_per_s",
+  "sqlite_v1_batch_rows_per_s",
+  "sqlite_v2_batch_rows_per_s",
+  "v1_log_vs_echo",
+  "v1_log_vs_sqlite",
+  "v1_log_vs_sha256",
+  "v2_log_vs_echo",
+  "v2_log_vs_sqlite",
+  "v2_log_vs_sha256",
+  "server_peak_rss_mb",
+];
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the benchmark with `tmp` as its temporary directory. */
+function runBench(args: string[], tmp: string): Promise<Run> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(
+      process.execPath,
+      ["--conditions=veritrail-source", "--import", "tsx", "bench/run.ts", ...args],
+      { cwd: ROOT, env: { ...process.env, TMPDIR: tmp }, stdio: ["ignore", "pipe", "pipe"] },
+    );
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.stderr.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const timer = setTimeout(() => {
+      child.kill("SIGTERM");
+      reject(new Error(`the benchmark did not finish within ${RUN_TIMEOUT_MS} ms\n${stderr}`));
+    }, RUN_TIMEOUT_MS);
+    child.once("error", reject);
+    child.once("close", (code) => {
+      clearTimeout(timer);
+      resolvePromise({ code, stdout, stderr });
+    });
+  });
+}
+
+describe("npm run bench -- --quick", { timeout: RUN_TIMEOUT_MS + 10_000 }, () => {
+  let dir: string;
+  let run: Run;
+  let report: BenchReport;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), "veritrail-bench-smoke-"));
+    const jsonFile = join(dir, "bench.json");
+    run = await runBench(["--quick", "--json", jsonFile], dir);
+    assert.equal(run.code, 0, `the benchmark failed:\n${run.stderr}`);
+    report = JSON.parse(readFileSync(jsonFile, "utf8")) as BenchReport;
+  });
+  after(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("reports every figure as a positive number, in the JSON file", () => {
+    for (const name of FIGURES) {
+      const figure = report.figures[name];
+      assert.ok(figure, `figure ${name} is missing`);
+      assert.ok(Number.isFinite(figure.value) && figure.value > 0, `${name} is ${figure.value}`);
+      assert.ok(figure.unit.length > 0, `${name} has no unit`);
+    }
+    assert.equal(report.quick, true);
+  });
+
+  it("prints one `name: value unit` line per figure", () => {
+    const lines = new Map<string, string>();
+    for (const line of run.stdout.split("\n")) {
+      const colon = line.indexOf(": ");
+      if (colon > 0) lines.set(line.slice(0, colon), line.slice(colon + 2));
+    }
+    for (const [name, figure] of Object.entries(report.figures)) {
+      assert.equal(lines.get(name), `${figure.value} ${figure.unit}`, `the line of ${name}`);
+    }
+  });
+
+  it("names the machine and the SQLite synchronous mode", () => {
+    assert.ok(report.machine.cpu.length > 0);
+    assert.ok(report.machine.cores > 0);
+    assert.match(report.sqliteSynchronous, /^(FULL|NORMAL)$/);
+    assert.match(run.stdout, /^machine_cpu: .+$/m);
+    assert.match(run.stdout, /^machine_cores: \d+ cores$/m);
+    assert.match(run.stdout, /^sqlite_synchronous: (FULL|NORMAL)$/m);
+  });
+
+  it("sees no failed request", () => {
+    assert.doesNotMatch(run.stderr, /^error: /m);
+  });
+
+  it("removes the server's data directory and the SQLite ceiling's", () => {
+    const left = readdirSync(dir).filter((name) => name.startsWith("veritrail-"));
+    assert.deepEqual(left, []);
+  });
+});
