@@ -251,6 +251,31 @@ for (const kind of ["sqlite", "postgres"] as const) {
       assert.deepEqual(await store.claimAsyncRequests("owner-c", 60_000, 10), []);
     });
 
+    it("deletes finished requests whose results expired, and nothing pending or still fresh", async () => {
+      const { configId } = await seedTree(store);
+      const make = async (state: "pending" | "done", expiresAt: string) => {
+        const id = newId("prq");
+        await store.createAsyncRequest({
+          id,
+          tokenId: "ptk_x",
+          configId,
+          endpoint: "v2/log_async",
+          state,
+          payload: "{}",
+          createdAt: NOW,
+          expiresAt,
+        });
+        return id;
+      };
+      const expired = await make("done", "2026-01-01T00:00:01.000Z");
+      const fresh = await make("done", "2026-01-03T00:00:00.000Z");
+      const pending = await make("pending", "2026-01-01T00:00:01.000Z");
+      assert.ok((await store.deleteExpiredAsyncRequests("2026-01-02T00:00:00.000Z")) >= 1);
+      assert.equal(await store.getAsyncRequest(expired), undefined);
+      assert.equal((await store.getAsyncRequest(fresh))?.state, "done");
+      assert.equal((await store.getAsyncRequest(pending))?.state, "pending");
+    });
+
     it("runs first-start setup once under the setup lock", async () => {
       const order: string[] = [];
       await Promise.all(

@@ -71,6 +71,7 @@ export class AsyncWorker {
 
   async #runUntilIdle(): Promise<void> {
     try {
+      await this.#purgeExpired();
       for (;;) {
         const claimed = await this.#store.claimAsyncRequests(this.#owner, this.#leaseMs, 32);
         if (claimed.length === 0) return;
@@ -84,6 +85,17 @@ export class AsyncWorker {
       this.#log.error({ err: error }, "async worker could not claim requests");
     }
   }
+
+  /** At most once a minute per process: results past their TTL are deleted, so the table stays bounded. */
+  async #purgeExpired(): Promise<void> {
+    const now = Date.now();
+    if (now - this.#lastPurge < 60_000) return;
+    this.#lastPurge = now;
+    const deleted = await this.#store.deleteExpiredAsyncRequests(new Date(now).toISOString());
+    if (deleted > 0) this.#log.info({ deleted }, "deleted expired async request results");
+  }
+
+  #lastPurge = 0;
 
   async #work(id: string, configId: string, payloadText: string): Promise<void> {
     try {

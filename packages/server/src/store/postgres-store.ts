@@ -470,6 +470,14 @@ export class PostgresStore implements Store {
     return rows.map(asyncRequestFromRow);
   }
 
+  async deleteExpiredAsyncRequests(now: string): Promise<number> {
+    const result = await this.#pool.query(
+      "DELETE FROM async_requests WHERE state <> 'pending' AND expires_at < $1",
+      [now],
+    );
+    return result.rowCount ?? 0;
+  }
+
   async failAsyncRequest(id: string, error: string): Promise<void> {
     await this.#query(
       "UPDATE async_requests SET state = 'failed', error = $2, payload = '', owner = NULL, lease_until = NULL WHERE id = $1",

@@ -447,6 +447,11 @@ export class SqliteStore implements Store {
     return rows.map(asyncRequestFromRow);
   }
 
+  async deleteExpiredAsyncRequests(now: string): Promise<number> {
+    return this.#sql("DELETE FROM async_requests WHERE state <> 'pending' AND expires_at < ?").run(now)
+      .changes;
+  }
+
   async failAsyncRequest(id: string, error: string): Promise<void> {
     this.#sql(
       "UPDATE async_requests SET state = 'failed', error = ?, payload = '', owner = NULL, lease_until = NULL WHERE id = ?",

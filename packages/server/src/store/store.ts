@@ -203,4 +203,6 @@ export interface Store {
    */
   claimAsyncRequests(owner: string, leaseMs: number, limit: number): Promise<AsyncRequestRecord[]>;
   failAsyncRequest(id: string, error: string): Promise<void>;
+  /** Deletes finished or failed requests whose result expired before `now` (ISO); returns how many. */
+  deleteExpiredAsyncRequests(now: string): Promise<number>;
 }
