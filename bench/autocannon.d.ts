@@ -8,7 +8,8 @@ declare module "autocannon" {
   }
 
   export interface Options {
-    url: string;
+    /** Several URLs: connection i goes to url[i % url.length]. */
+    url: string | string[];
     connections?: number;
     /** Seconds. */
     duration?: number;

@@ -7,9 +7,10 @@
  * that exist only here, registered on `service.app` before listening:
  * - `POST /bench/echo` answers the parsed body as JSON: the cost of HTTP, JSON parsing and
  *   serialisation with no audit work, i.e. the ceiling the audit routes are compared against;
- * - `GET /bench/stats` counts group commits, the events they wrote and the time they held the
- *   event loop (SQLite commits are synchronous), and the process's CPU time: the orchestrator
- *   turns differences of these into where the server's time went during a phase.
+ * - `GET /bench/stats` counts group commits, the events they wrote and the time they took (on
+ *   SQLite they hold the event loop, commits being synchronous; on PostgreSQL they wait on the
+ *   database with the event loop free), and the process's CPU time: the orchestrator turns
+ *   differences of these into where the server's time went during a phase.
  *
  * Once listening it prints one line `{"ready":true,"port":N}` on stdout. It shuts down cleanly
  * on SIGTERM/SIGINT, or when its stdin closes (the orchestrator died).
@@ -23,7 +24,7 @@ import { openStore } from "../packages/server/src/store/open-store.js";
 export interface ServerStats {
   commits: number;
   events: number;
-  /** Wall time spent inside `appendBatch` (sequencing, inserts, COMMIT and its fsync). */
+  /** Wall time spent inside `appendBatch` (head lock, sequencing, inserts, COMMIT and its fsync). */
   commitMs: number;
   /** CPU time of the whole process (user + system, all threads). */
   cpuMs: number;

@@ -7,7 +7,8 @@
 import autocannon, { type Request } from "autocannon";
 
 export interface LoadOptions {
-  baseUrl: string;
+  /** One server, or several: the connections are spread over them in turn. */
+  baseUrl: string | readonly string[];
   path: string;
   token: string;
   /** JSON bodies, sent in turn by every connection. */
@@ -34,7 +35,7 @@ export async function runLoad(options: LoadOptions, seconds: number): Promise<Lo
     body,
   }));
   const result = await autocannon({
-    url: options.baseUrl,
+    url: typeof options.baseUrl === "string" ? options.baseUrl : [...options.baseUrl],
     connections: options.connections,
     duration: seconds,
     timeout: 30,

@@ -20,23 +20,46 @@
  *   process took meanwhile (`background_cpu`: above ~0.25 cores the figures are disturbed).
  * - The server's peak RSS over the whole run, and the machine it ran on.
  *
+ * Then, when a PostgreSQL database is named (VERITRAIL_BENCH_DATABASE_URL, else the tests'
+ * VERITRAIL_TEST_DATABASE_URL), the same loads on the PostgreSQL store, each phase in a fresh
+ * schema dropped afterwards, with the database on the same machine:
+ * - `v2/log` and `v1/log` on one server process (targets: ≥ 15,000 and ≥ 3,000 events/s);
+ * - the `v1/log` load (and the `v2/log` load) spread over 1, 2 and 3 server processes on one
+ *   schema, as a cluster runs: appends to the tree are ordered by its locked head row, so the
+ *   processes take turns at the lock;
+ * - the ceiling: `COPY … FROM STDIN` of the same rows into the server's events table, in batches
+ *   as large as the `v2/log` group commits, one transaction each;
+ * - the CPU of the PostgreSQL processes during each phase (read from /proc), beside the server's.
+ * Their figures carry a `pg_` prefix, and those of the series a `_1proc`/`_2proc`/`_3proc` suffix.
+ * Without a URL, one line says these phases were skipped and why.
+ *
  * The load generator (autocannon, in this process) shares the CPU with the server, as it would
  * on a small host; the server is warmed up before every measured phase. The server takes its
- * settings from VERITRAIL_* defaults, except VERITRAIL_SQLITE_SYNCHRONOUS and
- * VERITRAIL_MAX_BATCH_EVENTS, which are passed through to compare settings.
+ * settings from VERITRAIL_* defaults, except VERITRAIL_SQLITE_SYNCHRONOUS,
+ * VERITRAIL_MAX_BATCH_EVENTS and VERITRAIL_DATABASE_POOL_SIZE, which are passed through to
+ * compare settings.
  *
  * Output: one `name: value unit` line per figure on stdout (progress on stderr); `--json FILE`
  * also writes them as JSON; `--quick` runs a few seconds per phase (a smoke test, not a
- * measurement); `--profile DIR` writes a V8 CPU profile of the server to DIR when it stops.
+ * measurement); `--profile DIR` writes a V8 CPU profile of every server process to DIR when it
+ * stops.
  */
 import { writeFileSync } from "node:fs";
 import { availableParallelism, cpus } from "node:os";
 import { parseArgs } from "node:util";
 import { loadConfig } from "../packages/server/src/config.js";
-import { sha256Ceiling, sqliteInsertCeiling } from "./ceilings.js";
-import { machineBusyMs, ownCpuMs } from "./cpu.js";
+import type { ServerStats } from "./bench-server.js";
+import { postgresCopyCeiling, sha256Ceiling, sqliteInsertCeiling } from "./ceilings.js";
+import { machineBusyMs, ownCpuMs, postgresCpuMs } from "./cpu.js";
 import { envelopeTexts, makeEvents, v1Body, v2Body } from "./events.js";
 import { type LoadOptions, type LoadResult, runLoad } from "./load.js";
+import {
+  benchDatabase,
+  dropActiveSchemas,
+  postgresSettings,
+  redactedUrl,
+  withFreshSchema,
+} from "./postgres.js";
 import { BENCH_AUDIT_TOKEN, type BenchServer, startBenchServer } from "./server-process.js";
 
 const V1_CONNECTIONS = 64;
@@ -55,6 +78,13 @@ const DURATIONS = {
   full: { warmup: 5, measure: 20, echoWarmup: 3, echo: 10, hash: 2, sqlite: 4 },
   quick: { warmup: 1, measure: 2, echoWarmup: 0.5, echo: 1, hash: 0.3, sqlite: 0.5 },
 };
+/** Seconds per PostgreSQL phase: the main ones, each point of the 1-2-3 process series, COPY. */
+const PG_DURATIONS = {
+  full: { warmup: 5, measure: 20, seriesWarmup: 3, series: 10, copy: 5 },
+  quick: { warmup: 0.5, measure: 1.5, seriesWarmup: 0.3, series: 1, copy: 0.5 },
+};
+/** Server processes on one schema, for the cluster series. */
+const PROCESS_COUNTS = [1, 2, 3] as const;
 
 interface Figure {
   value: number;
@@ -64,6 +94,8 @@ interface Figure {
 export interface BenchReport {
   machine: { cpu: string; cores: number; node: string };
   sqliteSynchronous: string;
+  /** Where the PostgreSQL phases ran (password redacted), or why they were skipped. */
+  postgres: { database: string; version: string; synchronousCommit: string } | { skipped: string };
   quick: boolean;
   figures: Record<string, Figure>;
 }
@@ -109,57 +141,77 @@ async function checkOnce(server: BenchServer, path: string, body: string): Promi
 
 /** One measured load phase, and where the time went meanwhile. */
 interface PhaseResult extends LoadResult {
-  /** CPU-seconds per second: 1.0 is one core kept busy. */
+  /** CPU-seconds per second: 1.0 is one core kept busy. Summed over the server processes. */
   serverCpuCores: number;
   loadgenCpuCores: number;
+  /** The PostgreSQL processes', in a PostgreSQL phase where they are visible; else undefined. */
+  postgresCpuCores: number | undefined;
   /** CPU used by other processes on the machine; undefined where it cannot be read. */
   backgroundCpuCores: number | undefined;
   /** Mean events per group commit (0 for a phase that commits nothing). */
   eventsPerCommit: number;
   /** Mean wall time of one commit: sequencing, inserts, COMMIT with its fsync. */
   commitMs: number;
-  /** Share of the wall time the server's event loop spent inside commits (they are synchronous). */
+  /**
+   * Share of the wall time spent inside commits (per process, summed). On SQLite the event loop
+   * is blocked meanwhile (commits are synchronous); on PostgreSQL it is the time a commit was
+   * under way, waiting on the database included.
+   */
   commitShare: number;
+}
+
+/** Running totals of all the servers of a phase. */
+async function totalStats(servers: readonly BenchServer[]): Promise<ServerStats> {
+  const all = await Promise.all(servers.map((server) => server.stats()));
+  return all.reduce((sum, stats) => ({
+    commits: sum.commits + stats.commits,
+    events: sum.events + stats.events,
+    commitMs: sum.commitMs + stats.commitMs,
+    cpuMs: sum.cpuMs + stats.cpuMs,
+  }));
 }
 
 /** Warms up, then measures; the load's problems are collected. */
 async function phase(
-  server: BenchServer,
+  servers: readonly BenchServer[],
   label: string,
   load: LoadOptions,
   warmupSeconds: number,
   seconds: number,
+  options: { postgres: boolean } = { postgres: false },
 ): Promise<PhaseResult> {
   progress(`${label}: ${load.connections} connections, warm-up ${warmupSeconds} s, measuring ${seconds} s`);
   await runLoad(load, warmupSeconds);
-  const before = {
-    server: await server.stats(),
+  const sample = async () => ({
+    server: await totalStats(servers),
     own: ownCpuMs(),
     machine: machineBusyMs(),
+    postgres: options.postgres ? postgresCpuMs() : undefined,
     at: performance.now(),
-  };
+  });
+  const before = await sample();
   const result = await runLoad(load, seconds);
-  const after = {
-    server: await server.stats(),
-    own: ownCpuMs(),
-    machine: machineBusyMs(),
-    at: performance.now(),
-  };
+  const after = await sample();
   for (const problem of result.problems) problems.push(`${label}: ${problem}`);
 
   const wallMs = after.at - before.at;
   const serverCpuMs = after.server.cpuMs - before.server.cpuMs;
   const loadgenCpuMs = after.own - before.own;
+  const postgresMs =
+    before.postgres === undefined || after.postgres === undefined
+      ? undefined
+      : after.postgres - before.postgres;
   const commits = after.server.commits - before.server.commits;
   const commitMs = after.server.commitMs - before.server.commitMs;
   const backgroundCpuCores =
     before.machine === undefined || after.machine === undefined
       ? undefined
-      : Math.max(0, after.machine - before.machine - serverCpuMs - loadgenCpuMs) / wallMs;
+      : Math.max(0, after.machine - before.machine - serverCpuMs - loadgenCpuMs - (postgresMs ?? 0)) / wallMs;
   return {
     ...result,
     serverCpuCores: serverCpuMs / wallMs,
     loadgenCpuCores: loadgenCpuMs / wallMs,
+    postgresCpuCores: postgresMs === undefined ? undefined : postgresMs / wallMs,
     backgroundCpuCores,
     eventsPerCommit: commits > 0 ? (after.server.events - before.server.events) / commits : 0,
     commitMs: commits > 0 ? commitMs / commits : 0,
@@ -178,50 +230,63 @@ function recordPhase(prefix: string, result: PhaseResult, options: { commits: bo
   }
   record(`${prefix}_server_cpu`, result.serverCpuCores, "cores");
   record(`${prefix}_loadgen_cpu`, result.loadgenCpuCores, "cores");
+  if (result.postgresCpuCores !== undefined)
+    record(`${prefix}_postgres_cpu`, result.postgresCpuCores, "cores");
+  noteBackground(result);
+}
+
+function noteBackground(result: PhaseResult): void {
   if (result.backgroundCpuCores !== undefined) {
     backgroundCpuCores = Math.max(backgroundCpuCores ?? 0, result.backgroundCpuCores);
   }
 }
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      quick: { type: "boolean", default: false },
-      json: { type: "string" },
-      profile: { type: "string" },
-    },
-  });
-  const quick = values.quick;
-  const seconds = quick ? DURATIONS.quick : DURATIONS.full;
+/** The bench's test data, built before any clock starts. */
+interface Traffic {
+  v1Bodies: string[];
+  v2Bodies: string[];
+  /** The envelopes of the v2 events, as the server would hash and store them. */
+  envelopes: string[];
+}
 
-  // Test data first, so that building it is not measured.
+function makeTraffic(): Traffic {
   const v1Events = makeEvents(V1_BODIES, 1);
-  const v1Bodies = v1Events.map(v1Body);
   const v2Events = makeEvents(V2_BODIES * V2_BATCH_EVENTS, 2);
-  const v2Bodies = Array.from({ length: V2_BODIES }, (_, i) =>
-    v2Body(v2Events.slice(i * V2_BATCH_EVENTS, (i + 1) * V2_BATCH_EVENTS)),
-  );
-  const envelopes = envelopeTexts(v2Events);
-
-  const machine = {
-    cpu: cpus()[0]?.model ?? "unknown",
-    cores: availableParallelism(),
-    node: process.version,
+  return {
+    v1Bodies: v1Events.map(v1Body),
+    v2Bodies: Array.from({ length: V2_BODIES }, (_, i) =>
+      v2Body(v2Events.slice(i * V2_BATCH_EVENTS, (i + 1) * V2_BATCH_EVENTS)),
+    ),
+    envelopes: envelopeTexts(v2Events),
   };
-  info("machine_cpu", machine.cpu);
-  info("machine_cores", `${machine.cores} cores`);
-  info("node_version", machine.node);
+}
 
-  progress("starting the server");
-  const server = await startBenchServer(values.profile ? { cpuProfileDir: values.profile } : {});
-  const stopping = () => {
-    void server.stop().finally(() => process.exit(130));
-  };
-  process.once("SIGINT", stopping);
-  process.once("SIGTERM", stopping);
-  let sqliteSynchronous: "FULL" | "NORMAL";
+/** Server processes running now, stopped on SIGINT/SIGTERM. */
+const running = new Set<BenchServer>();
+
+async function startServer(options: Parameters<typeof startBenchServer>[0]): Promise<BenchServer> {
+  const server = await startBenchServer(options);
+  running.add(server);
+  return server;
+}
+
+async function stopServer(server: BenchServer): Promise<void> {
+  await server.stop();
+  running.delete(server);
+}
+
+/** The SQLite phases: one server process, its ceilings. Returns the server's SQLite setting. */
+async function sqlitePhases(
+  traffic: Traffic,
+  quick: boolean,
+  profileDir: string | undefined,
+): Promise<"FULL" | "NORMAL"> {
+  const seconds = quick ? DURATIONS.quick : DURATIONS.full;
+  const { v1Bodies, v2Bodies, envelopes } = traffic;
+  progress("starting the server (SQLite)");
+  const server = await startServer(profileDir ? { cpuProfileDir: profileDir } : {});
   try {
-    sqliteSynchronous = loadConfig(server.env).sqliteSynchronous;
+    const sqliteSynchronous = loadConfig(server.env).sqliteSynchronous;
     info("sqlite_synchronous", sqliteSynchronous);
     await checkOnce(server, "/bench/echo", v1Bodies[0]!);
     await checkOnce(server, "/v1/log", v1Bodies[0]!);
@@ -231,7 +296,7 @@ async function main(): Promise<void> {
     const v2Load = { baseUrl: server.baseUrl, token: BENCH_AUDIT_TOKEN, connections: V2_CONNECTIONS };
 
     const echoV1 = await phase(
-      server,
+      [server],
       "echo (v1 bodies)",
       { ...v1Load, path: "/bench/echo", bodies: v1Bodies },
       seconds.echoWarmup,
@@ -241,7 +306,7 @@ async function main(): Promise<void> {
     recordPhase("echo_v1", echoV1, { commits: false });
 
     const v1 = await phase(
-      server,
+      [server],
       "v1/log",
       { ...v1Load, path: "/v1/log", bodies: v1Bodies },
       seconds.warmup,
@@ -251,7 +316,7 @@ async function main(): Promise<void> {
     recordPhase("v1_log", v1, { commits: true });
 
     const echoV2 = await phase(
-      server,
+      [server],
       "echo (v2 bodies)",
       { ...v2Load, path: "/bench/echo", bodies: v2Bodies },
       seconds.echoWarmup,
@@ -261,7 +326,7 @@ async function main(): Promise<void> {
     recordPhase("echo_v2", echoV2, { commits: false });
 
     const v2 = await phase(
-      server,
+      [server],
       "v2/log",
       { ...v2Load, path: "/v2/log", bodies: v2Bodies },
       seconds.warmup,
@@ -297,6 +362,187 @@ async function main(): Promise<void> {
     record("v2_log_vs_sha256", v2EventsPerSecond / hashes, "ratio");
 
     record("server_peak_rss_mb", server.peakRssBytes() / (1024 * 1024), "MB");
+    return sqliteSynchronous;
+  } finally {
+    await stopServer(server);
+  }
+}
+
+/** The peak RSS of any PostgreSQL-backed server process so far, in bytes. */
+let pgPeakRssBytes = 0;
+
+/**
+ * Runs `fn` against `count` server processes sharing a fresh schema, dropped afterwards. The
+ * first one migrates and bootstraps the schema; the others start together once it is ready.
+ */
+async function withPostgresServers<T>(
+  databaseUrl: string,
+  count: number,
+  profileDir: string | undefined,
+  fn: (servers: readonly BenchServer[]) => Promise<T>,
+): Promise<T> {
+  return withFreshSchema(databaseUrl, async (schema) => {
+    progress(`schema ${schema.name}: ${count} server process${count > 1 ? "es" : ""}`);
+    const options = { databaseUrl: schema.url, ...(profileDir ? { cpuProfileDir: profileDir } : {}) };
+    const servers: BenchServer[] = [];
+    try {
+      servers.push(await startServer(options));
+      const more = await Promise.allSettled(Array.from({ length: count - 1 }, () => startServer(options)));
+      for (const started of more) {
+        if (started.status === "rejected") throw started.reason;
+        servers.push(started.value);
+      }
+      return await fn(servers);
+    } finally {
+      for (const server of servers) {
+        pgPeakRssBytes = Math.max(pgPeakRssBytes, server.peakRssBytes());
+      }
+      await Promise.all(servers.map(stopServer));
+    }
+  });
+}
+
+/** The two loads of the PostgreSQL phases, as on SQLite. */
+type LoadKind = "v1" | "v2";
+const LOADS = {
+  v1: { path: "/v1/log", connections: V1_CONNECTIONS, eventsPerRequest: 1 },
+  v2: { path: "/v2/log", connections: V2_CONNECTIONS, eventsPerRequest: V2_BATCH_EVENTS },
+} as const;
+
+/** One load on `count` server processes sharing a fresh schema: warm-up, then measured. */
+async function postgresPhase(
+  databaseUrl: string,
+  traffic: Traffic,
+  kind: LoadKind,
+  count: number,
+  durations: { warmup: number; measure: number },
+  profileDir: string | undefined,
+): Promise<PhaseResult> {
+  const { path, connections } = LOADS[kind];
+  const bodies = kind === "v1" ? traffic.v1Bodies : traffic.v2Bodies;
+  progress(`PostgreSQL: ${path.slice(1)} on ${count} server process${count > 1 ? "es" : ""}`);
+  return withPostgresServers(databaseUrl, count, profileDir, async (servers) => {
+    for (const server of servers) await checkOnce(server, path, bodies[0]!);
+    const load = {
+      baseUrl: servers.map((server) => server.baseUrl),
+      token: BENCH_AUDIT_TOKEN,
+      path,
+      bodies,
+      connections,
+    };
+    return phase(servers, `pg ${path.slice(1)} × ${count}`, load, durations.warmup, durations.measure, {
+      postgres: true,
+    });
+  });
+}
+
+/** The PostgreSQL phases: one process, the COPY ceiling, the 1-2-3 process series. */
+async function postgresPhases(
+  databaseUrl: string,
+  traffic: Traffic,
+  quick: boolean,
+  profileDir: string | undefined,
+): Promise<void> {
+  const seconds = quick ? PG_DURATIONS.quick : PG_DURATIONS.full;
+  const main = { warmup: seconds.warmup, measure: seconds.measure };
+
+  const v2 = await postgresPhase(databaseUrl, traffic, "v2", 1, main, profileDir);
+  const v2EventsPerSecond = v2.requestsPerSecond * V2_BATCH_EVENTS;
+  record("pg_v2_log_events_per_s", v2EventsPerSecond, "events/s");
+  recordPhase("pg_v2_log", v2, { commits: true });
+
+  const copyBatch = Math.max(1, Math.round(v2.eventsPerCommit));
+  progress(`PostgreSQL: COPY ceiling, ${copyBatch} rows per transaction (no server runs)`);
+  const copy = await withFreshSchema(databaseUrl, (schema) => {
+    progress(`schema ${schema.name}: COPY`);
+    return postgresCopyCeiling({
+      url: schema.url,
+      texts: traffic.envelopes,
+      batchSize: copyBatch,
+      seconds: seconds.copy,
+    });
+  });
+  record("pg_copy_batch_rows", copyBatch, "rows");
+  record("pg_copy_rows_per_s", copy, "rows/s");
+  record("pg_v2_log_vs_copy", v2EventsPerSecond / copy, "ratio");
+
+  const v1 = await postgresPhase(databaseUrl, traffic, "v1", 1, main, profileDir);
+  record("pg_v1_log_events_per_s", v1.requestsPerSecond, "events/s");
+  recordPhase("pg_v1_log", v1, { commits: true });
+
+  // The same loads spread over 1, 2 and 3 processes on one schema (bulk from 2: 1 is above).
+  const series = { warmup: seconds.seriesWarmup, measure: seconds.series };
+  const points: [LoadKind, number][] = [
+    ...PROCESS_COUNTS.map((count): [LoadKind, number] => ["v1", count]),
+    ...PROCESS_COUNTS.filter((count) => count > 1).map((count): [LoadKind, number] => ["v2", count]),
+  ];
+  for (const [kind, count] of points) {
+    const result = await postgresPhase(databaseUrl, traffic, kind, count, series, profileDir);
+    const name = `pg_${kind}_log`;
+    const suffix = `${count}proc`;
+    record(
+      `${name}_events_per_s_${suffix}`,
+      result.requestsPerSecond * LOADS[kind].eventsPerRequest,
+      "events/s",
+    );
+    record(`${name}_p99_ms_${suffix}`, result.p99Ms, "ms");
+    record(`${name}_events_per_commit_${suffix}`, result.eventsPerCommit, "events");
+    record(`${name}_server_cpu_${suffix}`, result.serverCpuCores, "cores");
+    if (result.postgresCpuCores !== undefined) {
+      record(`${name}_postgres_cpu_${suffix}`, result.postgresCpuCores, "cores");
+    }
+    noteBackground(result);
+  }
+  record("pg_server_peak_rss_mb", pgPeakRssBytes / (1024 * 1024), "MB");
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: "boolean", default: false },
+      json: { type: "string" },
+      profile: { type: "string" },
+    },
+  });
+  const quick = values.quick;
+
+  // Test data first, so that building it is not measured.
+  const traffic = makeTraffic();
+
+  const machine = {
+    cpu: cpus()[0]?.model ?? "unknown",
+    cores: availableParallelism(),
+    node: process.version,
+  };
+  info("machine_cpu", machine.cpu);
+  info("machine_cores", `${machine.cores} cores`);
+  info("node_version", machine.node);
+
+  const stopping = () => {
+    void Promise.allSettled([...running].map((server) => server.stop()))
+      .then(dropActiveSchemas)
+      .finally(() => process.exit(130));
+  };
+  process.once("SIGINT", stopping);
+  process.once("SIGTERM", stopping);
+  let sqliteSynchronous: "FULL" | "NORMAL";
+  let postgres: BenchReport["postgres"];
+  try {
+    sqliteSynchronous = await sqlitePhases(traffic, quick, values.profile);
+
+    const database = benchDatabase();
+    if ("skipped" in database) {
+      postgres = { skipped: database.skipped };
+      info("postgres", `skipped: ${database.skipped}`);
+    } else {
+      const settings = await postgresSettings(database.url);
+      postgres = { database: redactedUrl(database.url), ...settings };
+      info("postgres", `${postgres.database} (from ${database.source})`);
+      info("postgres_version", settings.version);
+      info("postgres_synchronous_commit", settings.synchronousCommit);
+      await postgresPhases(database.url, traffic, quick, values.profile);
+    }
+
     if (backgroundCpuCores !== undefined) {
       record("background_cpu", backgroundCpuCores, "cores");
       if (backgroundCpuCores > 0.25) {
@@ -308,11 +554,11 @@ async function main(): Promise<void> {
   } finally {
     process.off("SIGINT", stopping);
     process.off("SIGTERM", stopping);
-    await server.stop();
+    await Promise.allSettled([...running].map(stopServer));
   }
 
   if (values.json) {
-    const report: BenchReport = { machine, sqliteSynchronous, quick, figures };
+    const report: BenchReport = { machine, sqliteSynchronous, postgres, quick, figures };
     writeFileSync(values.json, `${JSON.stringify(report, null, 2)}\n`);
   }
   if (!quick) {
@@ -322,6 +568,12 @@ async function main(): Promise<void> {
     const v1Met = v1Rate >= 8000 && v1P99 <= 25;
     progress(`target v1/log >= 8000 events/s with p99 <= 25 ms: ${v1Met ? "met" : "missed"}`);
     progress(`target v2/log >= 50000 events/s: ${v2Rate >= 50_000 ? "met" : "missed"}`);
+    const pgV1 = figures["pg_v1_log_events_per_s"];
+    const pgV2 = figures["pg_v2_log_events_per_s"];
+    if (pgV1 && pgV2) {
+      progress(`target PostgreSQL v1/log >= 3000 events/s: ${pgV1.value >= 3000 ? "met" : "missed"}`);
+      progress(`target PostgreSQL v2/log >= 15000 events/s: ${pgV2.value >= 15_000 ? "met" : "missed"}`);
+    }
   }
   if (problems.length > 0) {
     for (const problem of problems) process.stderr.write(`error: ${problem}\n`);

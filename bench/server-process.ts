@@ -1,6 +1,6 @@
 /**
  * Starts `bench-server.ts` as a child process on a free loopback port with a temporary data
- * directory and fixed tokens, and stops it again (removing the directory).
+ * directory (or a PostgreSQL URL) and fixed tokens, and stops it again (removing the directory).
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -32,11 +32,12 @@ export interface BenchServer {
 }
 
 /**
- * The server's environment: the caller's, minus every VERITRAIL_* setting except the two a
- * benchmark may want to vary, plus the fixed bench settings.
+ * The server's environment: the caller's, minus every VERITRAIL_* setting except the three a
+ * benchmark may want to vary, plus the fixed bench settings and the store: SQLite in `dataDir`,
+ * or PostgreSQL at `databaseUrl`.
  */
-function serverEnv(dataDir: string): Record<string, string | undefined> {
-  const kept = ["VERITRAIL_SQLITE_SYNCHRONOUS", "VERITRAIL_MAX_BATCH_EVENTS"];
+function serverEnv(dataDir: string, databaseUrl: string | undefined): Record<string, string | undefined> {
+  const kept = ["VERITRAIL_SQLITE_SYNCHRONOUS", "VERITRAIL_MAX_BATCH_EVENTS", "VERITRAIL_DATABASE_POOL_SIZE"];
   const env: Record<string, string | undefined> = {};
   for (const [key, value] of Object.entries(process.env)) {
     if (!key.startsWith("VERITRAIL_") || kept.includes(key)) env[key] = value;
@@ -49,13 +50,19 @@ function serverEnv(dataDir: string): Record<string, string | undefined> {
     VERITRAIL_LOG_LEVEL: "warn",
     VERITRAIL_ADMIN_TOKEN: BENCH_ADMIN_TOKEN,
     VERITRAIL_INIT_AUDIT_TOKEN: BENCH_AUDIT_TOKEN,
+    ...(databaseUrl !== undefined ? { VERITRAIL_DATABASE_URL: databaseUrl } : {}),
   };
 }
 
-/** Starts the server; with `cpuProfileDir`, it writes a V8 CPU profile there when it stops. */
-export async function startBenchServer(options: { cpuProfileDir?: string } = {}): Promise<BenchServer> {
+/**
+ * Starts the server: on SQLite, or on PostgreSQL at `databaseUrl` (several servers may share one
+ * schema); with `cpuProfileDir`, it writes a V8 CPU profile there when it stops.
+ */
+export async function startBenchServer(
+  options: { cpuProfileDir?: string; databaseUrl?: string } = {},
+): Promise<BenchServer> {
   const dataDir = mkdtempSync(join(tmpdir(), "veritrail-bench-"));
-  const env = serverEnv(dataDir);
+  const env = serverEnv(dataDir, options.databaseUrl);
   const profileFlags = options.cpuProfileDir ? ["--cpu-prof", `--cpu-prof-dir=${options.cpuProfileDir}`] : [];
   const child = spawn(process.execPath, [...SOURCE_FLAGS, ...profileFlags, SERVER_SCRIPT], {
     env,

@@ -1,6 +1,7 @@
 // `npm run bench -- --quick` as a child process: it starts its server, loads every phase, measures
 // its ceilings, stops and cleans up, and reports every figure, on stdout and in --json. Only the
 // presence and sign of the figures are checked: throughput depends on the machine, never asserted.
+// With VERITRAIL_TEST_DATABASE_URL set, the bench also runs its PostgreSQL phases on that database.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
@@ -8,7 +9,9 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
+import pg from "pg";
 import type { BenchReport } from "../../../bench/run.js";
+import { POSTGRES_SKIP_REASON, TEST_DATABASE_URL } from "./support/test-store.js";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 const RUN_TIMEOUT_MS = 180_000;
@@ -48,6 +51,49 @@ const FIGURES = [
   "v2_log_vs_sha256",
   "server_peak_rss_mb",
 ];
+
+/**
+ * The figures of the PostgreSQL phases. The `*_postgres_cpu*` figures are left out: they need the
+ * database's processes on this machine, which a remote database does not give.
+ */
+const PG_FIGURES = [
+  ...["pg_v2_log", "pg_v1_log"].flatMap((phase) => [
+    `${phase}_events_per_s`,
+    `${phase}_p50_ms`,
+    `${phase}_p99_ms`,
+    `${phase}_events_per_commit`,
+    `${phase}_commit_ms`,
+    `${phase}_commit_share`,
+    `${phase}_server_cpu`,
+    `${phase}_loadgen_cpu`,
+  ]),
+  "pg_copy_batch_rows",
+  "pg_copy_rows_per_s",
+  "pg_v2_log_vs_copy",
+  // The 1-2-3 process series: v1/log on 1, 2 and 3 processes, v2/log on 2 and 3.
+  ...[
+    ["v1", 1],
+    ["v1", 2],
+    ["v1", 3],
+    ["v2", 2],
+    ["v2", 3],
+  ].flatMap(([kind, count]) =>
+    ["events_per_s", "p99_ms", "events_per_commit", "server_cpu"].map(
+      (figure) => `pg_${kind}_log_${figure}_${count}proc`,
+    ),
+  ),
+  "pg_server_peak_rss_mb",
+];
+
+/** Checks that each named figure is in the report as a positive number with a unit. */
+function assertFigures(report: BenchReport, names: readonly string[]): void {
+  for (const name of names) {
+    const figure = report.figures[name];
+    assert.ok(figure, `figure ${name} is missing`);
+    assert.ok(Number.isFinite(figure.value) && figure.value > 0, `${name} is ${figure.value}`);
+    assert.ok(figure.unit.length > 0, `${name} has no unit`);
+  }
+}
 
 interface Run {
   code: number | null;
@@ -100,13 +146,30 @@ describe("npm run bench -- --quick", { timeout: RUN_TIMEOUT_MS + 10_000 }, () =>
   });
 
   it("reports every figure as a positive number, in the JSON file", () => {
-    for (const name of FIGURES) {
-      const figure = report.figures[name];
-      assert.ok(figure, `figure ${name} is missing`);
-      assert.ok(Number.isFinite(figure.value) && figure.value > 0, `${name} is ${figure.value}`);
-      assert.ok(figure.unit.length > 0, `${name} has no unit`);
-    }
+    assertFigures(report, FIGURES);
     assert.equal(report.quick, true);
+  });
+
+  it("reports the PostgreSQL figures, with the database's durability setting", {
+    skip: TEST_DATABASE_URL ? false : POSTGRES_SKIP_REASON,
+  }, () => {
+    assertFigures(report, PG_FIGURES);
+    assert.ok("synchronousCommit" in report.postgres, JSON.stringify(report.postgres));
+    assert.match(run.stdout, /^postgres_synchronous_commit: \S+$/m);
+  });
+
+  it("says in one line why it skipped PostgreSQL when no database is named", {
+    skip:
+      TEST_DATABASE_URL || process.env["VERITRAIL_BENCH_DATABASE_URL"]
+        ? "a PostgreSQL database is named, so the bench ran its PostgreSQL phases"
+        : false,
+  }, () => {
+    assert.match(run.stdout, /^postgres: skipped: .*VERITRAIL_TEST_DATABASE_URL.*$/m);
+    assert.ok("skipped" in report.postgres);
+    assert.deepEqual(
+      Object.keys(report.figures).filter((name) => name.startsWith("pg_")),
+      [],
+    );
   });
 
   it("prints one `name: value unit` line per figure", () => {
@@ -136,5 +199,26 @@ describe("npm run bench -- --quick", { timeout: RUN_TIMEOUT_MS + 10_000 }, () =>
   it("removes the server's data directory and the SQLite ceiling's", () => {
     const left = readdirSync(dir).filter((name) => name.startsWith("veritrail-"));
     assert.deepEqual(left, []);
+  });
+
+  it("drops the schema of every PostgreSQL phase", {
+    skip: TEST_DATABASE_URL ? false : POSTGRES_SKIP_REASON,
+  }, async () => {
+    const schemas = [...new Set(run.stderr.match(/\bvt_bench_[0-9a-f]{12}\b/g) ?? [])];
+    // v2, COPY, v1, then v1 on 1, 2 and 3 processes and v2 on 2 and 3.
+    assert.equal(schemas.length, 8, `schemas named by the run: ${schemas.join(", ")}`);
+    // The bench's own database: VERITRAIL_BENCH_DATABASE_URL comes first, as in the bench.
+    const databaseUrl = process.env["VERITRAIL_BENCH_DATABASE_URL"] || TEST_DATABASE_URL;
+    const client = new pg.Client({ connectionString: databaseUrl });
+    await client.connect();
+    try {
+      const { rows } = await client.query<{ nspname: string }>(
+        "SELECT nspname FROM pg_namespace WHERE nspname = ANY($1)",
+        [schemas],
+      );
+      assert.deepEqual(rows, []);
+    } finally {
+      await client.end();
+    }
   });
 });
