@@ -350,38 +350,32 @@ export class PostgresStore implements Store {
       const size = Number(head["size"]);
       const range = (await this.#rangeAt(client, treeId, size)).clone();
       const batch = sequence({ size, lastReceivedAt: Number(head["last_received_at"]), range });
+      // One statement for every write of the batch: each round trip is spent holding the tree lock,
+      // which every process appending to this tree waits on. Data-modifying CTEs all run, once.
       await client.query(
-        `INSERT INTO events (tree_id, leaf_index, received_at, hash, envelope)
-         SELECT $1, * FROM unnest($2::bigint[], $3::bigint[], $4::bytea[], $5::text[])`,
+        `WITH new_events AS (
+           INSERT INTO events (tree_id, leaf_index, received_at, hash, envelope)
+           SELECT $1, * FROM unnest($2::bigint[], $3::bigint[], $4::bytea[], $5::text[])
+         ), new_nodes AS (
+           INSERT INTO merkle_nodes (tree_id, level, idx, hash)
+           SELECT $1, * FROM unnest($6::smallint[], $7::bigint[], $8::bytea[])
+         ), new_root AS (
+           INSERT INTO tree_roots (tree_id, root_hash, size) VALUES ($1, $9, $10) ON CONFLICT DO NOTHING
+         )
+         UPDATE trees SET size = $10, root_hash = $9, last_received_at = $11 WHERE id = $1`,
         [
           treeId,
           batch.leaves.map((l) => l.leafIndex),
           batch.leaves.map((l) => l.receivedAt),
           batch.leaves.map((l) => l.hash),
           batch.leaves.map((l) => l.envelope),
+          batch.nodes.map((n) => n.level),
+          batch.nodes.map((n) => n.index),
+          batch.nodes.map((n) => n.hash),
+          batch.rootHash,
+          batch.size,
+          batch.lastReceivedAt,
         ],
-      );
-      if (batch.nodes.length > 0) {
-        await client.query(
-          `INSERT INTO merkle_nodes (tree_id, level, idx, hash)
-           SELECT $1, * FROM unnest($2::smallint[], $3::bigint[], $4::bytea[])`,
-          [
-            treeId,
-            batch.nodes.map((n) => n.level),
-            batch.nodes.map((n) => n.index),
-            batch.nodes.map((n) => n.hash),
-          ],
-        );
-      }
-      await client.query("UPDATE trees SET size = $2, root_hash = $3, last_received_at = $4 WHERE id = $1", [
-        treeId,
-        batch.size,
-        batch.rootHash,
-        batch.lastReceivedAt,
-      ]);
-      await client.query(
-        "INSERT INTO tree_roots (tree_id, root_hash, size) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-        [treeId, batch.rootHash, batch.size],
       );
       for (const request of batch.completedRequests) {
         const done = await client.query(
