@@ -7,7 +7,6 @@
 // the SDK's parser (which turns JSON text under `message`/`new`/`old` back into objects, §5.3): the
 // returned hash is the hash of the returned envelope, and the proofs fold with `@veritrail/core`.
 import assert from "node:assert/strict";
-import { createPublicKey, generateKeyPairSync, type KeyObject, sign } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import {
   canonicalize,
@@ -18,59 +17,17 @@ import {
   verifyText,
 } from "@veritrail/core";
 import { type Audit, AuditService, PangeaConfig, PangeaErrors } from "pangea-node-sdk";
+import { type Exchange, recordExchanges, TestSigner, treeSizeOf, type WireResponse } from "./support/sdk.js";
 import { postJson, startTestServer, type TestServer } from "./support/test-server.js";
 
 const ACTOR = "node-sdk";
 const HEX64 = /^[0-9a-f]{64}$/;
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 
-type Signer = NonNullable<Audit.LogOptions["signer"]>;
-
-/**
- * The SDK's Signer is not exported by 5.6.0 (sdk-acceptance-cases.md): this has its shape.
- * Ed25519 over the UTF-8 bytes, base64 signature, SPKI PEM public key with its trailing newline.
- */
-class TestSigner implements Signer {
-  readonly privateKey: KeyObject;
-
-  constructor() {
-    this.privateKey = generateKeyPairSync("ed25519").privateKey;
-  }
-
-  sign(data: string): string {
-    return sign(null, Buffer.from(data, "utf8"), this.privateKey).toString("base64");
-  }
-
-  getPublicKey(): string {
-    return createPublicKey(this.privateKey).export({ type: "spki", format: "pem" }).toString();
-  }
-
-  getAlgorithm(): string {
-    return "ED25519";
-  }
-}
-
 /** The stored `public_key` the upstream tests expect, byte for byte (wire-protocol §5.1 step 2). */
 function canonicalPublicKeyOf(signer: TestSigner): string {
   const base64 = signer.getPublicKey().split("\n")[1]!;
   return `{"algorithm":"ED25519","key":"-----BEGIN PUBLIC KEY-----\\n${base64}\\n-----END PUBLIC KEY-----\\n"}`;
-}
-
-/** A request body the SDK sent; only the fields these tests read are typed. */
-interface WireRequest {
-  event?: Record<string, unknown>;
-  verbose?: boolean;
-  prev_root?: string;
-  public_key?: string;
-  tree_size?: number;
-}
-
-/** The Pangea envelope of an answer (wire-protocol §3.1). */
-interface WireResponse {
-  request_id: string;
-  status: string;
-  summary: string;
-  result: unknown;
 }
 
 /** A `v1/log` result, or one item of a `v2/log` result, as sent (wire-protocol §4.1, §4.2). */
@@ -80,44 +37,6 @@ interface WireLogResult {
   unpublished_root?: string;
   membership_proof?: string;
   consistency_proof?: string[];
-}
-
-/** One request the SDK made to the server and the answer, as JSON on the wire. */
-interface Exchange {
-  method: string;
-  path: string;
-  request: WireRequest | undefined;
-  status: number;
-  response: WireResponse;
-}
-
-/**
- * Records every exchange with the server by wrapping `fetch`, which the SDK calls at request
- * time; the SDK itself is untouched.
- */
-function recordExchanges(serverUrl: string): { exchanges: Exchange[]; restore(): void } {
-  const realFetch = globalThis.fetch;
-  const exchanges: Exchange[] = [];
-  globalThis.fetch = async (input, init) => {
-    const response = await realFetch(input, init);
-    const url = String(input instanceof Request ? input.url : input);
-    if (url.startsWith(serverUrl)) {
-      exchanges.push({
-        method: init?.method ?? "GET",
-        path: new URL(url).pathname,
-        request: typeof init?.body === "string" ? JSON.parse(init.body) : undefined,
-        status: response.status,
-        response: (await response.clone().json()) as WireResponse,
-      });
-    }
-    return response;
-  };
-  return {
-    exchanges,
-    restore() {
-      globalThis.fetch = realFetch;
-    },
-  };
 }
 
 /** The items of a `v2/log` result (or of a finished `v2/log_async`) as sent. */
@@ -149,14 +68,9 @@ describe("pangea-node-sdk 5.6.0 against Veritrail", () => {
     return lastExchange(path).response.result as WireLogResult;
   }
 
-  /** The current tree size, read through the SDK; an empty tree answers TreeNotFound (§4.4). */
-  async function treeSize(): Promise<number> {
-    try {
-      return (await audit.root()).result.data.size;
-    } catch (error) {
-      if (error instanceof PangeaErrors.APIError && error.pangeaResponse.status === "TreeNotFound") return 0;
-      throw error;
-    }
+  /** The current tree size, read through the SDK. */
+  function treeSize(): Promise<number> {
+    return treeSizeOf(audit);
   }
 
   before(async () => {

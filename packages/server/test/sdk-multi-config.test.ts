@@ -3,67 +3,15 @@
 // (a custom schema) and case 9 (server-side "Vault" signing, key rotation included). Beside what
 // the SDK verifies by itself, the envelopes as sent are checked with `@veritrail/core`.
 import assert from "node:assert/strict";
-import { createPublicKey, generateKeyPairSync, type KeyObject, sign } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { canonicalize, type Envelope, hashEnvelope, verifyText } from "@veritrail/core";
 import { type Audit, AuditService, PangeaConfig, PangeaErrors } from "pangea-node-sdk";
 import { adminPost, type ConfigView, createConfig, createTokenFor, successResult } from "./support/admin.js";
 import { extendToken, getConfig, tokenIdByName } from "./support/grants.js";
+import { type Exchange, recordExchanges, TestSigner, treeSizeOf } from "./support/sdk.js";
 import { startTestServer, type TestServer } from "./support/test-server.js";
 
 const HEX64 = /^[0-9a-f]{64}$/;
-
-type Signer = NonNullable<Audit.LogOptions["signer"]>;
-
-/** The SDK's Signer is not exported by 5.6.0; this has its shape (Ed25519, base64, SPKI PEM). */
-class TestSigner implements Signer {
-  readonly privateKey: KeyObject = generateKeyPairSync("ed25519").privateKey;
-
-  sign(data: string): string {
-    return sign(null, Buffer.from(data, "utf8"), this.privateKey).toString("base64");
-  }
-
-  getPublicKey(): string {
-    return createPublicKey(this.privateKey).export({ type: "spki", format: "pem" }).toString();
-  }
-
-  getAlgorithm(): string {
-    return "ED25519";
-  }
-}
-
-/** One request the SDK made and the answer, as JSON on the wire. */
-interface Exchange {
-  path: string;
-  request: Record<string, unknown> | undefined;
-  status: number;
-  response: { status: string; result: unknown };
-}
-
-/** Records the SDK's exchanges with the server by wrapping `fetch`; the SDK is untouched. */
-function recordExchanges(serverUrl: string): { exchanges: Exchange[]; restore(): void } {
-  const realFetch = globalThis.fetch;
-  const exchanges: Exchange[] = [];
-  globalThis.fetch = async (input, init) => {
-    const response = await realFetch(input, init);
-    const url = String(input instanceof Request ? input.url : input);
-    if (url.startsWith(serverUrl)) {
-      exchanges.push({
-        path: new URL(url).pathname,
-        request: typeof init?.body === "string" ? JSON.parse(init.body) : undefined,
-        status: response.status,
-        response: (await response.clone().json()) as Exchange["response"],
-      });
-    }
-    return response;
-  };
-  return {
-    exchanges,
-    restore() {
-      globalThis.fetch = realFetch;
-    },
-  };
-}
 
 /** The `public_key` JSON a server-signed envelope carries (wire-protocol §5.9). */
 interface VaultPublicKey {
@@ -92,16 +40,6 @@ describe("pangea-node-sdk 5.6.0 with several configurations", () => {
     };
     assert.equal(hashEnvelope(envelope), hash);
     return envelope;
-  }
-
-  /** Tree size through the SDK; an empty tree answers TreeNotFound (wire-protocol §4.4). */
-  async function sizeOf(audit: AuditService): Promise<number> {
-    try {
-      return (await audit.root()).result.data.size;
-    } catch (error) {
-      if (error instanceof PangeaErrors.APIError && error.pangeaResponse.status === "TreeNotFound") return 0;
-      throw error;
-    }
   }
 
   before(async () => {
@@ -157,7 +95,7 @@ describe("pangea-node-sdk 5.6.0 with several configurations", () => {
     }
 
     it("without a config id the SDK raises an API error with status AmbiguousConfigID", async () => {
-      const sizes = [await sizeOf(auditFirst), await sizeOf(auditSecond)];
+      const sizes = [await treeSizeOf(auditFirst), await treeSizeOf(auditSecond)];
       const ambiguous = new AuditService(server.auditToken, pangea);
       for (const call of [() => ambiguous.log({ message: "which log?" }), () => ambiguous.root()]) {
         await assert.rejects(call(), (error: unknown) => {
@@ -174,7 +112,7 @@ describe("pangea-node-sdk 5.6.0 with several configurations", () => {
         });
         assert.equal(recorder.exchanges.at(-1)?.request?.["config_id"], undefined);
       }
-      assert.deepEqual([await sizeOf(auditFirst), await sizeOf(auditSecond)], sizes);
+      assert.deepEqual([await treeSizeOf(auditFirst), await treeSizeOf(auditSecond)], sizes);
     });
 
     it("keeps the two trees independent: own tree_name, sizes counted apart", async () => {
@@ -188,7 +126,7 @@ describe("pangea-node-sdk 5.6.0 with several configurations", () => {
 
       await auditFirst.logBulk([{ message: "first-only 1" }, { message: "first-only 2" }]);
       const logged = await auditSecond.log({ message: "second-only" }, { verbose: true });
-      assert.equal(await sizeOf(auditFirst), rootFirst.size + 2);
+      assert.equal(await treeSizeOf(auditFirst), rootFirst.size + 2);
       const after = (await auditSecond.root()).result.data;
       assert.equal(after.size, 3);
       assert.equal(after.root_hash, logged.result.unpublished_root);
