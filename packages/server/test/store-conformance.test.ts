@@ -42,6 +42,27 @@ function entries(n: number, tag: string) {
   return Array.from({ length: n }, (_, i) => ({ event: { message: `${tag}-${i}` } }));
 }
 
+/** Stores an async request of `v2/log_async` and returns its id. */
+async function createRequest(
+  store: Store,
+  configId: string,
+  state: "pending" | "done" = "pending",
+  expiresAt = "2999-01-01T00:00:00.000Z",
+): Promise<string> {
+  const id = newId("prq");
+  await store.createAsyncRequest({
+    id,
+    tokenId: "ptk_x",
+    configId,
+    endpoint: "v2/log_async",
+    state,
+    payload: "{}",
+    createdAt: NOW,
+    expiresAt,
+  });
+  return id;
+}
+
 for (const kind of ["sqlite", "postgres"] as const) {
   const skip = kind === "postgres" && !TEST_DATABASE_URL ? POSTGRES_SKIP_REASON : false;
 
@@ -194,17 +215,7 @@ for (const kind of ["sqlite", "postgres"] as const) {
 
     it("leases async requests to one owner at a time and completes each exactly once", async () => {
       const { treeId, configId } = await seedTree(store);
-      const id = newId("prq");
-      await store.createAsyncRequest({
-        id,
-        tokenId: "ptk_x",
-        configId,
-        endpoint: "v2/log_async",
-        state: "pending",
-        payload: "{}",
-        createdAt: NOW,
-        expiresAt: "2999-01-01T00:00:00.000Z",
-      });
+      const id = await createRequest(store, configId);
       const first = await store.claimAsyncRequests("owner-a", 60_000, 10);
       assert.deepEqual(
         first.map((r) => r.id),
@@ -230,17 +241,7 @@ for (const kind of ["sqlite", "postgres"] as const) {
 
     it("leases a request again once its owner's lease has run out", async () => {
       const { configId } = await seedTree(store);
-      const id = newId("prq");
-      await store.createAsyncRequest({
-        id,
-        tokenId: "ptk_x",
-        configId,
-        endpoint: "v2/log_async",
-        state: "pending",
-        payload: "{}",
-        createdAt: NOW,
-        expiresAt: "2999-01-01T00:00:00.000Z",
-      });
+      const id = await createRequest(store, configId);
       assert.equal((await store.claimAsyncRequests("dead-owner", -1, 10)).length, 1);
       assert.deepEqual(
         (await store.claimAsyncRequests("owner-b", 60_000, 10)).map((r) => r.id),
@@ -253,23 +254,9 @@ for (const kind of ["sqlite", "postgres"] as const) {
 
     it("deletes finished requests whose results expired, and nothing pending or still fresh", async () => {
       const { configId } = await seedTree(store);
-      const make = async (state: "pending" | "done", expiresAt: string) => {
-        const id = newId("prq");
-        await store.createAsyncRequest({
-          id,
-          tokenId: "ptk_x",
-          configId,
-          endpoint: "v2/log_async",
-          state,
-          payload: "{}",
-          createdAt: NOW,
-          expiresAt,
-        });
-        return id;
-      };
-      const expired = await make("done", "2026-01-01T00:00:01.000Z");
-      const fresh = await make("done", "2026-01-03T00:00:00.000Z");
-      const pending = await make("pending", "2026-01-01T00:00:01.000Z");
+      const expired = await createRequest(store, configId, "done", "2026-01-01T00:00:01.000Z");
+      const fresh = await createRequest(store, configId, "done", "2026-01-03T00:00:00.000Z");
+      const pending = await createRequest(store, configId, "pending", "2026-01-01T00:00:01.000Z");
       assert.ok((await store.deleteExpiredAsyncRequests("2026-01-02T00:00:00.000Z")) >= 1);
       assert.equal(await store.getAsyncRequest(expired), undefined);
       assert.equal((await store.getAsyncRequest(fresh))?.state, "done");
