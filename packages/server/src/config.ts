@@ -16,6 +16,8 @@ export interface ServerConfig {
   readonly maxBodyBytes: number;
   /** Most events one group commit writes; a larger backlog is split. */
   readonly maxBatchEvents: number;
+  /** Most events that may wait for one tree's next commit; beyond it requests get 503 + Retry-After. */
+  readonly maxQueuedEvents: number;
   /** How long a resolved token stays cached; revocation reaches other processes within it. */
   readonly authCacheMs: number;
   /** How long an async request's result can be fetched, in minutes. */
@@ -107,6 +109,7 @@ export function loadConfig(env: Env): ServerConfig {
     publicUrl,
     maxBodyBytes: integer(env, "VERITRAIL_MAX_BODY_BYTES", 16 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     maxBatchEvents: integer(env, "VERITRAIL_MAX_BATCH_EVENTS", 4000, 1, 100_000),
+    maxQueuedEvents: integer(env, "VERITRAIL_MAX_QUEUED_EVENTS", 50_000, 1000, 10_000_000),
     authCacheMs: integer(env, "VERITRAIL_AUTH_CACHE_MS", 1000, 0, 3_600_000),
     asyncResultTtlMinutes: integer(env, "VERITRAIL_ASYNC_RESULT_TTL_MINUTES", 60 * 24, 1, 60 * 24 * 30),
     // At least a second: a lease that runs out while its process still works makes another retake it.

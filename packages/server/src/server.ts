@@ -30,6 +30,7 @@ export function createService(options: { config: ServerConfig; store: Store; clo
     store,
     nowMicros: () => clock.nowMicros(),
     maxBatchEvents: config.maxBatchEvents,
+    maxQueuedEvents: config.maxQueuedEvents,
   });
   const authenticator = new Authenticator({ store, cacheMs: config.authCacheMs, nowMillis });
   const directory = new ConfigDirectory({ store, cacheMs: config.authCacheMs, nowMillis });

@@ -6,7 +6,7 @@ import type { Authenticator } from "../auth/authenticator.js";
 import type { Clock } from "../clock.js";
 import type { ServerConfig } from "../config.js";
 import { ApiError } from "../errors.js";
-import type { Sequencer } from "../ingest/sequencer.js";
+import { OverloadError, type Sequencer } from "../ingest/sequencer.js";
 import type { AsyncWorker } from "../jobs/async-worker.js";
 import type { ConfigDirectory } from "../log/config-directory.js";
 import type { Store } from "../store/store.js";
@@ -65,6 +65,17 @@ export function createApp(services: AppServices): FastifyInstance {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof ApiError) {
       return sendEnvelope(request, reply, error.status, error.message, { errors: error.errors });
+    }
+    if (error instanceof OverloadError) {
+      // Pushback: a 503 the SDKs retry with backoff, and the standard hint of when to.
+      reply.header("retry-after", "1");
+      return sendEnvelope(
+        request,
+        reply,
+        "ServiceNotAvailable",
+        `The server is busy (${error.message}); retry`,
+        null,
+      );
     }
     // Errors Fastify raises while reading the body: all the client's fault, all with a clear answer.
     const code = error.code;

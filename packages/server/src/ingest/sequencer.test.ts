@@ -5,7 +5,7 @@ import { newTreeName } from "../bootstrap.js";
 import { SqliteStore } from "../store/sqlite-store.js";
 import { AsyncRequestTakenError } from "../store/store.js";
 import { defaultConfigSettings } from "./event-schema.js";
-import { Sequencer } from "./sequencer.js";
+import { OverloadError, Sequencer } from "./sequencer.js";
 
 const NOW = "2026-01-01T00:00:00.000Z";
 
@@ -92,6 +92,18 @@ describe("Sequencer", () => {
     assert.equal(head!.size, sizeBefore + 1);
     const last = await store.getLeaf(treeId, sizeBefore);
     assert.equal(JSON.parse(last!.envelope).event.message, "plain");
+  });
+
+  it("refuses appends beyond maxQueuedEvents with OverloadError, but always takes one request", async () => {
+    const local = new Sequencer({ store, nowMicros: () => 1, maxBatchEvents: 1000, maxQueuedEvents: 10 });
+    const events = (n: number) => Array.from({ length: n }, (_, i) => ({ event: { message: `q${i}` } }));
+    const big = local.append(treeId, { entries: events(25) }); // alone in the queue: taken
+    const refused = local.append(treeId, { entries: events(1) });
+    await assert.rejects(refused, (e) => e instanceof OverloadError);
+    await big;
+    // Once committed, the queue is empty and takes work again.
+    await local.append(treeId, { entries: events(5) });
+    await local.close();
   });
 
   it("refuses appends once closed, after finishing what was queued", async () => {

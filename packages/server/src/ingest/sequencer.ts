@@ -9,6 +9,17 @@ export interface AppendOutcome {
   count: number;
 }
 
+/**
+ * Raised when a tree's queue already holds `maxQueuedEvents`: the server is behind, and taking
+ * more would only grow memory and latency. Answered 503 with Retry-After (the SDKs retry it).
+ */
+export class OverloadError extends Error {
+  constructor(queued: number) {
+    super(`${queued} events are already waiting to be committed to this tree`);
+    this.name = "OverloadError";
+  }
+}
+
 interface Pending {
   item: BatchItem;
   resolve: (outcome: AppendOutcome) => void;
@@ -27,18 +38,35 @@ export class Sequencer {
   readonly #store: Store;
   readonly #nowMicros: () => number;
   readonly #maxBatchEvents: number;
+  readonly #maxQueuedEvents: number;
+  /** Events queued per tree, not yet taken into a commit. */
+  readonly #queuedEvents = new Map<number, number>();
   readonly #queues = new Map<number, Pending[]>();
   readonly #running = new Map<number, Promise<void>>();
   #closed = false;
 
-  constructor(options: { store: Store; nowMicros: () => number; maxBatchEvents: number }) {
+  constructor(options: {
+    store: Store;
+    nowMicros: () => number;
+    maxBatchEvents: number;
+    /** Most events that may wait for one tree; more are refused with `OverloadError`. */
+    maxQueuedEvents?: number;
+  }) {
     this.#store = options.store;
     this.#nowMicros = options.nowMicros;
     this.#maxBatchEvents = options.maxBatchEvents;
+    this.#maxQueuedEvents = options.maxQueuedEvents ?? Number.POSITIVE_INFINITY;
   }
 
   append(treeId: number, item: BatchItem): Promise<AppendOutcome> {
     if (this.#closed) return Promise.reject(new Error("the sequencer is closed"));
+    const queued = this.#queuedEvents.get(treeId) ?? 0;
+    // One request is always taken, however large, so a big batch cannot be refused forever. Async
+    // requests are exempt: they are already accepted, and the worker takes only a few at a time.
+    if (queued > 0 && !item.asyncRequest && queued + item.entries.length > this.#maxQueuedEvents) {
+      return Promise.reject(new OverloadError(queued));
+    }
+    this.#count(treeId, item.entries.length);
     return new Promise((resolve, reject) => {
       let queue = this.#queues.get(treeId);
       if (!queue) {
@@ -64,7 +92,7 @@ export class Sequencer {
     try {
       const queue = this.#queues.get(treeId)!;
       while (queue.length > 0) {
-        const taken = this.#take(queue);
+        const taken = this.#take(treeId, queue);
         try {
           const items = taken.map((p) => p.item);
           const batch = (await this.#store.appendBatch(treeId, (head) =>
@@ -81,7 +109,12 @@ export class Sequencer {
             const stale = taken.filter((p) => p.item.asyncRequest?.id === error.requestId);
             if (stale.length > 0) {
               for (const pending of stale) pending.reject(error);
-              queue.unshift(...taken.filter((p) => !stale.includes(p)));
+              const again = taken.filter((p) => !stale.includes(p));
+              this.#count(
+                treeId,
+                again.reduce((sum, p) => sum + p.item.entries.length, 0),
+              );
+              queue.unshift(...again);
               continue;
             }
           }
@@ -91,10 +124,11 @@ export class Sequencer {
     } finally {
       this.#running.delete(treeId);
       this.#queues.delete(treeId);
+      this.#queuedEvents.delete(treeId);
     }
   }
 
-  #take(queue: Pending[]): Pending[] {
+  #take(treeId: number, queue: Pending[]): Pending[] {
     let events = 0;
     let count = 0;
     while (count < queue.length) {
@@ -103,6 +137,12 @@ export class Sequencer {
       events += size;
       count += 1;
     }
+    this.#count(treeId, -events);
     return queue.splice(0, count);
+  }
+
+  /** Keeps the number of events waiting for a tree, which bounds its queue. */
+  #count(treeId: number, delta: number): void {
+    this.#queuedEvents.set(treeId, (this.#queuedEvents.get(treeId) ?? 0) + delta);
   }
 }
