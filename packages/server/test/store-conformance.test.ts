@@ -263,6 +263,21 @@ for (const kind of ["sqlite", "postgres"] as const) {
       assert.equal((await store.getAsyncRequest(pending))?.state, "pending");
     });
 
+    it("grants a lease to one owner at a time, renews it for that owner, and frees it on expiry or release", async () => {
+      const name = `publish:${newId("pci")}`;
+      const t = 1_800_000_000_000;
+      assert.equal(await store.tryLease(name, "a", 1000, t), true);
+      assert.equal(await store.tryLease(name, "b", 1000, t + 10), false);
+      assert.equal(await store.tryLease(name, "a", 1000, t + 500), true); // renewed to t + 1500
+      assert.equal(await store.tryLease(name, "b", 1000, t + 1200), false);
+      assert.equal(await store.tryLease(name, "b", 1000, t + 1501), true); // a's lease ran out
+      await store.releaseLease(name, "a"); // not a's any more: no effect
+      assert.equal(await store.tryLease(name, "a", 1000, t + 1600), false);
+      await store.releaseLease(name, "b");
+      assert.equal(await store.tryLease(name, "a", 1000, t + 1700), true);
+      assert.equal(await store.tryLease(`other:${name}`, "b", 1000, t + 1700), true);
+    });
+
     it("runs first-start setup once under the setup lock", async () => {
       const order: string[] = [];
       await Promise.all(
@@ -288,6 +303,24 @@ describe("postgres: several processes on one database", {
     try {
       await Promise.all(stores.map((s) => s.migrate()));
       await Promise.all(stores.map((s) => s.migrate()));
+    } finally {
+      await Promise.all(stores.map((s) => s.close()));
+      await dropSchema(schema);
+    }
+  });
+
+  it("gives a contested lease to exactly one of several processes", async () => {
+    const schema = freshSchema();
+    const stores = [1, 2, 3].map(() => openSharedPostgresStore(schema));
+    try {
+      await stores[0]!.migrate();
+      for (let round = 0; round < 20; round++) {
+        const now = Date.now();
+        const won = await Promise.all(
+          stores.map((s, i) => s.tryLease(`round-${round}`, `owner-${i}`, 60_000, now)),
+        );
+        assert.equal(won.filter(Boolean).length, 1, `round ${round}: ${won}`);
+      }
     } finally {
       await Promise.all(stores.map((s) => s.close()));
       await dropSchema(schema);

@@ -114,6 +114,11 @@ const MIGRATIONS: readonly string[] = [
   // A rotation adds a version under the same key id: the id is unique per version, not alone.
   `ALTER TABLE signing_keys DROP CONSTRAINT signing_keys_key_id_key;
    ALTER TABLE signing_keys ADD CONSTRAINT signing_keys_key_id_version_key UNIQUE (key_id, version);`,
+  `CREATE TABLE leases (
+     name TEXT PRIMARY KEY,
+     owner TEXT NOT NULL,
+     until BIGINT NOT NULL
+   );`,
 ];
 
 /** Advisory-lock keys (one 64-bit space per database): migrations and first-start setup. */
@@ -462,6 +467,21 @@ export class PostgresStore implements Store {
       [owner, now + leaseMs, now, limit],
     );
     return rows.map(asyncRequestFromRow);
+  }
+
+  async tryLease(name: string, owner: string, ms: number, nowMillis: number): Promise<boolean> {
+    const rows = await this.#query(
+      `INSERT INTO leases (name, owner, until) VALUES ($1, $2, $3)
+       ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, until = excluded.until
+       WHERE leases.until < $4 OR leases.owner = excluded.owner
+       RETURNING owner`,
+      [name, owner, nowMillis + ms, nowMillis],
+    );
+    return rows.length === 1;
+  }
+
+  async releaseLease(name: string, owner: string): Promise<void> {
+    await this.#query("DELETE FROM leases WHERE name = $1 AND owner = $2", [name, owner]);
   }
 
   async deleteExpiredAsyncRequests(now: string): Promise<number> {

@@ -128,6 +128,11 @@ const MIGRATIONS: readonly string[] = [
      SELECT config_id, version, key_id, private_key, public_key, created_at FROM signing_keys;
    DROP TABLE signing_keys;
    ALTER TABLE signing_keys_by_version RENAME TO signing_keys;`,
+  `CREATE TABLE leases (
+     name TEXT PRIMARY KEY,
+     owner TEXT NOT NULL,
+     until INTEGER NOT NULL
+   );`,
 ];
 
 /**
@@ -445,6 +450,20 @@ export class SqliteStore implements Store {
        RETURNING *`,
     ).all(owner, now + leaseMs, now, limit) as Row[];
     return rows.map(asyncRequestFromRow);
+  }
+
+  async tryLease(name: string, owner: string, ms: number, nowMillis: number): Promise<boolean> {
+    const row = this.#sql(
+      `INSERT INTO leases (name, owner, until) VALUES (?, ?, ?)
+       ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, until = excluded.until
+       WHERE leases.until < ? OR leases.owner = excluded.owner
+       RETURNING owner`,
+    ).get(name, owner, nowMillis + ms, nowMillis);
+    return row !== undefined;
+  }
+
+  async releaseLease(name: string, owner: string): Promise<void> {
+    this.#sql("DELETE FROM leases WHERE name = ? AND owner = ?").run(name, owner);
   }
 
   async deleteExpiredAsyncRequests(now: string): Promise<number> {

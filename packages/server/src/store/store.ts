@@ -203,6 +203,15 @@ export interface Store {
    */
   claimAsyncRequests(owner: string, leaseMs: number, limit: number): Promise<AsyncRequestRecord[]>;
   failAsyncRequest(id: string, error: string): Promise<void>;
+  /**
+   * Takes or renews the named lease for `owner` until `nowMillis + ms`, if it is free, expired or
+   * already `owner`'s; true when `owner` holds it. Across every process on the database at most
+   * one owner holds a live lease: work that must run once per tree across a cluster (publishing
+   * roots, exports) runs under one.
+   */
+  tryLease(name: string, owner: string, ms: number, nowMillis: number): Promise<boolean>;
+  /** Gives the lease up early, if `owner` holds it. */
+  releaseLease(name: string, owner: string): Promise<void>;
   /** Deletes finished or failed requests whose result expired before `now` (ISO); returns how many. */
   deleteExpiredAsyncRequests(now: string): Promise<number>;
 }
