@@ -22,23 +22,12 @@ import {
   assertValidationError,
   type ExpectedError,
 } from "./support/api-assertions.js";
+import type { TokenView } from "./support/grants.js";
 import { postJson, startTestServer, type TestServer } from "./support/test-server.js";
 
 const TOKEN_ID = /^ptk_[a-z2-7]{32}$/;
 const SECRET = /^pts_[a-z2-7]{40}$/;
 const ISO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
-
-/** A token as get, list, update, extend and revoke answer it. */
-interface TokenView {
-  id: string;
-  name: string;
-  expires_at: string | null;
-  grants: { audit?: { configs: string[] | "all"; endpoints?: string[]; field_restrictions?: unknown } };
-  created_at: string;
-  updated_at: string;
-  revoked_at: string | null;
-  previous_secret_valid_until: string | null;
-}
 
 /** Sleeps until a moment the server named has passed, by a margin; never longer than 5 s. */
 async function waitPast(iso: string): Promise<void> {
