@@ -2,6 +2,7 @@ import { timingSafeEqual } from "node:crypto";
 import { sha256 } from "@veritrail/core";
 import { ApiError } from "../errors.js";
 import type { Store, TokenRecord } from "../store/store.js";
+import { TtlCache } from "../ttl-cache.js";
 
 /** Hashes a presented secret the way tokens are stored: SHA-256 (secrets carry ≥ 160 random bits). */
 export function hashSecret(secret: string): Buffer {
@@ -15,41 +16,29 @@ export function hashSecret(secret: string): Buffer {
  */
 export class Authenticator {
   readonly #store: Store;
-  readonly #cacheMs: number;
   readonly #now: () => number;
-  readonly #cache = new Map<string, { token: TokenRecord | undefined; until: number }>();
+  readonly #tokens: TtlCache<TokenRecord | undefined>;
 
   constructor(options: { store: Store; cacheMs: number; nowMillis: () => number }) {
     this.#store = options.store;
-    this.#cacheMs = options.cacheMs;
     this.#now = options.nowMillis;
+    this.#tokens = new TtlCache({ ttlMs: options.cacheMs, nowMillis: options.nowMillis });
   }
 
   async authenticate(header: string | undefined): Promise<TokenRecord> {
     const secret = /^Bearer\s+(\S{1,512})\s*$/i.exec(header ?? "")?.[1];
     if (!secret) throw ApiError.unauthorized();
     const hash = hashSecret(secret);
-    const token = await this.#lookup(hash);
+    const token = await this.#tokens.get(hash.toString("base64"), () =>
+      this.#store.findTokenBySecretHash(hash),
+    );
     if (!token || !this.#isLive(token, hash)) throw ApiError.unauthorized();
     return token;
   }
 
   /** Forgets cached lookups, so a change made in this process applies at once. */
   invalidate(): void {
-    this.#cache.clear();
-  }
-
-  async #lookup(hash: Buffer): Promise<TokenRecord | undefined> {
-    const key = hash.toString("base64");
-    const now = this.#now();
-    const cached = this.#cache.get(key);
-    if (cached && cached.until > now) return cached.token;
-    const token = await this.#store.findTokenBySecretHash(hash);
-    if (this.#cacheMs > 0) {
-      if (this.#cache.size > 10_000) this.#cache.clear();
-      this.#cache.set(key, { token, until: now + this.#cacheMs });
-    }
-    return token;
+    this.#tokens.clear();
   }
 
   #isLive(token: TokenRecord, hash: Buffer): boolean {
