@@ -250,6 +250,10 @@ for (const kind of ["sqlite", "postgres"] as const) {
       await store.failAsyncRequest(id, JSON.stringify({ summary: "x" }));
       assert.equal((await store.getAsyncRequest(id))?.state, "failed");
       assert.deepEqual(await store.claimAsyncRequests("owner-c", 60_000, 10), []);
+      // A request already done is never turned into a failure.
+      const done = await createRequest(store, configId, "done");
+      await store.failAsyncRequest(done, JSON.stringify({ summary: "late" }));
+      assert.equal((await store.getAsyncRequest(done))?.state, "done");
     });
 
     it("deletes finished requests whose results expired, and nothing pending or still fresh", async () => {

@@ -1,9 +1,10 @@
 import { randomUUID } from "node:crypto";
 import type { FastifyBaseLogger } from "fastify";
+import { ApiError } from "../errors.js";
 import type { LogAsyncPayload } from "../http/audit-routes.js";
 import type { Sequencer } from "../ingest/sequencer.js";
-import type { ConfigDirectory } from "../log/config-directory.js";
-import type { Store } from "../store/store.js";
+import type { ConfigDirectory, ResolvedConfig } from "../log/config-directory.js";
+import { AsyncRequestTakenError, type Store } from "../store/store.js";
 
 /**
  * Works the requests answered 202 (`v2/log_async`). Each is leased from the store, so with
@@ -98,14 +99,29 @@ export class AsyncWorker {
   #lastPurge = 0;
 
   async #work(id: string, configId: string, payloadText: string): Promise<void> {
+    let resolved: ResolvedConfig;
+    let payload: LogAsyncPayload;
     try {
-      const payload = JSON.parse(payloadText) as LogAsyncPayload;
-      const resolved = await this.#directory.get(configId);
+      payload = JSON.parse(payloadText) as LogAsyncPayload;
+      resolved = await this.#directory.get(configId);
+    } catch (error) {
+      // Permanent: the configuration is gone (or the stored payload unreadable). Failing the
+      // request answers its poller and lets it be purged once expired; retrying cannot help.
+      const summary =
+        error instanceof ApiError
+          ? "The configuration of this request no longer exists"
+          : "The request could not be read";
+      this.#log.warn({ err: error, requestId: id }, "async request failed for good");
+      await this.#store.failAsyncRequest(id, JSON.stringify({ summary }));
+      return;
+    }
+    try {
       await this.#sequencer.append(resolved.treeId, {
         entries: payload.entries,
         asyncRequest: { id, verbose: payload.verbose },
       });
     } catch (error) {
+      if (error instanceof AsyncRequestTakenError) return; // another process finished it
       // Left pending: the lease runs out and the request is tried again.
       this.#log.error({ err: error, requestId: id }, "async request failed; it will be retried");
     }

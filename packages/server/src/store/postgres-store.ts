@@ -494,7 +494,7 @@ export class PostgresStore implements Store {
 
   async failAsyncRequest(id: string, error: string): Promise<void> {
     await this.#query(
-      "UPDATE async_requests SET state = 'failed', error = $2, payload = '', owner = NULL, lease_until = NULL WHERE id = $1",
+      "UPDATE async_requests SET state = 'failed', error = $2, payload = '', owner = NULL, lease_until = NULL WHERE id = $1 AND state = 'pending'",
       [id, error],
     );
   }

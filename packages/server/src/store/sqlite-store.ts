@@ -473,7 +473,7 @@ export class SqliteStore implements Store {
 
   async failAsyncRequest(id: string, error: string): Promise<void> {
     this.#sql(
-      "UPDATE async_requests SET state = 'failed', error = ?, payload = '', owner = NULL, lease_until = NULL WHERE id = ?",
+      "UPDATE async_requests SET state = 'failed', error = ?, payload = '', owner = NULL, lease_until = NULL WHERE id = ? AND state = 'pending'",
     ).run(error, id);
   }
 }

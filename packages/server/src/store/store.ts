@@ -202,6 +202,7 @@ export interface Store {
    * (its process died) is leased again; each is worked by one owner at a time.
    */
   claimAsyncRequests(owner: string, leaseMs: number, limit: number): Promise<AsyncRequestRecord[]>;
+  /** Marks a pending request failed for good; a request already done is left as it is. */
   failAsyncRequest(id: string, error: string): Promise<void>;
   /**
    * Takes or renews the named lease for `owner` until `nowMillis + ms`, if it is free, expired or
