@@ -271,6 +271,19 @@ describe("the token admin API", () => {
         await admin("/v1/admin/token/extend", { id: created.id, service: "vault", config_id: configB.id }),
         [{ code: "DoesNotMatchPattern", source: "/service" }],
       );
+      // Every problem is named at once: a missing service beside an unknown field and configuration.
+      assertValidationError(
+        await admin("/v1/admin/token/extend", {
+          id: created.id,
+          bogus: 1,
+          config_id: `pci_${"y".repeat(32)}`,
+        }),
+        [
+          { code: "UnexpectedProperty", source: "/bogus" },
+          { code: "FieldRequired", source: "/service" },
+          { code: "ConfigNotExist", source: "/config_id" },
+        ],
+      );
       assert.deepEqual(await getToken(created.id), before);
     });
   });

@@ -125,8 +125,8 @@ export function registerTokenRoutes(app: FastifyInstance, services: AppServices)
   app.post("/v1/admin/token/extend", async (request, reply) => {
     const admin = await authenticateAdmin(services, request);
     const body = new BodyReader(request.body, "", ["id", "service", "config_id"]);
-    const service = body.string("service", { max: 32, pattern: /^audit$/, patternText: "audit" });
-    if (service === undefined && !body.errors.length) {
+    body.string("service", { max: 32, pattern: /^audit$/, patternText: "audit" });
+    if (!body.has("service")) {
       body.errors.push({ code: "FieldRequired", detail: "service is required", source: "/service" });
     }
     const configId = body.string("config_id", { max: 64 });
