@@ -3,7 +3,7 @@
 // ("f" → "MY", …, "foobar" → "MZXW6YTBOI"), lower-cased and without padding.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { type IdPrefix, newId, newTokenSecret, randomBase32 } from "./ids.js";
+import { type IdPrefix, isId, newId, newTokenSecret, randomBase32 } from "./ids.js";
 
 /** A deterministic random source: the given bytes, then zeros; it records each request. */
 function fixedSource(bytes: Buffer, requests: number[] = []): (n: number) => Buffer {
@@ -69,6 +69,31 @@ describe("newId", () => {
     // 32 000 random characters: a missing symbol has probability about 32·(31/32)^32000 ≈ 0.
     const seen = new Set(ids.join("").replaceAll("pci_", ""));
     assert.equal([...seen].sort().join(""), "234567abcdefghijklmnopqrstuvwxyz");
+  });
+});
+
+describe("isId", () => {
+  it("recognises what newId gives, for its own prefix only", () => {
+    const id = newId("pci");
+    assert.equal(isId("pci", id), true);
+    assert.equal(isId("ptk", id), false);
+    assert.equal(isId("prq", newId("prq")), true);
+  });
+
+  it("refuses wrong lengths, characters outside [a-z2-7], and non-strings", () => {
+    for (const bad of [
+      "pci_",
+      `pci_${"a".repeat(31)}`,
+      `pci_${"a".repeat(33)}`,
+      `pci_${"A".repeat(32)}`,
+      `pci_${"1".repeat(32)}`,
+      `pci-${"a".repeat(32)}`,
+      7,
+      null,
+      undefined,
+    ]) {
+      assert.equal(isId("pci", bad), false, String(bad));
+    }
   });
 });
 

@@ -54,6 +54,15 @@ export function newId(prefix: IdPrefix): string {
   return `${prefix}_${randomBase32(32)}`;
 }
 
+/** True when `text` has the form `newId(prefix)` gives: the prefix, `_` and 32 of `[a-z2-7]`. */
+export function isId(prefix: IdPrefix, text: unknown): text is string {
+  return (
+    typeof text === "string" && text.startsWith(`${prefix}_`) && ID_BODY.test(text.slice(prefix.length + 1))
+  );
+}
+
+const ID_BODY = /^[a-z2-7]{32}$/;
+
 /** A new token secret: `pts_` + 40 base32 characters, 200 random bits. */
 export function newTokenSecret(): string {
   return `pts_${randomBase32(40)}`;

@@ -26,7 +26,7 @@ export {
   sha256Hex,
 } from "./envelope.js";
 export { CoreError, type CoreErrorCode } from "./errors.js";
-export { type IdPrefix, newId, newTokenSecret, randomBase32 } from "./ids.js";
+export { type IdPrefix, isId, newId, newTokenSecret, randomBase32 } from "./ids.js";
 export {
   buildConsistencyProof,
   buildPath,

@@ -1,4 +1,4 @@
-import { generateSigningKey, newId, publicKeyPem } from "@veritrail/core";
+import { generateSigningKey, isId, newId, publicKeyPem } from "@veritrail/core";
 import type { FastifyInstance } from "fastify";
 import { newTreeName } from "../bootstrap.js";
 import { ApiError } from "../errors.js";
@@ -9,7 +9,6 @@ import type { ConfigRecord } from "../store/store.js";
 import { authenticateAdmin, nextTimestamp, notFound } from "./admin-context.js";
 import { CONFIG_KEYS, readConfigSettings, renderConfig } from "./config-document.js";
 
-const CONFIG_ID = /^pci_[a-z2-7]{32}$/;
 const LIST_FILTERS = [
   "id",
   "id__contains",
@@ -29,7 +28,7 @@ export function registerConfigRoutes(app: FastifyInstance, services: AppServices
     const id = body.string("id", { max: 64 });
     if (!body.has("id")) body.errors.push({ code: "FieldRequired", detail: "id is required", source: "/id" });
     body.throwIfInvalid();
-    const config = CONFIG_ID.test(id!) ? await store.getConfig(id!) : undefined;
+    const config = isId("pci", id) ? await store.getConfig(id!) : undefined;
     if (!config || config.projectId !== projectId) throw notFound("configuration", id);
     return config;
   }

@@ -1,4 +1,4 @@
-import { newTokenSecret } from "@veritrail/core";
+import { isId, newTokenSecret } from "@veritrail/core";
 import type { FastifyInstance } from "fastify";
 import { hashSecret } from "../auth/authenticator.js";
 import { newToken } from "../auth/new-token.js";
@@ -12,7 +12,6 @@ import { readExpiry, readGracePeriod, readGrants, renderToken } from "./token-do
 
 /** How long a rotated-out secret keeps working when the request names no grace period. */
 const DEFAULT_GRACE_SECONDS = 24 * 3600;
-const TOKEN_ID = /^ptk_[a-z2-7]{32}$/;
 
 /**
  * Service tokens of the admin credential's project (`v1/admin/token/…`). Every change is a
@@ -26,7 +25,7 @@ export function registerTokenRoutes(app: FastifyInstance, services: AppServices)
     const id = body.string("id", { max: 64 });
     if (!body.has("id")) body.errors.push({ code: "FieldRequired", detail: "id is required", source: "/id" });
     body.throwIfInvalid();
-    const token = TOKEN_ID.test(id!) ? await store.getToken(id!) : undefined;
+    const token = isId("ptk", id) ? await store.getToken(id!) : undefined;
     if (!token || token.projectId !== projectId || token.kind !== "service") throw notFound("token", id);
     return token;
   }

@@ -1,3 +1,4 @@
+import { isId } from "@veritrail/core";
 import { ApiError } from "../errors.js";
 import type { TokenRecord } from "../store/store.js";
 
@@ -14,8 +15,6 @@ export const AUDIT_ENDPOINTS = [
   "v1/log_stream",
 ] as const;
 export type AuditEndpoint = (typeof AUDIT_ENDPOINTS)[number];
-
-const CONFIG_ID = /^pci_[a-z2-7]{32}$/;
 
 /**
  * Resolves the one configuration a data-plane request works on (architecture "Config
@@ -40,7 +39,7 @@ export function resolveConfig(
     grant.configs === "all" ? projectConfigIds : grant.configs.filter((id) => projectConfigIds.includes(id));
   // An explicit null is absent, as for every other optional field.
   if (requested !== undefined && requested !== null) {
-    if (typeof requested !== "string" || !CONFIG_ID.test(requested)) {
+    if (!isId("pci", requested)) {
       throw ApiError.validation([
         {
           code: "DoesNotMatchPattern",

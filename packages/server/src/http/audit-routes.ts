@@ -1,4 +1,4 @@
-import { formatReceivedAt } from "@veritrail/core";
+import { formatReceivedAt, isId } from "@veritrail/core";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { type AuditEndpoint, resolveConfig } from "../auth/resolve-config.js";
 import { ApiError } from "../errors.js";
@@ -180,7 +180,7 @@ export function registerAuditRoutes(app: FastifyInstance, services: AppServices)
     // Admin credentials manage; they do not call the data plane (docs/design/tokens.md).
     if (token.kind !== "service") throw ApiError.unauthorized();
     const id = request.params.id;
-    const found = /^prq_[a-z0-9]{32}$/.test(id) ? await store.getAsyncRequest(id) : undefined;
+    const found = isId("prq", id) ? await store.getAsyncRequest(id) : undefined;
     if (!found || Date.parse(found.expiresAt) <= services.clock.nowMillis()) {
       return sendEnvelope(
         request,
