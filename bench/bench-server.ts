@@ -17,7 +17,7 @@
  */
 import { bootstrap } from "../packages/server/src/bootstrap.js";
 import { loadConfig } from "../packages/server/src/config.js";
-import { createService } from "../packages/server/src/server.js";
+import { createService } from "../packages/server/src/main.js";
 import { openStore } from "../packages/server/src/store/open-store.js";
 
 /** The body of `GET /bench/stats`: running totals since start. */
@@ -38,8 +38,8 @@ async function main(): Promise<void> {
 
   // Counts commits by wrapping the store's one write path; the service itself is unchanged.
   const stats: ServerStats = { commits: 0, events: 0, commitMs: 0, cpuMs: 0 };
-  const appendBatch = store.appendBatch.bind(store);
-  store.appendBatch = async (treeId, sequence) => {
+  const appendBatch = store.log.appendBatch.bind(store);
+  store.log.appendBatch = async (treeId, sequence) => {
     const start = performance.now();
     const batch = await appendBatch(treeId, sequence);
     stats.commitMs += performance.now() - start;

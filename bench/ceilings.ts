@@ -12,8 +12,8 @@ import { pipeline } from "node:stream/promises";
 import Database from "better-sqlite3";
 import pg from "pg";
 import { from as copyFrom } from "pg-copy-streams";
-import { PostgresStore } from "../packages/server/src/store/postgres-store.js";
-import { SqliteStore } from "../packages/server/src/store/sqlite-store.js";
+import { PostgresStore } from "../packages/server/src/store/postgres/postgres-store.js";
+import { SqliteStore } from "../packages/server/src/store/sqlite/sqlite-store.js";
 
 /** Runs `step` (which does `unitsPerStep` units) until `seconds` have passed; units per second. */
 function ratePerSecond(seconds: number, unitsPerStep: number, step: () => void): number {

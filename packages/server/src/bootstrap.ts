@@ -1,10 +1,10 @@
-import { randomBytes } from "node:crypto";
 import { newId } from "@veritrail/core";
 import { hashSecret } from "./auth/authenticator.js";
-import { newToken } from "./auth/new-token.js";
+import { newToken } from "./auth/tokens.js";
 import type { ServerConfig } from "./config.js";
 import { defaultConfigSettings } from "./ingest/event-schema.js";
-import type { Store } from "./store/store.js";
+import { newTreeName } from "./log/tree-name.js";
+import type { Store } from "./store/contract/store.js";
 
 /** What first start created, to be shown once. Secrets given by environment are not echoed. */
 export interface BootstrapReport {
@@ -12,11 +12,6 @@ export interface BootstrapReport {
   configId: string;
   adminSecret?: string;
   auditSecret?: string;
-}
-
-/** A new random public tree name: 64 hex, so it never collides with a Pangea tree (wire-protocol §5.7). */
-export function newTreeName(): string {
-  return randomBytes(32).toString("hex");
 }
 
 /**
@@ -31,13 +26,13 @@ export async function bootstrap(
   now: () => string,
 ): Promise<BootstrapReport | undefined> {
   return store.withSetupLock(async () => {
-    let project = await store.getFirstProject();
+    let project = await store.configs.getFirstProject();
     let report: BootstrapReport | undefined;
     if (!project) {
       project = { id: newId("ppj"), name: "Default project", createdAt: now() };
-      await store.createProject(project);
+      await store.configs.createProject(project);
       const configId = newId("pci");
-      await store.createConfig(
+      await store.configs.createConfig(
         {
           id: configId,
           projectId: project.id,
@@ -50,7 +45,7 @@ export async function bootstrap(
       );
       report = { projectId: project.id, configId };
     }
-    const configId = report?.configId ?? (await store.listConfigs(project.id))[0]?.id;
+    const configId = report?.configId ?? (await store.configs.listConfigs(project.id))[0]?.id;
     const wanted = [
       {
         kind: "admin" as const,
@@ -68,7 +63,8 @@ export async function bootstrap(
     for (const want of wanted) {
       // Generated only on first start; a fixed secret is added whenever it is not yet stored.
       if (want.secret === undefined && !report) continue;
-      if (want.secret !== undefined && (await store.findTokenBySecretHash(hashSecret(want.secret)))) continue;
+      if (want.secret !== undefined && (await store.tokens.findTokenBySecretHash(hashSecret(want.secret))))
+        continue;
       if (want.kind === "service" && configId === undefined) continue;
       const { record, secret } = newToken({
         projectId: project.id,
@@ -78,7 +74,7 @@ export async function bootstrap(
         now: now(),
         ...(want.secret !== undefined ? { secret: want.secret } : {}),
       });
-      await store.createToken(record);
+      await store.tokens.createToken(record);
       if (want.secret === undefined && report) report[want.field] = secret;
     }
     return report;

@@ -87,7 +87,7 @@ describe("the configuration admin API", () => {
       assert.equal(new Set([a.id, b.id, original.id]).size, 3);
       assert.equal(new Set([a.tree_name, b.tree_name, original.tree_name]).size, 3);
       for (const config of [a, b]) {
-        const head = await server.service.store.getTreeHead(config.id);
+        const head = await server.service.store.log.getTreeHead(config.id);
         assert.equal(head?.treeName, config.tree_name);
         assert.equal(head?.size, 0);
       }
@@ -623,10 +623,10 @@ describe("the configuration admin API", () => {
         errors: [],
       });
 
-      const head = await server.service.store.getTreeHead(created.id);
+      const head = await server.service.store.log.getTreeHead(created.id);
       assert.equal(head?.size, 1);
       assert.equal(head?.treeName, created.tree_name);
-      const leaf = await server.service.store.getLeaf(head!.id, 0);
+      const leaf = await server.service.store.log.getLeaf(head!.id, 0);
       assert.equal(leaf?.hash.toString("hex"), hash);
       assert.deepEqual(JSON.parse(leaf!.envelope), envelope);
     });
@@ -665,7 +665,7 @@ describe("the configuration admin API", () => {
       assertValidationError(await admin("/v1beta/config/signing_key/rotate", { id: created.id }), [
         { code: "BadState", source: "/id" },
       ]);
-      assert.equal(await server.service.store.getSigningKey(created.id), undefined);
+      assert.equal(await server.service.store.configs.getSigningKey(created.id), undefined);
     });
   });
 
@@ -696,11 +696,11 @@ describe("the configuration admin API", () => {
       }
       assert.equal(await count(), countBefore);
       assert.deepEqual(await get(created.id), created);
-      assert.equal((await server.service.store.getSigningKey(created.id))?.version, 1);
+      assert.equal((await server.service.store.configs.getSigningKey(created.id))?.version, 1);
     });
 
     it("refuses the admin token on the data plane", async () => {
-      const sizeBefore = (await server.service.store.getTreeHead(server.configId))!.size;
+      const sizeBefore = (await server.service.store.log.getTreeHead(server.configId))!.size;
       const calls: [string, Record<string, unknown>][] = [
         ["/v1/log", { event: { message: "admin" } }],
         ["/v1/log", { event: { message: "admin" }, config_id: server.configId }],
@@ -709,7 +709,7 @@ describe("the configuration admin API", () => {
         ["/v1/root", {}],
       ];
       for (const [path, body] of calls) assertUnauthorized(await admin(path, body));
-      assert.equal((await server.service.store.getTreeHead(server.configId))!.size, sizeBefore);
+      assert.equal((await server.service.store.log.getTreeHead(server.configId))!.size, sizeBefore);
     });
   });
 });

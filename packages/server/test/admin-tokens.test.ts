@@ -54,7 +54,7 @@ describe("the token admin API", () => {
   const listTokens = async () =>
     successResult<{ count: number; items: TokenView[] }>(await admin("/v1/admin/token/list", {}));
   const tokenCount = async () => (await listTokens()).count;
-  const treeSize = async (configId: string) => (await server.service.store.getTreeHead(configId))!.size;
+  const treeSize = async (configId: string) => (await server.service.store.log.getTreeHead(configId))!.size;
 
   /** Logs one event with a token, naming a configuration or not. */
   const log = (secret: string, configId?: string): Promise<ApiResponse> =>
@@ -196,7 +196,7 @@ describe("the token admin API", () => {
       assert.ok(updated.updated_at > created.created_at);
       assert.deepEqual(await getToken(created.id), updated);
       await assertLogs(created.token);
-      assert.equal((await server.service.store.getTreeHead(configB.id))!.size > 0, true);
+      assert.equal((await server.service.store.log.getTreeHead(configB.id))!.size > 0, true);
       assertUnauthorized(await log(created.token, configA.id));
     });
 

@@ -1,30 +1,83 @@
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync, statSync } from "node:fs";
-import { join, relative } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 
 /*
  * The architecture, enforced (conventions: "a wrong-way import fails the build or an
- * architecture test"): packages/core is pure (node: built-ins and its own files only);
- * the server reaches the core only through its public entry, never into its files.
+ * architecture test"; docs/design/layout.md):
+ * - packages/core is pure: node: built-ins and its own files only;
+ * - the server reaches the core only through its public entry;
+ * - inside the server, each folder imports only folders of a lower rank (RANKS below), and no
+ *   two modules import each other, however indirectly.
  */
 
 const repo = fileURLToPath(new URL("../../../", import.meta.url));
+const serverSrc = join(repo, "packages/server/src");
+
+/**
+ * The server's ranks, lowest first. A module may import modules of its own rank or lower; an
+ * import from a lower rank into a higher one fails. Entries are paths under packages/server/src;
+ * the longest matching prefix places a file.
+ */
+const RANKS: readonly (readonly string[])[] = [
+  ["errors.ts", "clock.ts", "config.ts", "limits.ts", "ttl-cache.ts"],
+  ["store/contract/"],
+  ["store/sqlite/", "store/postgres/", "store/conformance/"],
+  ["guards/", "auth/"],
+  ["ingest/"],
+  ["log/", "admin/"],
+  ["services.ts"],
+  ["jobs/"],
+  ["http/"],
+  ["store/open-store.ts", "bootstrap.ts", "main.ts", "index.ts"],
+  ["cli/", "cli.ts"],
+];
+
+function rankOf(path: string): number {
+  let best: { rank: number; length: number } | undefined;
+  RANKS.forEach((entries, rank) => {
+    for (const entry of entries) {
+      const matches = entry.endsWith("/") ? path.startsWith(entry) : path === entry;
+      if (matches && (!best || entry.length > best.length)) best = { rank, length: entry.length };
+    }
+  });
+  if (!best) throw new Error(`${path} has no rank: add its folder to RANKS`);
+  return best.rank;
+}
 
 function sources(dir: string, out: string[] = []): string[] {
   for (const name of readdirSync(dir)) {
     const path = join(dir, name);
-    if (statSync(path).isDirectory()) sources(path, out);
-    else if (name.endsWith(".ts")) out.push(path);
+    if (statSync(path).isDirectory()) {
+      if (name !== "node_modules" && name !== "dist") sources(path, out);
+    } else if (name.endsWith(".ts")) out.push(path);
   }
   return out;
 }
 
-/** Every module specifier a file imports or re-exports. */
+/** Every module specifier a file imports or re-exports, static or dynamic. */
 function imports(file: string): string[] {
   const text = readFileSync(file, "utf8");
-  return [...text.matchAll(/^\s*(?:import|export)\b[^;]*?\bfrom\s+"([^"]+)"/gms)].map((m) => m[1]!);
+  return [
+    ...[...text.matchAll(/^\s*(?:import|export)\b[^;]*?\bfrom\s+"([^"]+)"/gms)].map((m) => m[1]!),
+    ...[...text.matchAll(/\bimport\(\s*"([^"]+)"\s*\)/g)].map((m) => m[1]!),
+  ];
+}
+
+/** The server's own modules (tests excluded) and the server modules each one imports. */
+function serverGraph(): Map<string, string[]> {
+  const graph = new Map<string, string[]>();
+  for (const file of sources(serverSrc)) {
+    if (file.endsWith(".test.ts")) continue;
+    const from = relative(serverSrc, file);
+    const targets = imports(file)
+      .filter((s) => s.startsWith("."))
+      .map((s) => relative(serverSrc, resolve(dirname(file), s)).replace(/\.js$/, ".ts"));
+    graph.set(from, targets);
+  }
+  return graph;
 }
 
 describe("architecture", () => {
@@ -46,7 +99,7 @@ describe("architecture", () => {
 
   it("lets the server use the core only through @veritrail/core", () => {
     const offenders: string[] = [];
-    for (const file of sources(join(repo, "packages/server/src"))) {
+    for (const file of sources(serverSrc)) {
       for (const specifier of imports(file)) {
         if (specifier.includes("packages/core") || specifier.startsWith("@veritrail/core/")) {
           offenders.push(`${relative(repo, file)} imports ${specifier}`);
@@ -56,10 +109,61 @@ describe("architecture", () => {
     assert.deepEqual(offenders, []);
   });
 
-  it("finds the imports it checks (the scan itself works)", () => {
-    const server = imports(join(repo, "packages/server/src/http/audit-routes.ts"));
-    assert.ok(server.includes("@veritrail/core"));
-    const core = imports(join(repo, "packages/core/src/merkle-tree.ts"));
-    assert.ok(core.includes("node:crypto"));
+  it("imports only from the same or a lower rank inside the server", () => {
+    const offenders: string[] = [];
+    for (const [from, targets] of serverGraph()) {
+      for (const target of targets) {
+        if (rankOf(target) > rankOf(from)) {
+          offenders.push(`${from} (rank ${rankOf(from)}) imports ${target} (rank ${rankOf(target)})`);
+        }
+      }
+    }
+    assert.deepEqual(offenders, []);
+  });
+
+  it("lets the store backends see only the store contract, the core and the base modules", () => {
+    const offenders: string[] = [];
+    for (const [from, targets] of serverGraph()) {
+      if (!from.startsWith("store/sqlite/") && !from.startsWith("store/postgres/")) continue;
+      const backend = from.split("/").slice(0, 2).join("/");
+      for (const target of targets) {
+        if (
+          !target.startsWith(`${backend}/`) &&
+          !target.startsWith("store/contract/") &&
+          rankOf(target) > 0
+        ) {
+          offenders.push(`${from} imports ${target}`);
+        }
+      }
+    }
+    assert.deepEqual(offenders, []);
+  });
+
+  it("has no import cycle among the server's modules", () => {
+    const graph = serverGraph();
+    const cycles: string[] = [];
+    const state = new Map<string, "open" | "done">();
+    const stack: string[] = [];
+    const visit = (node: string): void => {
+      state.set(node, "open");
+      stack.push(node);
+      for (const next of graph.get(node) ?? []) {
+        if (state.get(next) === "open") cycles.push([...stack.slice(stack.indexOf(next)), next].join(" -> "));
+        else if (!state.has(next)) visit(next);
+      }
+      stack.pop();
+      state.set(node, "done");
+    };
+    for (const node of graph.keys()) if (!state.has(node)) visit(node);
+    assert.deepEqual(cycles, []);
+  });
+
+  it("finds what it checks (the scans themselves work)", () => {
+    const server = imports(join(serverSrc, "http/routes/log.ts"));
+    assert.ok(server.includes("@veritrail/core") || server.includes("../../services.js"));
+    assert.equal(rankOf("http/routes/log.ts"), 8);
+    assert.equal(rankOf("store/contract/store.ts"), 1);
+    assert.ok((serverGraph().get("main.ts") ?? []).includes("http/app.ts"));
+    assert.throws(() => rankOf("nowhere/new.ts"), /has no rank/);
   });
 });

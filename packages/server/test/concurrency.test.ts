@@ -71,10 +71,10 @@ describe("concurrent appends", () => {
     { hash: string; text: string; envelope: Envelope; receivedAt: number }[]
   > {
     const store = server.service.store;
-    const head = (await store.getTreeHead(server.configId))!;
+    const head = (await store.log.getTreeHead(server.configId))!;
     const leaves = [];
     for (let i = 0; i < head.size; i++) {
-      const leaf = await store.getLeaf(head.id, i);
+      const leaf = await store.log.getLeaf(head.id, i);
       assert.ok(leaf, `leaf ${i} exists`);
       assert.equal(leaf.leafIndex, i);
       leaves.push({
@@ -84,7 +84,7 @@ describe("concurrent appends", () => {
         receivedAt: leaf.receivedAt,
       });
     }
-    assert.equal(await store.getLeaf(head.id, head.size), undefined, "no leaf beyond the head");
+    assert.equal(await store.log.getLeaf(head.id, head.size), undefined, "no leaf beyond the head");
     return leaves;
   }
 

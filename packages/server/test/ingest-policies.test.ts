@@ -79,12 +79,12 @@ describe("ingestion policies", () => {
     return successResult<Logged>(await post(t, "/v1/log", { verbose: true, ...body }));
   }
 
-  const treeSize = async (t: Target) => (await server.service.store.getTreeHead(t.config.id))!.size;
+  const treeSize = async (t: Target) => (await server.service.store.log.getTreeHead(t.config.id))!.size;
 
   /** The stored text of the newest leaf of a configuration's tree, and its hash. */
   async function newestLeaf(t: Target): Promise<{ text: string; envelope: Envelope; hash: string }> {
-    const head = (await server.service.store.getTreeHead(t.config.id))!;
-    const leaf = (await server.service.store.getLeaf(head.id, head.size - 1))!;
+    const head = (await server.service.store.log.getTreeHead(t.config.id))!;
+    const leaf = (await server.service.store.log.getLeaf(head.id, head.size - 1))!;
     return {
       text: leaf.envelope,
       envelope: JSON.parse(leaf.envelope) as Envelope,
@@ -487,10 +487,10 @@ describe("ingestion policies", () => {
       assert.equal(oldKey["vault_key_version"], 1);
       assert.notEqual(oldKey["key"], newKey["key"]);
       // The earlier event, read back from the store, still verifies with its own key, and not with the new one.
-      const head = (await server.service.store.getTreeHead(signing.config.id))!;
+      const head = (await server.service.store.log.getTreeHead(signing.config.id))!;
       let stored: Envelope | undefined;
       for (let i = 0; i < head.size; i++) {
-        const leaf = (await server.service.store.getLeaf(head.id, i))!;
+        const leaf = (await server.service.store.log.getLeaf(head.id, i))!;
         if (leaf.hash.toString("hex") === before.hash) stored = JSON.parse(leaf.envelope) as Envelope;
       }
       assert.deepEqual(stored, before.envelope);

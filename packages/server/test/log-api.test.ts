@@ -76,9 +76,10 @@ describe("the log API", () => {
   /** Every leaf hash of the default tree, read from the store. */
   async function storedHashes(): Promise<string[]> {
     const store = server.service.store;
-    const head = (await store.getTreeHead(server.configId))!;
+    const head = (await store.log.getTreeHead(server.configId))!;
     const hashes: string[] = [];
-    for (let i = 0; i < head.size; i++) hashes.push((await store.getLeaf(head.id, i))!.hash.toString("hex"));
+    for (let i = 0; i < head.size; i++)
+      hashes.push((await store.log.getLeaf(head.id, i))!.hash.toString("hex"));
     return hashes;
   }
 
@@ -381,8 +382,8 @@ describe("the log API", () => {
     it("answers 404 NotFound for an unknown, malformed or expired id", async () => {
       const store = server.service.store;
       const expired = `prq_${"c".repeat(32)}`;
-      const token = await store.findTokenBySecretHash(hashSecret(server.auditToken));
-      await store.createAsyncRequest({
+      const token = await store.tokens.findTokenBySecretHash(hashSecret(server.auditToken));
+      await store.jobs.createAsyncRequest({
         id: expired,
         tokenId: token!.id,
         configId: server.configId,
@@ -529,9 +530,9 @@ describe("polling a request another process holds", () => {
 
   it("answers 202 Accepted with the polled id and the Accepted result while the request is pending", async () => {
     const store = server.service.store;
-    const token = await store.findTokenBySecretHash(hashSecret(server.auditToken));
+    const token = await store.tokens.findTokenBySecretHash(hashSecret(server.auditToken));
     const id = `prq_${"b".repeat(32)}`;
-    await store.createAsyncRequest({
+    await store.jobs.createAsyncRequest({
       id,
       tokenId: token!.id,
       configId: server.configId,
@@ -541,7 +542,7 @@ describe("polling a request another process holds", () => {
       createdAt: new Date().toISOString(),
       expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
     });
-    const claimed = await store.claimAsyncRequests("another-process", 3_600_000, 10);
+    const claimed = await store.jobs.claimAsyncRequests("another-process", Date.now(), 3_600_000, 10);
     assert.deepEqual(
       claimed.map((r) => r.id),
       [id],

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
-import { SqliteStore } from "../src/store/sqlite-store.js";
+import { SqliteStore } from "../src/store/sqlite/sqlite-store.js";
 import { type ApiResponse, assertEnvelope, fetchApi } from "./support/api-assertions.js";
 import { freePort, TEST_ADMIN_TOKEN, TEST_AUDIT_TOKEN } from "./support/test-server.js";
 
@@ -226,10 +226,11 @@ describe("veritrail serve", () => {
 
     const store = new SqliteStore({ dataDir, synchronous: "NORMAL" });
     try {
-      const head = (await store.getTreeHead(configId))!;
+      const head = (await store.log.getTreeHead(configId))!;
       assert.equal(head.size, size + 1);
       const stored = new Set<string>();
-      for (let i = 0; i < head.size; i++) stored.add((await store.getLeaf(head.id, i))!.hash.toString("hex"));
+      for (let i = 0; i < head.size; i++)
+        stored.add((await store.log.getLeaf(head.id, i))!.hash.toString("hex"));
       const missing = acknowledged.filter((hash) => !stored.has(hash));
       assert.deepEqual(missing, [], "no acknowledged event is missing");
     } finally {

@@ -1,6 +1,6 @@
 import { DURATION_PATTERN, parseDuration } from "@veritrail/core";
 import type { ErrorField } from "../errors.js";
-import { BodyReader } from "../http/request-body.js";
+import { BodyReader } from "../guards/body-reader.js";
 import {
   type ConfigSettings,
   defaultConfigSettings,
@@ -8,7 +8,7 @@ import {
   type FieldType,
   type SchemaField,
 } from "../ingest/event-schema.js";
-import type { ConfigRecord } from "../store/store.js";
+import type { ConfigRecord } from "../store/contract/store.js";
 
 /*
  * The configuration document of the admin API, in Pangea's `AuditServiceConfigV3` shape

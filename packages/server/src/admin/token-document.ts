@@ -1,9 +1,9 @@
 import { DURATION_PATTERN, parseDuration } from "@veritrail/core";
 import { AUDIT_ENDPOINTS } from "../auth/resolve-config.js";
 import type { ErrorField } from "../errors.js";
-import { BodyReader } from "../http/request-body.js";
+import { BodyReader } from "../guards/body-reader.js";
 import { isDateTime } from "../ingest/event-schema.js";
-import type { ConfigRecord, ServiceGrant, TokenRecord } from "../store/store.js";
+import type { ConfigRecord, ServiceGrant, TokenRecord } from "../store/contract/store.js";
 
 /*
  * The token document of the admin API (`v1/admin/token/…`):

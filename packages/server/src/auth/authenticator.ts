@@ -1,7 +1,7 @@
 import { timingSafeEqual } from "node:crypto";
 import { sha256 } from "@veritrail/core";
 import { ApiError } from "../errors.js";
-import type { Store, TokenRecord } from "../store/store.js";
+import type { Store, TokenRecord } from "../store/contract/store.js";
 import { TtlCache } from "../ttl-cache.js";
 
 /** Hashes a presented secret the way tokens are stored: SHA-256 (secrets carry ≥ 160 random bits). */
@@ -30,7 +30,7 @@ export class Authenticator {
     if (!secret) throw ApiError.unauthorized();
     const hash = hashSecret(secret);
     const token = await this.#tokens.get(hash.toString("base64"), () =>
-      this.#store.findTokenBySecretHash(hash),
+      this.#store.tokens.findTokenBySecretHash(hash),
     );
     if (!token || !this.#isLive(token, hash)) throw ApiError.unauthorized();
     return token;

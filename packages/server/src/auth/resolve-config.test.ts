@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { ApiError } from "../errors.js";
-import type { ServiceGrant, TokenRecord } from "../store/store.js";
+import type { ServiceGrant, TokenRecord } from "../store/contract/store.js";
 import { AUDIT_ENDPOINTS, resolveConfig } from "./resolve-config.js";
 
 const A = `pci_${"a".repeat(32)}`;

@@ -1,6 +1,6 @@
 import { isId } from "@veritrail/core";
 import { ApiError } from "../errors.js";
-import type { TokenRecord } from "../store/store.js";
+import type { TokenRecord } from "../store/contract/store.js";
 
 /** The data-plane endpoints of the audit service, as grants name them. */
 export const AUDIT_ENDPOINTS = [

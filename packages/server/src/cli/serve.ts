@@ -1,5 +1,5 @@
 import { ConfigError, loadConfig } from "../config.js";
-import { startServer } from "../server.js";
+import { startServer } from "../main.js";
 import { CliError } from "./cli-error.js";
 
 /** Runs the service until SIGTERM or SIGINT, then finishes in-flight requests and exits. */

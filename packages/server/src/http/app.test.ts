@@ -1,14 +1,14 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { FastifyInstance } from "fastify";
+import { pino } from "pino";
 import { Authenticator } from "../auth/authenticator.js";
 import { bootstrap } from "../bootstrap.js";
 import { systemClock } from "../clock.js";
 import { loadConfig } from "../config.js";
 import { OverloadError, type Sequencer } from "../ingest/sequencer.js";
-import type { AsyncWorker } from "../jobs/async-worker.js";
 import { ConfigDirectory } from "../log/config-directory.js";
-import { SqliteStore } from "../store/sqlite-store.js";
+import { SqliteStore } from "../store/sqlite/sqlite-store.js";
 import { createApp } from "./app.js";
 
 /* The HTTP layer in-process (app.inject), with a sequencer that is always full. */
@@ -27,15 +27,18 @@ describe("createApp", () => {
     const full = {
       append: () => Promise.reject(new OverloadError(50_000)),
     } as unknown as Sequencer;
-    app = createApp({
-      config,
-      store,
-      sequencer: full,
-      authenticator: new Authenticator({ store, cacheMs: 0, nowMillis: Date.now }),
-      directory: new ConfigDirectory({ store, cacheMs: 0, nowMillis: Date.now }),
-      asyncWorker: { wake() {} } as unknown as AsyncWorker,
-      clock: systemClock,
-    });
+    app = createApp(
+      {
+        config,
+        store,
+        sequencer: full,
+        authenticator: new Authenticator({ store, cacheMs: 0, nowMillis: Date.now }),
+        directory: new ConfigDirectory({ store, cacheMs: 0, nowMillis: Date.now }),
+        jobs: { wake() {} },
+        clock: systemClock,
+      },
+      pino({ level: "silent" }),
+    );
   });
 
   after(async () => {

@@ -1,36 +1,27 @@
 import { newId } from "@veritrail/core";
-import Fastify, { type FastifyError, type FastifyInstance, LogController } from "fastify";
-import { registerConfigRoutes } from "../admin/config-routes.js";
-import { registerTokenRoutes } from "../admin/token-routes.js";
-import type { Authenticator } from "../auth/authenticator.js";
-import type { Clock } from "../clock.js";
-import type { ServerConfig } from "../config.js";
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  LogController,
+} from "fastify";
 import { ApiError } from "../errors.js";
-import { OverloadError, type Sequencer } from "../ingest/sequencer.js";
-import type { AsyncWorker } from "../jobs/async-worker.js";
-import type { ConfigDirectory } from "../log/config-directory.js";
-import type { Store } from "../store/store.js";
-import { registerAuditRoutes } from "./audit-routes.js";
+import { OverloadError } from "../ingest/sequencer.js";
+import type { Services } from "../services.js";
 import { sendEnvelope } from "./envelope.js";
-
-/** Everything the HTTP layer calls; built once at start and passed in. */
-export interface AppServices {
-  config: ServerConfig;
-  store: Store;
-  sequencer: Sequencer;
-  authenticator: Authenticator;
-  directory: ConfigDirectory;
-  asyncWorker: AsyncWorker;
-  clock: Clock;
-}
+import { registerConfigRoutes } from "./routes/config-admin.js";
+import { registerLogRoutes } from "./routes/log.js";
+import { registerRequestRoutes } from "./routes/request.js";
+import { registerRootRoutes } from "./routes/root.js";
+import { registerTokenRoutes } from "./routes/token-admin.js";
 
 /**
  * Builds the HTTP application. Every answer, errors included, is the Pangea envelope with an
  * `x-request-id` header; routes answer under both `/v1/…` and `/audit/v1/…` (wire-protocol §1).
  */
-export function createApp(services: AppServices): FastifyInstance {
+export function createApp(services: Services, log: FastifyBaseLogger): FastifyInstance {
   const app = Fastify({
-    logger: { level: services.config.logLevel, redact: ["req.headers.authorization"] },
+    loggerInstance: log,
     // Per-request lines would cost more than the request itself at full load; errors are logged.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: services.config.maxBodyBytes,
@@ -135,7 +126,9 @@ export function createApp(services: AppServices): FastifyInstance {
   for (const prefix of ["", "/audit"]) {
     app.register(
       async (scope) => {
-        registerAuditRoutes(scope, services);
+        registerLogRoutes(scope, services);
+        registerRootRoutes(scope, services);
+        registerRequestRoutes(scope, services);
         registerConfigRoutes(scope, services);
       },
       { prefix },

@@ -1,45 +1,19 @@
 import { canonicalize, type EventValue, type NormalizedEvent } from "@veritrail/core";
 import { type ErrorField, pointerToken } from "../errors.js";
+import type { ConfigSettings, EventSchema, SchemaField } from "../store/contract/config.js";
+
+export type {
+  ConfigSettings,
+  EventSchema,
+  FieldType,
+  SaveMalformed,
+  SchemaField,
+} from "../store/contract/config.js";
 
 /*
  * Event schemas (wire-protocol §6, product-features §2): the standard schema every new
  * configuration starts with, custom fields, and the validation every event goes through.
  */
-
-export type FieldType = "string" | "text" | "string-unindexed" | "integer" | "boolean" | "datetime";
-
-export interface SchemaField {
-  id: string;
-  name?: string;
-  description?: string;
-  type: FieldType;
-  /** Maximum length in characters, for the string types. */
-  size?: number;
-  required?: boolean;
-  redact?: boolean;
-  ui_default_visible?: boolean;
-}
-
-export type SaveMalformed = "reject" | "all" | "unredacted";
-
-export interface EventSchema {
-  fields: SchemaField[];
-  save_malformed: SaveMalformed;
-}
-
-/** Everything a configuration decides, stored as one JSON document beside its id and name. */
-export interface ConfigSettings {
-  version: 3;
-  schema: EventSchema;
-  hot_storage: string;
-  warm_storage?: string;
-  cold_storage?: string;
-  /** Server-side Ed25519 signing of events the client did not sign. */
-  vault_sign: boolean;
-  /** Redaction at ingestion of the fields marked `redact`, for events the client did not sign. */
-  redaction?: { enabled: boolean; mask: string };
-  ui_metadata?: { saved_searches: unknown[] };
-}
 
 /** The standard schema (OpenAPI `AuditEvent`): sizes as documented, `message` required. */
 export const STANDARD_SCHEMA: EventSchema = Object.freeze({

@@ -1,10 +1,10 @@
 import { canonicalize, canonicalPublicKey, type EnvelopeError } from "@veritrail/core";
 import type { ErrorField } from "../errors.js";
-import type { BodyReader } from "../http/request-body.js";
+import type { BodyReader } from "../guards/body-reader.js";
 import type { ConfigSettings } from "./event-schema.js";
 import { validateEvent } from "./event-schema.js";
 import type { PreparedEntry } from "./prepared-entry.js";
-import { type ServerSigner, signEntry } from "./server-signer.js";
+import { type ServerSigner, signEntry } from "./signer.js";
 
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 

@@ -12,7 +12,7 @@ import {
   parseReceivedAt,
   sha256,
 } from "@veritrail/core";
-import type { SequencerHead } from "../store/store.js";
+import type { SequencerHead } from "../store/contract/store.js";
 import type { PreparedEntry } from "./prepared-entry.js";
 import { type BatchItem, sequenceBatch } from "./sequence-batch.js";
 

@@ -1,5 +1,5 @@
 import { canonicalEnvelope, type Envelope, formatReceivedAt, type MerkleNode, sha256 } from "@veritrail/core";
-import type { LeafRecord, SequencedBatch, SequencerHead } from "../store/store.js";
+import type { LeafRecord, SequencedBatch, SequencerHead } from "../store/contract/store.js";
 import type { PreparedEntry } from "./prepared-entry.js";
 
 /** One caller's share of a group commit. */

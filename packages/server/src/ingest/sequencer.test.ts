@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { newId } from "@veritrail/core";
-import { newTreeName } from "../bootstrap.js";
-import { SqliteStore } from "../store/sqlite-store.js";
-import { AsyncRequestTakenError } from "../store/store.js";
+import { newTreeName } from "../log/tree-name.js";
+import { AsyncRequestTakenError } from "../store/contract/store.js";
+import { SqliteStore } from "../store/sqlite/sqlite-store.js";
 import { defaultConfigSettings } from "./event-schema.js";
 import { OverloadError, Sequencer } from "./sequencer.js";
 
@@ -18,9 +18,9 @@ describe("Sequencer", () => {
   before(async () => {
     store = new SqliteStore({ dataDir: ":memory:", synchronous: "NORMAL" });
     await store.migrate();
-    await store.createProject({ id: "ppj_x", name: "p", createdAt: NOW });
+    await store.configs.createProject({ id: "ppj_x", name: "p", createdAt: NOW });
     configId = newId("pci");
-    await store.createConfig(
+    await store.configs.createConfig(
       {
         id: configId,
         projectId: "ppj_x",
@@ -31,7 +31,7 @@ describe("Sequencer", () => {
       },
       newTreeName(),
     );
-    treeId = (await store.getTreeHead(configId))!.id;
+    treeId = (await store.log.getTreeHead(configId))!.id;
     sequencer = new Sequencer({ store, nowMicros: () => 1_700_000_000_000_000, maxBatchEvents: 100 });
   });
 
@@ -63,7 +63,7 @@ describe("Sequencer", () => {
 
   it("fails only the async request another process already finished; its batch-mates still commit", async () => {
     const done = newId("prq");
-    await store.createAsyncRequest({
+    await store.jobs.createAsyncRequest({
       id: done,
       tokenId: "ptk_x",
       configId,
@@ -77,7 +77,7 @@ describe("Sequencer", () => {
       entries: [{ event: { message: "first" } }],
       asyncRequest: { id: done, verbose: false },
     });
-    const sizeBefore = (await store.getTreeHead(configId))!.size;
+    const sizeBefore = (await store.log.getTreeHead(configId))!.size;
     const [again, plain] = await Promise.allSettled([
       sequencer.append(treeId, {
         entries: [{ event: { message: "again" } }],
@@ -88,9 +88,9 @@ describe("Sequencer", () => {
     assert.equal(again.status, "rejected");
     assert.ok(again.status === "rejected" && again.reason instanceof AsyncRequestTakenError);
     assert.equal(plain.status, "fulfilled");
-    const head = await store.getTreeHead(configId);
+    const head = await store.log.getTreeHead(configId);
     assert.equal(head!.size, sizeBefore + 1);
-    const last = await store.getLeaf(treeId, sizeBefore);
+    const last = await store.log.getLeaf(treeId, sizeBefore);
     assert.equal(JSON.parse(last!.envelope).event.message, "plain");
   });
 

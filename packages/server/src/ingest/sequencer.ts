@@ -1,4 +1,4 @@
-import { AsyncRequestTakenError, type Store } from "../store/store.js";
+import { AsyncRequestTakenError, type Store } from "../store/contract/store.js";
 import { type BatchItem, type SequencedWithEnvelopes, sequenceBatch } from "./sequence-batch.js";
 
 /** What one caller gets back once its events are committed. */
@@ -95,7 +95,7 @@ export class Sequencer {
         const taken = this.#take(treeId, queue);
         try {
           const items = taken.map((p) => p.item);
-          const batch = (await this.#store.appendBatch(treeId, (head) =>
+          const batch = (await this.#store.log.appendBatch(treeId, (head) =>
             sequenceBatch(head, items, this.#nowMicros()),
           )) as SequencedWithEnvelopes;
           let offset = 0;

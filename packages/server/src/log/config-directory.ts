@@ -1,6 +1,6 @@
 import { ApiError } from "../errors.js";
-import { type ServerSigner, serverSignerFrom } from "../ingest/server-signer.js";
-import type { ConfigRecord, Store } from "../store/store.js";
+import { type ServerSigner, serverSignerFrom } from "../ingest/signer.js";
+import type { ConfigRecord, Store } from "../store/contract/store.js";
 import { TtlCache } from "../ttl-cache.js";
 
 /** A configuration with the id of its tree. */
@@ -28,16 +28,22 @@ export class ConfigDirectory {
     this.#projects = new TtlCache({ ttlMs: options.cacheMs, nowMillis: options.nowMillis });
   }
 
+  /** The live configuration, or `Unauthorized`: a request may not learn whether an id exists. */
   async get(configId: string): Promise<ResolvedConfig> {
-    const value = await this.#configs.get(configId, () => this.#load(configId));
+    const value = await this.find(configId);
     if (!value) throw ApiError.unauthorized();
     return value;
+  }
+
+  /** The live configuration, or undefined when there is none (deleted, or never created). */
+  async find(configId: string): Promise<ResolvedConfig | undefined> {
+    return this.#configs.get(configId, () => this.#load(configId));
   }
 
   /** The ids of the project's configurations, oldest first. */
   async projectConfigIds(projectId: string): Promise<string[]> {
     return this.#projects.get(projectId, async () =>
-      (await this.#store.listConfigs(projectId)).map((c) => c.id),
+      (await this.#store.configs.listConfigs(projectId)).map((c) => c.id),
     );
   }
 
@@ -47,10 +53,10 @@ export class ConfigDirectory {
   }
 
   async #load(configId: string): Promise<ResolvedConfig | undefined> {
-    const config = await this.#store.getConfig(configId);
-    const tree = config && (await this.#store.getTreeHead(configId));
+    const config = await this.#store.configs.getConfig(configId);
+    const tree = config && (await this.#store.log.getTreeHead(configId));
     if (!config || !tree) return undefined;
-    const key = config.settings.vault_sign ? await this.#store.getSigningKey(configId) : undefined;
+    const key = config.settings.vault_sign ? await this.#store.configs.getSigningKey(configId) : undefined;
     return { config, treeId: tree.id, treeName: tree.treeName, signer: key && serverSignerFrom(key) };
   }
 }

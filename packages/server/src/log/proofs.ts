@@ -12,7 +12,7 @@ import {
   planMembership,
   rangeHash,
 } from "@veritrail/core";
-import type { Store } from "../store/store.js";
+import type { Store } from "../store/contract/store.js";
 
 /*
  * Roots and proofs of a stored tree: the core plans which complete subtrees are needed, the
@@ -20,7 +20,7 @@ import type { Store } from "../store/store.js";
  */
 
 async function fetchNodes(store: Store, treeId: number, nodes: readonly NodeId[]): Promise<NodeLookup> {
-  const hashes = await store.readNodes(treeId, nodes);
+  const hashes = await store.log.readNodes(treeId, nodes);
   return (node) => {
     const hash = hashes.get(nodeKey(node));
     if (!hash) throw new Error(`tree ${treeId} has no stored hash for subtree ${nodeKey(node)}`);

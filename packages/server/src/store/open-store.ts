@@ -1,7 +1,7 @@
 import type { ServerConfig } from "../config.js";
-import { PostgresStore } from "./postgres-store.js";
-import { SqliteStore } from "./sqlite-store.js";
-import type { Store } from "./store.js";
+import type { Store } from "./contract/store.js";
+import { PostgresStore } from "./postgres/postgres-store.js";
+import { SqliteStore } from "./sqlite/sqlite-store.js";
 
 /** The store the configuration asks for: PostgreSQL for a `postgres://` URL, else embedded SQLite. */
 export async function openStore(config: ServerConfig): Promise<Store> {

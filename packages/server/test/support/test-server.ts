@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { bootstrap } from "../../src/bootstrap.js";
 import { loadConfig, type ServerConfig } from "../../src/config.js";
-import { createService, type Service } from "../../src/server.js";
+import { createService, type Service } from "../../src/main.js";
 import { openTestStore } from "./test-store.js";
 
 /** Fixed credentials of every test server; the secrets are only for tests. */

@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
-import { PostgresStore } from "../../src/store/postgres-store.js";
-import { SqliteStore } from "../../src/store/sqlite-store.js";
-import type { Store } from "../../src/store/store.js";
+import type { Store } from "../../src/store/contract/store.js";
+import { PostgresStore } from "../../src/store/postgres/postgres-store.js";
+import { SqliteStore } from "../../src/store/sqlite/sqlite-store.js";
 
 /*
  * Test stores. `VERITRAIL_TEST_DATABASE_URL` names a PostgreSQL database for tests; when it is set

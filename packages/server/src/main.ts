@@ -1,14 +1,16 @@
 import type { FastifyInstance } from "fastify";
+import { pino } from "pino";
 import { Authenticator } from "./auth/authenticator.js";
 import { bootstrap, describeBootstrap } from "./bootstrap.js";
 import { type Clock, systemClock } from "./clock.js";
 import type { ServerConfig } from "./config.js";
 import { createApp } from "./http/app.js";
 import { Sequencer } from "./ingest/sequencer.js";
-import { AsyncWorker } from "./jobs/async-worker.js";
+import { logAsyncJob } from "./jobs/kinds/log-async.js";
+import { JobRunner } from "./jobs/runner.js";
 import { ConfigDirectory } from "./log/config-directory.js";
+import type { Store } from "./store/contract/store.js";
 import { openStore } from "./store/open-store.js";
-import type { Store } from "./store/store.js";
 
 /** A running service: its HTTP app and what must be closed, in order, on shutdown. */
 export interface Service {
@@ -26,6 +28,7 @@ export function createService(options: { config: ServerConfig; store: Store; clo
   const { config, store } = options;
   const clock = options.clock ?? systemClock;
   const nowMillis = () => clock.nowMillis();
+  const log = pino({ level: config.logLevel, redact: ["req.headers.authorization"] });
   const sequencer = new Sequencer({
     store,
     nowMicros: () => clock.nowMicros(),
@@ -34,33 +37,22 @@ export function createService(options: { config: ServerConfig; store: Store; clo
   });
   const authenticator = new Authenticator({ store, cacheMs: config.authCacheMs, nowMillis });
   const directory = new ConfigDirectory({ store, cacheMs: config.authCacheMs, nowMillis });
-  let worker: AsyncWorker | undefined;
-  const app = createApp({
-    config,
-    store,
-    sequencer,
-    authenticator,
-    directory,
+  const jobs = new JobRunner({
+    jobs: store.jobs,
+    kinds: [logAsyncJob({ sequencer, directory })],
     clock,
-    get asyncWorker() {
-      return worker!;
-    },
-  });
-  worker = new AsyncWorker({
-    store,
-    sequencer,
-    directory,
-    log: app.log,
+    log,
     leaseMs: config.asyncLeaseMs,
     pollMs: config.asyncPollMs,
   });
-  worker.start();
+  const app = createApp({ config, store, sequencer, authenticator, directory, clock, jobs }, log);
+  jobs.start();
   return {
     app,
     store,
     async close() {
       await app.close();
-      await worker.stop();
+      await jobs.stop();
       await sequencer.close();
       await store.close();
     },

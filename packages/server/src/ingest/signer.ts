@@ -1,6 +1,6 @@
 import type { KeyObject } from "node:crypto";
 import { canonicalize, loadPrivateKey, signText } from "@veritrail/core";
-import type { SigningKeyRecord } from "../store/store.js";
+import type { SigningKeyRecord } from "../store/contract/store.js";
 import type { PreparedEntry } from "./prepared-entry.js";
 
 /** A configuration's current signing key, ready to sign ("Vault" signing, wire-protocol §5.9). */

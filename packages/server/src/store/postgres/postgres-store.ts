@@ -11,20 +11,25 @@ import {
   tokenInsertParams,
   tokenUpdateParams,
   treeFromRow,
-} from "./rows.js";
+} from "../contract/rows.js";
 import {
   type AsyncRequestRecord,
   AsyncRequestTakenError,
   type ConfigRecord,
+  type ConfigStore,
+  type JobStore,
   type LeafRecord,
+  type LogStore,
+  type NewAsyncRequest,
   type ProjectRecord,
   type SequencedBatch,
   type SequencerHead,
   type SigningKeyRecord,
   type Store,
   type TokenRecord,
+  type TokenStore,
   type TreeHead,
-} from "./store.js";
+} from "../contract/store.js";
 
 /** Versioned schema; each entry is applied once, in order, in a transaction, under an advisory lock. */
 const MIGRATIONS: readonly string[] = [
@@ -119,6 +124,9 @@ const MIGRATIONS: readonly string[] = [
      owner TEXT NOT NULL,
      until BIGINT NOT NULL
    );`,
+  // Passing faults postpone a request: how often it was tried, and the last fault, for operators.
+  `ALTER TABLE async_requests ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE async_requests ADD COLUMN last_error TEXT;`,
 ];
 
 /** Advisory-lock keys (one 64-bit space per database): migrations and first-start setup. */
@@ -131,6 +139,11 @@ const SETUP_LOCK = 0x7665_7269_0002n;
  * requests are leased with `FOR UPDATE SKIP LOCKED`, setup and migrations take advisory locks.
  */
 export class PostgresStore implements Store {
+  /* Each role is this object until the backend is split per role (store/contract/store.ts). */
+  readonly log: LogStore = this;
+  readonly configs: ConfigStore = this;
+  readonly tokens: TokenStore = this;
+  readonly jobs: JobStore = this;
   readonly backend = "postgres";
   readonly #pool: pg.Pool;
   /** The right edge of each tree at the size last seen committed by this process. */
@@ -431,7 +444,7 @@ export class PostgresStore implements Store {
     return row && leafFromRow(row);
   }
 
-  async createAsyncRequest(request: AsyncRequestRecord): Promise<void> {
+  async createAsyncRequest(request: NewAsyncRequest): Promise<void> {
     await this.#query(
       `INSERT INTO async_requests (id, token_id, config_id, endpoint, state, payload, result, error, created_at, expires_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
@@ -455,10 +468,15 @@ export class PostgresStore implements Store {
     return row && asyncRequestFromRow(row);
   }
 
-  async claimAsyncRequests(owner: string, leaseMs: number, limit: number): Promise<AsyncRequestRecord[]> {
-    const now = Date.now();
+  async claimAsyncRequests(
+    owner: string,
+    nowMillis: number,
+    leaseMs: number,
+    limit: number,
+  ): Promise<AsyncRequestRecord[]> {
+    const now = nowMillis;
     const rows = await this.#query(
-      `UPDATE async_requests SET owner = $1, lease_until = $2
+      `UPDATE async_requests SET owner = $1, lease_until = $2, attempts = attempts + 1
        WHERE id IN (SELECT id FROM async_requests
                     WHERE state = 'pending' AND (lease_until IS NULL OR lease_until < $3)
                     ORDER BY created_at LIMIT $4
@@ -490,6 +508,18 @@ export class PostgresStore implements Store {
       [now],
     );
     return result.rowCount ?? 0;
+  }
+
+  async postponeAsyncRequest(
+    id: string,
+    owner: string,
+    untilMillis: number,
+    lastError: string,
+  ): Promise<void> {
+    await this.#query(
+      "UPDATE async_requests SET owner = NULL, lease_until = $3, last_error = $4 WHERE id = $1 AND owner = $2 AND state = 'pending'",
+      [id, owner, untilMillis, lastError],
+    );
   }
 
   async failAsyncRequest(id: string, error: string): Promise<void> {

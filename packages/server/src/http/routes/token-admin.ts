@@ -1,14 +1,14 @@
 import { isId, newTokenSecret } from "@veritrail/core";
 import type { FastifyInstance } from "fastify";
-import { hashSecret } from "../auth/authenticator.js";
-import { newToken } from "../auth/new-token.js";
-import { ApiError } from "../errors.js";
-import type { AppServices } from "../http/app.js";
-import { sendEnvelope } from "../http/envelope.js";
-import { BodyReader } from "../http/request-body.js";
-import type { TokenRecord } from "../store/store.js";
+import { readExpiry, readGracePeriod, readGrants, renderToken } from "../../admin/token-document.js";
+import { hashSecret } from "../../auth/authenticator.js";
+import { newToken } from "../../auth/tokens.js";
+import { ApiError } from "../../errors.js";
+import { BodyReader } from "../../guards/body-reader.js";
+import type { Services } from "../../services.js";
+import type { TokenRecord } from "../../store/contract/store.js";
+import { sendEnvelope } from "../envelope.js";
 import { authenticateAdmin, nextTimestamp, notFound } from "./admin-context.js";
-import { readExpiry, readGracePeriod, readGrants, renderToken } from "./token-document.js";
 
 /** How long a rotated-out secret keeps working when the request names no grace period. */
 const DEFAULT_GRACE_SECONDS = 24 * 3600;
@@ -18,14 +18,14 @@ const DEFAULT_GRACE_SECONDS = 24 * 3600;
  * read-modify-write guarded by `updated_at`, retried on a concurrent change, so two extends at
  * once both land.
  */
-export function registerTokenRoutes(app: FastifyInstance, services: AppServices): void {
+export function registerTokenRoutes(app: FastifyInstance, services: Services): void {
   const { store, clock, authenticator } = services;
 
   async function load(projectId: string, body: BodyReader): Promise<TokenRecord> {
     const id = body.string("id", { max: 64 });
     if (!body.has("id")) body.errors.push({ code: "FieldRequired", detail: "id is required", source: "/id" });
     body.throwIfInvalid();
-    const token = isId("ptk", id) ? await store.getToken(id!) : undefined;
+    const token = isId("ptk", id) ? await store.tokens.getToken(id!) : undefined;
     if (!token || token.projectId !== projectId || token.kind !== "service") throw notFound("token", id);
     return token;
   }
@@ -35,11 +35,11 @@ export function registerTokenRoutes(app: FastifyInstance, services: AppServices)
     let current = token;
     for (let attempt = 0; attempt < 5; attempt++) {
       const next = { ...change(current), updatedAt: nextTimestamp(current.updatedAt, clock.nowMillis()) };
-      if (await store.updateToken(next, current.updatedAt)) {
+      if (await store.tokens.updateToken(next, current.updatedAt)) {
         authenticator.invalidate();
         return next;
       }
-      const reread = await store.getToken(token.id);
+      const reread = await store.tokens.getToken(token.id);
       if (!reread) throw notFound("token", token.id);
       current = reread;
     }
@@ -56,7 +56,12 @@ export function registerTokenRoutes(app: FastifyInstance, services: AppServices)
     if (!body.has("grants"))
       body.errors.push({ code: "FieldRequired", detail: "grants is required", source: "/grants" });
     const grants = body.has("grants")
-      ? readGrants(body.raw("grants"), "/grants", await store.listConfigs(admin.projectId), body.errors)
+      ? readGrants(
+          body.raw("grants"),
+          "/grants",
+          await store.configs.listConfigs(admin.projectId),
+          body.errors,
+        )
       : undefined;
     body.throwIfInvalid();
     const { record, secret } = newToken({
@@ -67,7 +72,7 @@ export function registerTokenRoutes(app: FastifyInstance, services: AppServices)
       now: new Date(clock.nowMillis()).toISOString(),
       ...(expiresAt ? { expiresAt } : {}),
     });
-    await store.createToken(record);
+    await store.tokens.createToken(record);
     const view = renderToken(record);
     return sendEnvelope(
       request,
@@ -94,7 +99,7 @@ export function registerTokenRoutes(app: FastifyInstance, services: AppServices)
   app.post("/v1/admin/token/list", async (request, reply) => {
     const admin = await authenticateAdmin(services, request);
     new BodyReader(request.body ?? {}, "", []).throwIfInvalid();
-    const items = (await store.listTokens(admin.projectId))
+    const items = (await store.tokens.listTokens(admin.projectId))
       .filter((t) => t.kind === "service")
       .map(renderToken);
     return sendEnvelope(request, reply, "Success", `${items.length} token(s)`, {
@@ -109,7 +114,12 @@ export function registerTokenRoutes(app: FastifyInstance, services: AppServices)
     const name = body.string("name", { max: 128, pattern: /\S/, patternText: "a non-empty name" });
     const expiresAt = readExpiry(body, clock.nowMillis());
     const grants = body.has("grants")
-      ? readGrants(body.raw("grants"), "/grants", await store.listConfigs(admin.projectId), body.errors)
+      ? readGrants(
+          body.raw("grants"),
+          "/grants",
+          await store.configs.listConfigs(admin.projectId),
+          body.errors,
+        )
       : undefined;
     const token = await load(admin.projectId, body);
     const updated = await modify(token, (t) => ({
@@ -131,7 +141,7 @@ export function registerTokenRoutes(app: FastifyInstance, services: AppServices)
     const configId = body.string("config_id", { max: 64 });
     if (!body.has("config_id"))
       body.errors.push({ code: "FieldRequired", detail: "config_id is required", source: "/config_id" });
-    const config = configId === undefined ? undefined : await store.getConfig(configId);
+    const config = configId === undefined ? undefined : await store.configs.getConfig(configId);
     if (configId !== undefined && (!config || config.projectId !== admin.projectId)) {
       body.errors.push({
         code: "ConfigNotExist",

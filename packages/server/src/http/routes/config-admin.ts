@@ -1,13 +1,13 @@
 import { generateSigningKey, isId, newId, publicKeyPem } from "@veritrail/core";
 import type { FastifyInstance } from "fastify";
-import { newTreeName } from "../bootstrap.js";
-import { ApiError } from "../errors.js";
-import type { AppServices } from "../http/app.js";
-import { sendEnvelope } from "../http/envelope.js";
-import { BodyReader } from "../http/request-body.js";
-import type { ConfigRecord } from "../store/store.js";
+import { CONFIG_KEYS, readConfigSettings, renderConfig } from "../../admin/config-document.js";
+import { ApiError } from "../../errors.js";
+import { BodyReader } from "../../guards/body-reader.js";
+import { newTreeName } from "../../log/tree-name.js";
+import type { Services } from "../../services.js";
+import type { ConfigRecord } from "../../store/contract/store.js";
+import { sendEnvelope } from "../envelope.js";
 import { authenticateAdmin, nextTimestamp, notFound } from "./admin-context.js";
-import { CONFIG_KEYS, readConfigSettings, renderConfig } from "./config-document.js";
 
 const LIST_FILTERS = [
   "id",
@@ -21,29 +21,29 @@ const LIST_FILTERS = [
  * the admin credential. A configuration in another project answers exactly like one that does
  * not exist.
  */
-export function registerConfigRoutes(app: FastifyInstance, services: AppServices): void {
+export function registerConfigRoutes(app: FastifyInstance, services: Services): void {
   const { store, directory, clock } = services;
 
   async function load(projectId: string, body: BodyReader): Promise<ConfigRecord> {
     const id = body.string("id", { max: 64 });
     if (!body.has("id")) body.errors.push({ code: "FieldRequired", detail: "id is required", source: "/id" });
     body.throwIfInvalid();
-    const config = isId("pci", id) ? await store.getConfig(id!) : undefined;
+    const config = isId("pci", id) ? await store.configs.getConfig(id!) : undefined;
     if (!config || config.projectId !== projectId) throw notFound("configuration", id);
     return config;
   }
 
   async function render(config: ConfigRecord): Promise<Record<string, unknown>> {
-    const tree = await store.getTreeHead(config.id);
-    const key = config.settings.vault_sign ? await store.getSigningKey(config.id) : undefined;
+    const tree = await store.log.getTreeHead(config.id);
+    const key = config.settings.vault_sign ? await store.configs.getSigningKey(config.id) : undefined;
     return renderConfig(config, tree!.treeName, key?.keyId);
   }
 
   /** Gives the configuration a new signing key version (the first when none exists). */
   async function addSigningKey(configId: string): Promise<void> {
-    const current = await store.getSigningKey(configId);
+    const current = await store.configs.getSigningKey(configId);
     const { privateKey } = generateSigningKey();
-    await store.addSigningKey({
+    await store.configs.addSigningKey({
       configId,
       version: (current?.version ?? 0) + 1,
       keyId: current?.keyId ?? newId("pvi"),
@@ -81,7 +81,7 @@ export function registerConfigRoutes(app: FastifyInstance, services: AppServices
       createdAt: now,
       updatedAt: now,
     };
-    await store.createConfig(config, newTreeName());
+    await store.configs.createConfig(config, newTreeName());
     if (config.settings.vault_sign) await addSigningKey(config.id);
     directory.invalidate();
     return sendEnvelope(
@@ -115,8 +115,9 @@ export function registerConfigRoutes(app: FastifyInstance, services: AppServices
       settings: settings!,
       updatedAt: nextTimestamp(existing.updatedAt, clock.nowMillis()),
     };
-    if (!(await store.updateConfig(next, existing.updatedAt))) throw conflict();
-    if (next.settings.vault_sign && !(await store.getSigningKey(next.id))) await addSigningKey(next.id);
+    if (!(await store.configs.updateConfig(next, existing.updatedAt))) throw conflict();
+    if (next.settings.vault_sign && !(await store.configs.getSigningKey(next.id)))
+      await addSigningKey(next.id);
     directory.invalidate();
     return sendEnvelope(request, reply, "Success", `Updated configuration ${next.id}`, await render(next));
   });
@@ -126,7 +127,7 @@ export function registerConfigRoutes(app: FastifyInstance, services: AppServices
     const body = new BodyReader(request.body, "", ["id"]);
     const config = await load(admin.projectId, body);
     const rendered = await render(config);
-    if (!(await store.deleteConfig(config.id, new Date(clock.nowMillis()).toISOString()))) {
+    if (!(await store.configs.deleteConfig(config.id, new Date(clock.nowMillis()).toISOString()))) {
       throw notFound("configuration", config.id);
     }
     directory.invalidate();
@@ -150,7 +151,7 @@ export function registerConfigRoutes(app: FastifyInstance, services: AppServices
     }
     await addSigningKey(config.id);
     directory.invalidate();
-    const key = await store.getSigningKey(config.id);
+    const key = await store.configs.getSigningKey(config.id);
     return sendEnvelope(
       request,
       reply,
@@ -188,7 +189,7 @@ export function registerConfigRoutes(app: FastifyInstance, services: AppServices
     const predicates = readFilter(filter);
     body.throwIfInvalid();
     const field = { id: "id", created_at: "createdAt", updated_at: "updatedAt" } as const;
-    const matching = (await store.listConfigs(admin.projectId))
+    const matching = (await store.configs.listConfigs(admin.projectId))
       .filter((config) => predicates.every((p) => p(config)))
       .sort((a, b) => {
         const x = a[field[orderBy]];

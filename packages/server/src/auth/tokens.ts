@@ -1,5 +1,5 @@
 import { newId, newTokenSecret } from "@veritrail/core";
-import type { TokenRecord } from "../store/store.js";
+import type { TokenRecord } from "../store/contract/store.js";
 import { hashSecret } from "./authenticator.js";
 
 /** A new token record and its secret; the secret is shown once and only its hash is stored. */

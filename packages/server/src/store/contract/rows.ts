@@ -87,6 +87,8 @@ export function asyncRequestFromRow(row: Row): AsyncRequestRecord {
     error: optional(row["error"]),
     createdAt: String(row["created_at"]),
     expiresAt: String(row["expires_at"]),
+    attempts: Number(row["attempts"] ?? 0),
+    lastError: optional(row["last_error"]),
   };
 }
 

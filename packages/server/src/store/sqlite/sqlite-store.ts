@@ -13,20 +13,25 @@ import {
   tokenInsertParams,
   tokenUpdateParams,
   treeFromRow,
-} from "./rows.js";
+} from "../contract/rows.js";
 import {
   type AsyncRequestRecord,
   AsyncRequestTakenError,
   type ConfigRecord,
+  type ConfigStore,
+  type JobStore,
   type LeafRecord,
+  type LogStore,
+  type NewAsyncRequest,
   type ProjectRecord,
   type SequencedBatch,
   type SequencerHead,
   type SigningKeyRecord,
   type Store,
   type TokenRecord,
+  type TokenStore,
   type TreeHead,
-} from "./store.js";
+} from "../contract/store.js";
 
 /** Versioned schema; each entry is applied once, in order, inside a transaction. */
 const MIGRATIONS: readonly string[] = [
@@ -133,6 +138,9 @@ const MIGRATIONS: readonly string[] = [
      owner TEXT NOT NULL,
      until INTEGER NOT NULL
    );`,
+  // Passing faults postpone a request: how often it was tried, and the last fault, for operators.
+  `ALTER TABLE async_requests ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE async_requests ADD COLUMN last_error TEXT;`,
 ];
 
 /**
@@ -140,6 +148,11 @@ const MIGRATIONS: readonly string[] = [
  * in one `BEGIN IMMEDIATE` transaction per group commit.
  */
 export class SqliteStore implements Store {
+  /* Each role is this object until the backend is split per role (store/contract/store.ts). */
+  readonly log: LogStore = this;
+  readonly configs: ConfigStore = this;
+  readonly tokens: TokenStore = this;
+  readonly jobs: JobStore = this;
   readonly backend = "sqlite";
   readonly #db: Database.Database;
   /** The right edge of each tree at the size last committed here. */
@@ -417,7 +430,7 @@ export class SqliteStore implements Store {
     return row && leafFromRow(row);
   }
 
-  async createAsyncRequest(request: AsyncRequestRecord): Promise<void> {
+  async createAsyncRequest(request: NewAsyncRequest): Promise<void> {
     this.#sql(
       `INSERT INTO async_requests (id, token_id, config_id, endpoint, state, payload, result, error, created_at, expires_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -440,10 +453,15 @@ export class SqliteStore implements Store {
     return row && asyncRequestFromRow(row);
   }
 
-  async claimAsyncRequests(owner: string, leaseMs: number, limit: number): Promise<AsyncRequestRecord[]> {
-    const now = Date.now();
+  async claimAsyncRequests(
+    owner: string,
+    nowMillis: number,
+    leaseMs: number,
+    limit: number,
+  ): Promise<AsyncRequestRecord[]> {
+    const now = nowMillis;
     const rows = this.#sql(
-      `UPDATE async_requests SET owner = ?, lease_until = ?
+      `UPDATE async_requests SET owner = ?, lease_until = ?, attempts = attempts + 1
        WHERE id IN (SELECT id FROM async_requests
                     WHERE state = 'pending' AND (lease_until IS NULL OR lease_until < ?)
                     ORDER BY created_at LIMIT ?)
@@ -475,5 +493,16 @@ export class SqliteStore implements Store {
     this.#sql(
       "UPDATE async_requests SET state = 'failed', error = ?, payload = '', owner = NULL, lease_until = NULL WHERE id = ? AND state = 'pending'",
     ).run(error, id);
+  }
+
+  async postponeAsyncRequest(
+    id: string,
+    owner: string,
+    untilMillis: number,
+    lastError: string,
+  ): Promise<void> {
+    this.#sql(
+      "UPDATE async_requests SET owner = NULL, lease_until = ?, last_error = ? WHERE id = ? AND owner = ? AND state = 'pending'",
+    ).run(untilMillis, lastError, id, owner);
   }
 }

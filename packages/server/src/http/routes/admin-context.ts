@@ -1,13 +1,10 @@
 import type { FastifyRequest } from "fastify";
-import { ApiError } from "../errors.js";
-import type { AppServices } from "../http/app.js";
-import type { TokenRecord } from "../store/store.js";
+import { ApiError } from "../../errors.js";
+import type { Services } from "../../services.js";
+import type { TokenRecord } from "../../store/contract/store.js";
 
 /** The admin credential behind a management request; anything else is `Unauthorized`. */
-export async function authenticateAdmin(
-  services: AppServices,
-  request: FastifyRequest,
-): Promise<TokenRecord> {
+export async function authenticateAdmin(services: Services, request: FastifyRequest): Promise<TokenRecord> {
   const token = await services.authenticator.authenticate(request.headers.authorization);
   if (token.kind !== "admin") throw ApiError.unauthorized();
   return token;

@@ -1,0 +1,38 @@
+import type { FastifyRequest } from "fastify";
+import { type AuditEndpoint, resolveConfig } from "../../auth/resolve-config.js";
+import type { BodyReader } from "../../guards/body-reader.js";
+import type { ResolvedConfig } from "../../log/config-directory.js";
+import type { Services } from "../../services.js";
+import type { TokenRecord } from "../../store/contract/store.js";
+
+/*
+ * What every data-plane route shares: the token and the one configuration a request works on
+ * (docs/design/config-resolution.md), and the answer of a request accepted for later (202).
+ */
+
+/** Authenticates the request and resolves its configuration, or throws the refusal. */
+export async function authorizeAudit(
+  services: Services,
+  request: FastifyRequest,
+  endpoint: AuditEndpoint,
+  body: BodyReader,
+): Promise<{ token: TokenRecord; resolved: ResolvedConfig }> {
+  const { authenticator, directory } = services;
+  const token = await authenticator.authenticate(request.headers.authorization);
+  const projectConfigIds = await directory.projectConfigIds(token.projectId);
+  const configId = resolveConfig(token, endpoint, body.raw("config_id"), projectConfigIds);
+  return { token, resolved: await directory.get(configId) };
+}
+
+/** The `result` of a 202: where and for how long the outcome can be polled (wire-protocol §2.3). */
+export function acceptedResult(
+  services: Services,
+  id: string,
+): { ttl_mins: number; retry_counter: number; location: string } {
+  const { config } = services;
+  return {
+    ttl_mins: config.asyncResultTtlMinutes,
+    retry_counter: 0,
+    location: `${config.publicUrl}/request/${id}`,
+  };
+}

@@ -1,0 +1,88 @@
+/*
+ * The configuration role of the store: projects, service configurations and their signing keys.
+ * `store/conformance/config.ts` holds both backends to it.
+ */
+
+export type FieldType = "string" | "text" | "string-unindexed" | "integer" | "boolean" | "datetime";
+
+export interface SchemaField {
+  id: string;
+  name?: string;
+  description?: string;
+  type: FieldType;
+  /** Maximum length in characters, for the string types. */
+  size?: number;
+  required?: boolean;
+  redact?: boolean;
+  ui_default_visible?: boolean;
+}
+
+export type SaveMalformed = "reject" | "all" | "unredacted";
+
+export interface EventSchema {
+  fields: SchemaField[];
+  save_malformed: SaveMalformed;
+}
+
+/** Everything a configuration decides, stored as one JSON document beside its id and name. */
+export interface ConfigSettings {
+  version: 3;
+  schema: EventSchema;
+  hot_storage: string;
+  warm_storage?: string;
+  cold_storage?: string;
+  /** Server-side Ed25519 signing of events the client did not sign. */
+  vault_sign: boolean;
+  /** Redaction at ingestion of the fields marked `redact`, for events the client did not sign. */
+  redaction?: { enabled: boolean; mask: string };
+  ui_metadata?: { saved_searches: unknown[] };
+}
+
+export interface ProjectRecord {
+  id: string;
+  name: string;
+  createdAt: string;
+}
+
+/** A service configuration: its own schema, policies and Merkle tree. */
+export interface ConfigRecord {
+  id: string;
+  projectId: string;
+  name: string;
+  settings: ConfigSettings;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** One version of a configuration's server signing key (Ed25519). */
+export interface SigningKeyRecord {
+  configId: string;
+  version: number;
+  /** The public key id carried in signed envelopes as `vault_key_id` (`pvi_…`). */
+  keyId: string;
+  /** PKCS#8 PEM. */
+  privateKey: string;
+  /** SPKI PEM. */
+  publicKey: string;
+  createdAt: string;
+}
+
+export interface ConfigStore {
+  getFirstProject(): Promise<ProjectRecord | undefined>;
+  createProject(project: ProjectRecord): Promise<void>;
+
+  /** Creates a configuration together with its empty tree, in one transaction. */
+  createConfig(config: ConfigRecord, treeName: string): Promise<void>;
+  /** A live configuration; deleted ones are gone for every reader. */
+  getConfig(id: string): Promise<ConfigRecord | undefined>;
+  /** The project's live configurations, oldest first. */
+  listConfigs(projectId: string): Promise<ConfigRecord[]>;
+  /** Replaces name and settings if the stored `updated_at` is still `expectedUpdatedAt`. */
+  updateConfig(config: ConfigRecord, expectedUpdatedAt: string): Promise<boolean>;
+  /** Deletes a configuration for every reader. Its tree and events are kept: an audit log is not erased. */
+  deleteConfig(id: string, deletedAt: string): Promise<boolean>;
+
+  addSigningKey(key: SigningKeyRecord): Promise<void>;
+  /** The newest version of a configuration's signing key. */
+  getSigningKey(configId: string): Promise<SigningKeyRecord | undefined>;
+}
