@@ -1,5 +1,6 @@
 import { CompactRange, completeSubtrees, type NodeId, nodeKey } from "@veritrail/core";
 import pg from "pg";
+import { readMigrations } from "../contract/read-migrations.js";
 import {
   asyncRequestFromRow,
   configFromRow,
@@ -31,103 +32,8 @@ import {
   type TreeHead,
 } from "../contract/store.js";
 
-/** Versioned schema; each entry is applied once, in order, in a transaction, under an advisory lock. */
-const MIGRATIONS: readonly string[] = [
-  `CREATE TABLE projects (
-     id TEXT PRIMARY KEY,
-     name TEXT NOT NULL,
-     created_at TEXT NOT NULL
-   );
-   CREATE TABLE configs (
-     id TEXT PRIMARY KEY,
-     project_id TEXT NOT NULL REFERENCES projects(id),
-     name TEXT NOT NULL,
-     settings JSONB NOT NULL,
-     created_at TEXT NOT NULL,
-     updated_at TEXT NOT NULL
-   );
-   CREATE INDEX configs_by_project ON configs(project_id);
-   CREATE TABLE trees (
-     id SERIAL PRIMARY KEY,
-     config_id TEXT NOT NULL UNIQUE REFERENCES configs(id),
-     tree_name TEXT NOT NULL UNIQUE,
-     size BIGINT NOT NULL DEFAULT 0,
-     root_hash BYTEA,
-     last_received_at BIGINT NOT NULL DEFAULT 0
-   );
-   CREATE TABLE events (
-     tree_id INTEGER NOT NULL,
-     leaf_index BIGINT NOT NULL,
-     received_at BIGINT NOT NULL,
-     hash BYTEA NOT NULL,
-     envelope TEXT NOT NULL,
-     PRIMARY KEY (tree_id, leaf_index)
-   );
-   CREATE TABLE merkle_nodes (
-     tree_id INTEGER NOT NULL,
-     level SMALLINT NOT NULL,
-     idx BIGINT NOT NULL,
-     hash BYTEA NOT NULL,
-     PRIMARY KEY (tree_id, level, idx)
-   );
-   CREATE TABLE tree_roots (
-     tree_id INTEGER NOT NULL,
-     root_hash BYTEA NOT NULL,
-     size BIGINT NOT NULL,
-     PRIMARY KEY (tree_id, root_hash)
-   );
-   CREATE TABLE tokens (
-     id TEXT PRIMARY KEY,
-     project_id TEXT NOT NULL REFERENCES projects(id),
-     name TEXT NOT NULL,
-     kind TEXT NOT NULL CHECK (kind IN ('admin', 'service')),
-     secret_hash BYTEA NOT NULL UNIQUE,
-     previous_secret_hash BYTEA UNIQUE,
-     previous_valid_until TEXT,
-     expires_at TEXT,
-     revoked_at TEXT,
-     grants JSONB NOT NULL,
-     created_at TEXT NOT NULL,
-     updated_at TEXT NOT NULL
-   );
-   CREATE TABLE async_requests (
-     id TEXT PRIMARY KEY,
-     token_id TEXT NOT NULL,
-     config_id TEXT NOT NULL,
-     endpoint TEXT NOT NULL,
-     state TEXT NOT NULL CHECK (state IN ('pending', 'done', 'failed')),
-     payload TEXT NOT NULL,
-     result TEXT,
-     error TEXT,
-     owner TEXT,
-     lease_until BIGINT,
-     created_at TEXT NOT NULL,
-     expires_at TEXT NOT NULL
-   );
-   CREATE INDEX async_requests_pending ON async_requests(state, lease_until);`,
-  `ALTER TABLE configs ADD COLUMN deleted_at TEXT;
-   CREATE INDEX tokens_by_project ON tokens(project_id);
-   CREATE TABLE signing_keys (
-     config_id TEXT NOT NULL REFERENCES configs(id),
-     version INTEGER NOT NULL,
-     key_id TEXT NOT NULL UNIQUE,
-     private_key TEXT NOT NULL,
-     public_key TEXT NOT NULL,
-     created_at TEXT NOT NULL,
-     PRIMARY KEY (config_id, version)
-   );`,
-  // A rotation adds a version under the same key id: the id is unique per version, not alone.
-  `ALTER TABLE signing_keys DROP CONSTRAINT signing_keys_key_id_key;
-   ALTER TABLE signing_keys ADD CONSTRAINT signing_keys_key_id_version_key UNIQUE (key_id, version);`,
-  `CREATE TABLE leases (
-     name TEXT PRIMARY KEY,
-     owner TEXT NOT NULL,
-     until BIGINT NOT NULL
-   );`,
-  // Passing faults postpone a request: how often it was tried, and the last fault, for operators.
-  `ALTER TABLE async_requests ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
-   ALTER TABLE async_requests ADD COLUMN last_error TEXT;`,
-];
+/** The schema, as numbered SQL files beside this module (store/contract/read-migrations.ts). */
+const MIGRATIONS_DIR = new URL("./migrations/", import.meta.url);
 
 /** Advisory-lock keys (one 64-bit space per database): migrations and first-start setup. */
 const MIGRATION_LOCK = 0x7665_7269_0001n;
@@ -215,15 +121,16 @@ export class PostgresStore implements Store {
       const applied = new Set(
         (await this.#query("SELECT version FROM schema_migrations")).map((r) => Number(r["version"])),
       );
-      for (const [i, sql] of MIGRATIONS.entries()) {
-        const version = i + 1;
+      for (const { version, sql } of readMigrations(MIGRATIONS_DIR)) {
         if (applied.has(version)) continue;
         await this.#transaction(async (client) => {
           await client.query(sql);
-          await client.query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)", [
-            version,
-            new Date().toISOString(),
-          ]);
+          // The database's clock, in the ISO form earlier versions wrote: the store reads no time.
+          await client.query(
+            `INSERT INTO schema_migrations (version, applied_at)
+             VALUES ($1, to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))`,
+            [version],
+          );
         });
       }
     });

@@ -2,6 +2,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { CompactRange, completeSubtrees, type NodeId, nodeKey } from "@veritrail/core";
 import Database from "better-sqlite3";
+import { readMigrations } from "../contract/read-migrations.js";
 import {
   asyncRequestFromRow,
   configFromRow,
@@ -33,115 +34,8 @@ import {
   type TreeHead,
 } from "../contract/store.js";
 
-/** Versioned schema; each entry is applied once, in order, inside a transaction. */
-const MIGRATIONS: readonly string[] = [
-  `CREATE TABLE projects (
-     id TEXT PRIMARY KEY,
-     name TEXT NOT NULL,
-     created_at TEXT NOT NULL
-   );
-   CREATE TABLE configs (
-     id TEXT PRIMARY KEY,
-     project_id TEXT NOT NULL REFERENCES projects(id),
-     name TEXT NOT NULL,
-     settings TEXT NOT NULL,
-     created_at TEXT NOT NULL,
-     updated_at TEXT NOT NULL
-   );
-   CREATE INDEX configs_by_project ON configs(project_id);
-   CREATE TABLE trees (
-     id INTEGER PRIMARY KEY,
-     config_id TEXT NOT NULL UNIQUE REFERENCES configs(id),
-     tree_name TEXT NOT NULL UNIQUE,
-     size INTEGER NOT NULL DEFAULT 0,
-     root_hash BLOB,
-     last_received_at INTEGER NOT NULL DEFAULT 0
-   );
-   CREATE TABLE events (
-     tree_id INTEGER NOT NULL,
-     leaf_index INTEGER NOT NULL,
-     received_at INTEGER NOT NULL,
-     hash BLOB NOT NULL,
-     envelope TEXT NOT NULL,
-     PRIMARY KEY (tree_id, leaf_index)
-   ) WITHOUT ROWID;
-   CREATE TABLE merkle_nodes (
-     tree_id INTEGER NOT NULL,
-     level INTEGER NOT NULL,
-     idx INTEGER NOT NULL,
-     hash BLOB NOT NULL,
-     PRIMARY KEY (tree_id, level, idx)
-   ) WITHOUT ROWID;
-   CREATE TABLE tree_roots (
-     tree_id INTEGER NOT NULL,
-     root_hash BLOB NOT NULL,
-     size INTEGER NOT NULL,
-     PRIMARY KEY (tree_id, root_hash)
-   ) WITHOUT ROWID;
-   CREATE TABLE tokens (
-     id TEXT PRIMARY KEY,
-     project_id TEXT NOT NULL REFERENCES projects(id),
-     name TEXT NOT NULL,
-     kind TEXT NOT NULL CHECK (kind IN ('admin', 'service')),
-     secret_hash BLOB NOT NULL UNIQUE,
-     previous_secret_hash BLOB UNIQUE,
-     previous_valid_until TEXT,
-     expires_at TEXT,
-     revoked_at TEXT,
-     grants TEXT NOT NULL,
-     created_at TEXT NOT NULL,
-     updated_at TEXT NOT NULL
-   );
-   CREATE TABLE async_requests (
-     id TEXT PRIMARY KEY,
-     token_id TEXT NOT NULL,
-     config_id TEXT NOT NULL,
-     endpoint TEXT NOT NULL,
-     state TEXT NOT NULL CHECK (state IN ('pending', 'done', 'failed')),
-     payload TEXT NOT NULL,
-     result TEXT,
-     error TEXT,
-     owner TEXT,
-     lease_until INTEGER,
-     created_at TEXT NOT NULL,
-     expires_at TEXT NOT NULL
-   );
-   CREATE INDEX async_requests_pending ON async_requests(state, lease_until);`,
-  `ALTER TABLE configs ADD COLUMN deleted_at TEXT;
-   CREATE INDEX tokens_by_project ON tokens(project_id);
-   CREATE TABLE signing_keys (
-     config_id TEXT NOT NULL REFERENCES configs(id),
-     version INTEGER NOT NULL,
-     key_id TEXT NOT NULL UNIQUE,
-     private_key TEXT NOT NULL,
-     public_key TEXT NOT NULL,
-     created_at TEXT NOT NULL,
-     PRIMARY KEY (config_id, version)
-   );`,
-  // A rotation adds a version under the same key id: the id is unique per version, not alone.
-  `CREATE TABLE signing_keys_by_version (
-     config_id TEXT NOT NULL REFERENCES configs(id),
-     version INTEGER NOT NULL,
-     key_id TEXT NOT NULL,
-     private_key TEXT NOT NULL,
-     public_key TEXT NOT NULL,
-     created_at TEXT NOT NULL,
-     PRIMARY KEY (config_id, version),
-     UNIQUE (key_id, version)
-   );
-   INSERT INTO signing_keys_by_version (config_id, version, key_id, private_key, public_key, created_at)
-     SELECT config_id, version, key_id, private_key, public_key, created_at FROM signing_keys;
-   DROP TABLE signing_keys;
-   ALTER TABLE signing_keys_by_version RENAME TO signing_keys;`,
-  `CREATE TABLE leases (
-     name TEXT PRIMARY KEY,
-     owner TEXT NOT NULL,
-     until INTEGER NOT NULL
-   );`,
-  // Passing faults postpone a request: how often it was tried, and the last fault, for operators.
-  `ALTER TABLE async_requests ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
-   ALTER TABLE async_requests ADD COLUMN last_error TEXT;`,
-];
+/** The schema, as numbered SQL files beside this module (store/contract/read-migrations.ts). */
+const MIGRATIONS_DIR = new URL("./migrations/", import.meta.url);
 
 /**
  * The embedded default store: one SQLite file in WAL mode, written by one process. Appends run
@@ -191,18 +85,20 @@ export class SqliteStore implements Store {
         Number(r["version"]),
       ),
     );
-    MIGRATIONS.forEach((sql, i) => {
-      const version = i + 1;
-      if (applied.has(version)) return;
+    for (const { version, sql } of readMigrations(MIGRATIONS_DIR)) {
+      if (applied.has(version)) continue;
       this.#db
         .transaction(() => {
           this.#db.exec(sql);
+          // The database's clock, in the ISO form earlier versions wrote: the store reads no time.
           this.#db
-            .prepare("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)")
-            .run(version, new Date().toISOString());
+            .prepare(
+              "INSERT INTO schema_migrations (version, applied_at) VALUES (?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
+            )
+            .run(version);
         })
         .immediate();
-    });
+    }
   }
 
   async close(): Promise<void> {
