@@ -1,13 +1,14 @@
 // Envelope building and hashing, wire-protocol §5.1–§5.2.
-// Where the vectors come from:
-// - the "envelope canonical" / "envelope hash" lines of shared/vectors/merkle-and-hash-vectors.txt,
-//   verified by the Python SDK's own hash checker (wire-protocol §5.2);
-// - the real Pangea record shared/reference/pangea-log-artifact.json (pangea-python's
-//   tests/testdata/log_artifact.json), whose `hash` the SDKs recompute from its envelope;
-// - the byte-exact stored `public_key` of shared/spec/sdk-acceptance-cases.md case 7, from the
-//   Node SDK's `{key, algorithm}` form.
+// Where the vectors come from (test-vectors/README.md names the origin of each file):
+// - the "envelope canonical" / "envelope hash" lines of test-vectors/merkle-and-hash-vectors.txt,
+//   an in-repo copy of the shared vectors/merkle-and-hash-vectors.txt, verified by the Python
+//   SDK's own hash checker (wire-protocol §5.2);
+// - the real Pangea record test-vectors/pangea-log-artifact.json, an in-repo copy of the shared
+//   reference/pangea-log-artifact.json (pangea-python's tests/testdata/log_artifact.json), whose
+//   `hash` the SDKs recompute from its envelope;
+// - the byte-exact stored `public_key` of case 7 of the shared spec/sdk-acceptance-cases.md, from
+//   the Node SDK's `{key, algorithm}` form, written out in the test itself.
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import fc from "fast-check";
 import {
@@ -20,11 +21,9 @@ import {
   parseReceivedAt,
   sha256Hex,
 } from "./envelope.js";
+import { readTestVector } from "./test-support/test-vectors.js";
 
-const vectorText = readFileSync(
-  new URL("../../../../shared/vectors/merkle-and-hash-vectors.txt", import.meta.url),
-  "utf8",
-);
+const vectorText = readTestVector("merkle-and-hash-vectors.txt");
 
 function vectorLine(label: string): string {
   const line = vectorText.split("\n").find((l) => l.startsWith(`${label}: `));
@@ -36,11 +35,9 @@ interface Artifact {
   envelope: Envelope;
   hash: string;
 }
-const artifact = JSON.parse(
-  readFileSync(new URL("../../../../shared/reference/pangea-log-artifact.json", import.meta.url), "utf8"),
-) as Artifact;
+const artifact = JSON.parse(readTestVector("pangea-log-artifact.json")) as Artifact;
 
-describe("envelope vector (shared/vectors, checked by the Python SDK)", () => {
+describe("envelope vector (test-vectors/merkle-and-hash-vectors.txt, checked by the Python SDK)", () => {
   const expectedCanonical = vectorLine("envelope canonical");
   const expectedHash = vectorLine("envelope hash");
 
@@ -225,7 +222,7 @@ describe("received_at formatting (wire-protocol §5.1 step 4)", () => {
   });
 });
 
-describe("the real Pangea record (shared/reference/pangea-log-artifact.json)", () => {
+describe("the real Pangea record (test-vectors/pangea-log-artifact.json)", () => {
   it("hashes its envelope to its `hash`", () => {
     assert.equal(artifact.hash, "3ec7ed852a5602b051c01db8d292b2a7bddf147f1a9c7c752206c72240ee4aad");
     assert.equal(hashEnvelope(artifact.envelope), artifact.hash);

@@ -14,7 +14,7 @@ import { hashChildren } from "../merkle-tree.js";
  * 3000-leaf tree stay cheap; MTH is a pure function of the range, so this changes no result.
  */
 
-/** The leaves of the shared vectors: leaf i = SHA-256("leaf" + i) (shared/vectors/merkle-and-hash-vectors.txt). */
+/** The leaves of the vector file: leaf i = SHA-256("leaf" + i) (test-vectors/merkle-and-hash-vectors.txt). */
 export function vectorLeaf(i: number): Buffer {
   return createHash("sha256").update(`leaf${i}`, "utf8").digest();
 }
