@@ -36,7 +36,7 @@ export {
   type ProofItem,
   verifyConsistency,
   verifyMembership,
-} from "./merkle-proof.js";
+} from "./merkle/proof.js";
 export {
   CompactRange,
   type ConsistencyItemPlan,
@@ -54,4 +54,4 @@ export {
   planMembership,
   planPath,
   rangeHash,
-} from "./merkle-tree.js";
+} from "./merkle/tree.js";

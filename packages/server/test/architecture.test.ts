@@ -59,7 +59,7 @@ describe("architecture", () => {
   it("finds the imports it checks (the scan itself works)", () => {
     const server = imports(join(repo, "packages/server/src/http/audit-routes.ts"));
     assert.ok(server.includes("@veritrail/core"));
-    const core = imports(join(repo, "packages/core/src/merkle-tree.ts"));
+    const core = imports(join(repo, "packages/core/src/merkle/tree.ts"));
     assert.ok(core.includes("node:crypto"));
   });
 });

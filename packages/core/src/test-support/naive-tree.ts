@@ -1,9 +1,9 @@
 import { createHash } from "node:crypto";
-import { hashChildren } from "../merkle-tree.js";
+import { hashChildren } from "../merkle/tree.js";
 
 /*
  * A deliberately naive reference Merkle tree for tests, written straight from the texts rather
- * than from `merkle-tree.ts`:
+ * than from `merkle/tree.ts`:
  * - MTH and PATH are RFC 6962 §2.1 and §2.1.1, recursing over the leaf list, with the one change
  *   wire-protocol §5.4 makes: no 0x00/0x01 prefixes (a leaf is used as it is, an inner node is
  *   SHA-256(left ‖ right), i.e. `hashChildren`).

@@ -13,7 +13,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { CoreError } from "./errors.js";
+import { CoreError } from "../errors.js";
+import { NaiveTree, vectorLeaf } from "../test-support/naive-tree.js";
+import { readTestVector } from "../test-support/test-vectors.js";
 import {
   buildConsistencyProof,
   buildPath,
@@ -22,7 +24,7 @@ import {
   foldPath,
   verifyConsistency,
   verifyMembership,
-} from "./merkle-proof.js";
+} from "./proof.js";
 import {
   CompactRange,
   completeSubtrees,
@@ -34,9 +36,7 @@ import {
   nodesForSteps,
   planConsistency,
   planMembership,
-} from "./merkle-tree.js";
-import { NaiveTree, vectorLeaf } from "./test-support/naive-tree.js";
-import { readTestVector } from "./test-support/test-vectors.js";
+} from "./tree.js";
 
 const isCode = (code: string) => (e: unknown) => e instanceof CoreError && e.code === code;
 const hex = (b: Buffer) => b.toString("hex");

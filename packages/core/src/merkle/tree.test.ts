@@ -10,7 +10,9 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { CoreError } from "./errors.js";
+import { CoreError } from "../errors.js";
+import { NaiveTree, vectorLeaf } from "../test-support/naive-tree.js";
+import { readTestVector } from "../test-support/test-vectors.js";
 import {
   CompactRange,
   completeSubtrees,
@@ -23,9 +25,7 @@ import {
   planMembership,
   planPath,
   rangeHash,
-} from "./merkle-tree.js";
-import { NaiveTree, vectorLeaf } from "./test-support/naive-tree.js";
-import { readTestVector } from "./test-support/test-vectors.js";
+} from "./tree.js";
 
 const isCode = (code: string) => (e: unknown) => e instanceof CoreError && e.code === code;
 
