@@ -17,11 +17,9 @@ export {
   type Envelope,
   type EnvelopeError,
   type EventValue,
-  formatReceivedAt,
   hashEnvelope,
   type NormalizedEvent,
   normalizeEvent,
-  parseReceivedAt,
   sha256,
   sha256Hex,
 } from "./envelope.js";
@@ -55,3 +53,4 @@ export {
   planPath,
   rangeHash,
 } from "./merkle/tree.js";
+export { formatReceivedAt, parseReceivedAt } from "./received-at.js";
