@@ -53,4 +53,4 @@ export {
   planPath,
   rangeHash,
 } from "./merkle/tree.js";
-export { formatReceivedAt, parseReceivedAt } from "./received-at.js";
+export { formatReceivedAt, parseReceivedAt, ReceivedAtFormatter } from "./received-at.js";

@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { formatReceivedAt, parseReceivedAt } from "./received-at.js";
+import { formatReceivedAt, parseReceivedAt, ReceivedAtFormatter } from "./received-at.js";
 import { readTestVector } from "./test-support/test-vectors.js";
 
 const artifact = JSON.parse(readTestVector("pangea-log-artifact.json")) as {
@@ -74,5 +74,110 @@ describe("received_at formatting (wire-protocol §5.1 step 4)", () => {
     ]) {
       assert.ok(Number.isNaN(parseReceivedAt(bad)), bad);
     }
+  });
+});
+
+describe("ReceivedAtFormatter", () => {
+  const at = (iso: string, micros: number) => Date.parse(iso) * 1000 + micros;
+
+  /** Formats each time with one formatter and checks it against the stateless function. */
+  function assertSameAsFunction(formatter: ReceivedAtFormatter, times: readonly number[]): void {
+    for (const micros of times)
+      assert.equal(formatter.format(micros), formatReceivedAt(micros), String(micros));
+  }
+
+  it("gives the texts of the examples above", () => {
+    const formatter = new ReceivedAtFormatter();
+    assert.equal(formatter.format(1_704_164_645_123_456), "2024-01-02T03:04:05.123456Z");
+    assert.equal(formatter.format(1_704_164_645_123_457), "2024-01-02T03:04:05.123457Z");
+    assert.equal(formatter.format(0), "1970-01-01T00:00:00.000000Z");
+  });
+
+  it("gives the new date part when consecutive times cross a millisecond, a second, or a year", () => {
+    const formatter = new ReceivedAtFormatter();
+    const cases: Array<[number, string]> = [
+      [at("2024-01-02T03:04:05Z", 998), "2024-01-02T03:04:05.000998Z"],
+      [at("2024-01-02T03:04:05Z", 999), "2024-01-02T03:04:05.000999Z"],
+      [at("2024-01-02T03:04:05Z", 1_000), "2024-01-02T03:04:05.001000Z"],
+      [at("2024-01-02T03:04:05Z", 1_001), "2024-01-02T03:04:05.001001Z"],
+      [at("2024-01-02T03:04:05Z", 999_998), "2024-01-02T03:04:05.999998Z"],
+      [at("2024-01-02T03:04:05Z", 999_999), "2024-01-02T03:04:05.999999Z"],
+      [at("2024-01-02T03:04:06Z", 0), "2024-01-02T03:04:06.000000Z"],
+      [at("2024-01-02T03:04:06Z", 1), "2024-01-02T03:04:06.000001Z"],
+      [at("2023-12-31T23:59:59Z", 999_999), "2023-12-31T23:59:59.999999Z"],
+      [at("2024-01-01T00:00:00Z", 0), "2024-01-01T00:00:00.000000Z"],
+      // Back into the millisecond before: the memo is replaced, never reused for another millisecond.
+      [at("2023-12-31T23:59:59Z", 999_999), "2023-12-31T23:59:59.999999Z"],
+    ];
+    for (const [micros, expected] of cases) {
+      assert.equal(formatter.format(micros), expected);
+      assert.equal(formatReceivedAt(micros), expected);
+    }
+  });
+
+  it("matches formatReceivedAt at the edges: epoch, before it, leap day, and the largest safe integer", () => {
+    assertSameAsFunction(new ReceivedAtFormatter(), [
+      0,
+      1,
+      999,
+      1_000,
+      -1,
+      -999,
+      -1_000,
+      -1_001,
+      at("2024-02-29T23:59:59Z", 999_999),
+      at("2024-03-01T00:00:00Z", 0),
+      at("9999-12-31T23:59:59Z", 999_999),
+      Number.MAX_SAFE_INTEGER,
+      Number.MIN_SAFE_INTEGER,
+      Number.MAX_SAFE_INTEGER - 1,
+      0,
+    ]);
+    assert.equal(new ReceivedAtFormatter().format(-1), "1969-12-31T23:59:59.999999Z");
+  });
+
+  it("matches formatReceivedAt over random times, one formatter for the whole run", () => {
+    const formatter = new ReceivedAtFormatter();
+    fc.assert(
+      fc.property(fc.array(fc.maxSafeInteger(), { maxLength: 20 }), (times) =>
+        assertSameAsFunction(formatter, times),
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it("matches formatReceivedAt over random runs of nearby times that share and cross milliseconds", () => {
+    const formatter = new ReceivedAtFormatter();
+    const start = fc.bigInt({ min: 0n, max: BigInt(Date.UTC(2200, 0, 1)) * 1000n }).map(Number);
+    // Steps of up to ±2 ms around a start, so consecutive times often fall in one millisecond.
+    const steps = fc.array(fc.integer({ min: -2_000, max: 2_000 }), { minLength: 1, maxLength: 50 });
+    fc.assert(
+      fc.property(start, steps, (first, deltas) => {
+        const times = [first];
+        for (const delta of deltas) times.push(times.at(-1)! + delta);
+        assertSameAsFunction(formatter, times);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("throws as formatReceivedAt does for a time Date cannot show, and keeps no memo of it", () => {
+    const formatter = new ReceivedAtFormatter();
+    const tooLate = (8.64e15 + 1) * 1000; // one millisecond past the largest Date
+    assert.equal(formatter.format(5_000), "1970-01-01T00:00:00.005000Z");
+    assert.throws(() => formatReceivedAt(tooLate), RangeError);
+    assert.throws(() => formatter.format(tooLate), RangeError);
+    assert.throws(() => formatter.format(tooLate), RangeError);
+    assert.throws(() => formatter.format(Number.NaN), RangeError);
+    assert.equal(formatter.format(5_001), "1970-01-01T00:00:00.005001Z");
+  });
+
+  it("keeps its memo to itself: two formatters used in turn each give the right text", () => {
+    const a = new ReceivedAtFormatter();
+    const b = new ReceivedAtFormatter();
+    assert.equal(a.format(at("2024-01-02T03:04:05Z", 1)), "2024-01-02T03:04:05.000001Z");
+    assert.equal(b.format(at("2030-06-07T08:09:10Z", 2)), "2030-06-07T08:09:10.000002Z");
+    assert.equal(a.format(at("2024-01-02T03:04:05Z", 3)), "2024-01-02T03:04:05.000003Z");
+    assert.equal(b.format(at("2030-06-07T08:09:10Z", 4)), "2030-06-07T08:09:10.000004Z");
   });
 });
