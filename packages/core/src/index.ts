@@ -24,7 +24,15 @@ export {
   sha256Hex,
 } from "./envelope.js";
 export { CoreError, type CoreErrorCode } from "./errors.js";
-export { type IdPrefix, isId, newId, newTokenSecret, randomBase32 } from "./ids.js";
+export {
+  IdGenerator,
+  type IdGeneratorOptions,
+  type IdPrefix,
+  isId,
+  newId,
+  newTokenSecret,
+  randomBase32,
+} from "./ids.js";
 export {
   buildConsistencyProof,
   buildPath,
