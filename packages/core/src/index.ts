@@ -62,3 +62,4 @@ export {
   rangeHash,
 } from "./merkle/tree.js";
 export { formatReceivedAt, parseReceivedAt, ReceivedAtFormatter } from "./received-at.js";
+export type { ApiErrorStatus, ApiStatus, ErrorField, ValidationCode } from "./wire/status.js";
