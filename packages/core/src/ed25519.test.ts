@@ -1,12 +1,12 @@
 // Ed25519 signing and verification, wire-protocol §5.6 (signature check) and §5.8 (local signing).
-// Where the vectors come from:
-// - the real Pangea record shared/reference/pangea-log-artifact.json: a Node SDK event signed
-//   with the pangea-python test key (tests/testdata/privkey), whose public key
+// Where the vectors come from (test-vectors/README.md names the origin of each file):
+// - the real Pangea record test-vectors/pangea-log-artifact.json, an in-repo copy of the shared
+//   reference/pangea-log-artifact.json (pangea-python's tests/testdata/log_artifact.json): a Node
+//   SDK event signed with the pangea-python test key (tests/testdata/privkey), whose public key
 //   MCowBQYDK2VwAyEAlvOyDMpK2DQ16NI8G41yINl01wMHzINBahtDPoh4+mE= is quoted in wire-protocol §5.8;
 // - everything else uses keys generated on the spot by node:crypto.
 import assert from "node:assert/strict";
 import { generateKeyPairSync, verify } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import { canonicalize } from "./canonical-json.js";
 import {
@@ -19,12 +19,11 @@ import {
 } from "./ed25519.js";
 import type { Envelope } from "./envelope.js";
 import { CoreError } from "./errors.js";
+import { readTestVector } from "./test-support/test-vectors.js";
 
 const isCode = (code: string) => (e: unknown) => e instanceof CoreError && e.code === code;
 
-const artifact = JSON.parse(
-  readFileSync(new URL("../../../../shared/reference/pangea-log-artifact.json", import.meta.url), "utf8"),
-) as { envelope: Envelope };
+const artifact = JSON.parse(readTestVector("pangea-log-artifact.json")) as { envelope: Envelope };
 
 const PYTHON_TEST_KEY_SPKI_B64 = "MCowBQYDK2VwAyEAlvOyDMpK2DQ16NI8G41yINl01wMHzINBahtDPoh4+mE=";
 const PYTHON_TEST_KEY_PEM = `-----BEGIN PUBLIC KEY-----\n${PYTHON_TEST_KEY_SPKI_B64}\n-----END PUBLIC KEY-----\n`;
@@ -180,7 +179,7 @@ describe("parsePublicKey / loadPrivateKey: unsupported keys", () => {
   });
 });
 
-describe("the real Pangea record (shared/reference/pangea-log-artifact.json)", () => {
+describe("the real Pangea record (test-vectors/pangea-log-artifact.json)", () => {
   const { event, signature, public_key } = artifact.envelope;
   assert.ok(signature && public_key);
   const text = canonicalize(event);

@@ -1,30 +1,27 @@
 // Envelope building and hashing, wire-protocol §5.1–§5.2.
-// Where the vectors come from:
-// - the "envelope canonical" / "envelope hash" lines of shared/vectors/merkle-and-hash-vectors.txt,
-//   verified by the Python SDK's own hash checker (wire-protocol §5.2);
-// - the real Pangea record shared/reference/pangea-log-artifact.json (pangea-python's
-//   tests/testdata/log_artifact.json), whose `hash` the SDKs recompute from its envelope;
-// - the byte-exact stored `public_key` of shared/spec/sdk-acceptance-cases.md case 7, from the
-//   Node SDK's `{key, algorithm}` form.
+// Where the vectors come from (test-vectors/README.md names the origin of each file):
+// - the "envelope canonical" / "envelope hash" lines of test-vectors/merkle-and-hash-vectors.txt,
+//   an in-repo copy of the shared vectors/merkle-and-hash-vectors.txt, verified by the Python
+//   SDK's own hash checker (wire-protocol §5.2);
+// - the real Pangea record test-vectors/pangea-log-artifact.json, an in-repo copy of the shared
+//   reference/pangea-log-artifact.json (pangea-python's tests/testdata/log_artifact.json), whose
+//   `hash` the SDKs recompute from its envelope;
+// - the byte-exact stored `public_key` of case 7 of the shared spec/sdk-acceptance-cases.md, from
+//   the Node SDK's `{key, algorithm}` form, written out in the test itself.
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
-import fc from "fast-check";
 import {
   canonicalEnvelope,
   canonicalPublicKey,
   type Envelope,
-  formatReceivedAt,
   hashEnvelope,
   normalizeEvent,
-  parseReceivedAt,
   sha256Hex,
 } from "./envelope.js";
+import { formatReceivedAt } from "./received-at.js";
+import { readTestVector } from "./test-support/test-vectors.js";
 
-const vectorText = readFileSync(
-  new URL("../../../../shared/vectors/merkle-and-hash-vectors.txt", import.meta.url),
-  "utf8",
-);
+const vectorText = readTestVector("merkle-and-hash-vectors.txt");
 
 function vectorLine(label: string): string {
   const line = vectorText.split("\n").find((l) => l.startsWith(`${label}: `));
@@ -36,11 +33,9 @@ interface Artifact {
   envelope: Envelope;
   hash: string;
 }
-const artifact = JSON.parse(
-  readFileSync(new URL("../../../../shared/reference/pangea-log-artifact.json", import.meta.url), "utf8"),
-) as Artifact;
+const artifact = JSON.parse(readTestVector("pangea-log-artifact.json")) as Artifact;
 
-describe("envelope vector (shared/vectors, checked by the Python SDK)", () => {
+describe("envelope vector (test-vectors/merkle-and-hash-vectors.txt, checked by the Python SDK)", () => {
   const expectedCanonical = vectorLine("envelope canonical");
   const expectedHash = vectorLine("envelope hash");
 
@@ -163,69 +158,7 @@ describe("canonicalPublicKey (wire-protocol §5.1 step 2)", () => {
   });
 });
 
-describe("received_at formatting (wire-protocol §5.1 step 4)", () => {
-  const at = (iso: string, micros: number) => Date.parse(iso) * 1000 + micros;
-
-  it("writes six fractional digits and a Z", () => {
-    assert.equal(formatReceivedAt(1_704_164_645_123_456), "2024-01-02T03:04:05.123456Z");
-  });
-
-  it("keeps leading zeros of the fraction", () => {
-    const cases: Array<[number, string]> = [
-      [0, "2024-01-02T03:04:05.000000Z"],
-      [1, "2024-01-02T03:04:05.000001Z"],
-      [10, "2024-01-02T03:04:05.000010Z"],
-      [999, "2024-01-02T03:04:05.000999Z"],
-      [1_000, "2024-01-02T03:04:05.001000Z"],
-      [10_203, "2024-01-02T03:04:05.010203Z"],
-      [999_999, "2024-01-02T03:04:05.999999Z"],
-    ];
-    for (const [micros, expected] of cases) {
-      assert.equal(formatReceivedAt(at("2024-01-02T03:04:05Z", micros)), expected);
-    }
-  });
-
-  it("formats the epoch itself", () => {
-    assert.equal(formatReceivedAt(0), "1970-01-01T00:00:00.000000Z");
-  });
-
-  it("round-trips the real artifact's received_at through parseReceivedAt", () => {
-    const receivedAt = artifact.envelope.received_at;
-    assert.equal(receivedAt, "2023-06-05T17:01:28.026682Z");
-    const micros = parseReceivedAt(receivedAt);
-    assert.equal(micros, at("2023-06-05T17:01:28Z", 26_682));
-    assert.equal(formatReceivedAt(micros), receivedAt);
-  });
-
-  it("round-trips any microsecond time up to year 2200 and always matches the six-digit shape", () => {
-    const limit = BigInt(Date.UTC(2200, 0, 1)) * 1000n;
-    fc.assert(
-      fc.property(fc.bigInt({ min: 0n, max: limit }), (big) => {
-        const micros = Number(big);
-        const text = formatReceivedAt(micros);
-        assert.match(text, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
-        // The fraction, checked with integer arithmetic independent of the formatter.
-        assert.equal(text.slice(20, 26), String(big % 1_000_000n).padStart(6, "0"));
-        assert.equal(parseReceivedAt(text), micros);
-      }),
-      { numRuns: 500 },
-    );
-  });
-
-  it("parses only the six-digit form: anything else is NaN", () => {
-    for (const bad of [
-      "2024-01-02T03:04:05.123Z",
-      "2024-01-02T03:04:05Z",
-      "2024-01-02T03:04:05.123456+00:00",
-      "2024-01-02T03:04:05.123456",
-      "garbage",
-    ]) {
-      assert.ok(Number.isNaN(parseReceivedAt(bad)), bad);
-    }
-  });
-});
-
-describe("the real Pangea record (shared/reference/pangea-log-artifact.json)", () => {
+describe("the real Pangea record (test-vectors/pangea-log-artifact.json)", () => {
   it("hashes its envelope to its `hash`", () => {
     assert.equal(artifact.hash, "3ec7ed852a5602b051c01db8d292b2a7bddf147f1a9c7c752206c72240ee4aad");
     assert.equal(hashEnvelope(artifact.envelope), artifact.hash);

@@ -17,16 +17,22 @@ export {
   type Envelope,
   type EnvelopeError,
   type EventValue,
-  formatReceivedAt,
   hashEnvelope,
   type NormalizedEvent,
   normalizeEvent,
-  parseReceivedAt,
   sha256,
   sha256Hex,
 } from "./envelope.js";
 export { CoreError, type CoreErrorCode } from "./errors.js";
-export { type IdPrefix, isId, newId, newTokenSecret, randomBase32 } from "./ids.js";
+export {
+  IdGenerator,
+  type IdGeneratorOptions,
+  type IdPrefix,
+  isId,
+  newId,
+  newTokenSecret,
+  randomBase32,
+} from "./ids.js";
 export {
   buildConsistencyProof,
   buildPath,
@@ -36,7 +42,7 @@ export {
   type ProofItem,
   verifyConsistency,
   verifyMembership,
-} from "./merkle-proof.js";
+} from "./merkle/proof.js";
 export {
   CompactRange,
   type ConsistencyItemPlan,
@@ -54,4 +60,6 @@ export {
   planMembership,
   planPath,
   rangeHash,
-} from "./merkle-tree.js";
+} from "./merkle/tree.js";
+export { formatReceivedAt, parseReceivedAt, ReceivedAtFormatter } from "./received-at.js";
+export type { ApiErrorStatus, ApiStatus, ErrorField, ValidationCode } from "./wire/status.js";

@@ -1,9 +1,9 @@
 import { createHash } from "node:crypto";
-import { hashChildren } from "../merkle-tree.js";
+import { hashChildren } from "../merkle/tree.js";
 
 /*
  * A deliberately naive reference Merkle tree for tests, written straight from the texts rather
- * than from `merkle-tree.ts`:
+ * than from `merkle/tree.ts`:
  * - MTH and PATH are RFC 6962 §2.1 and §2.1.1, recursing over the leaf list, with the one change
  *   wire-protocol §5.4 makes: no 0x00/0x01 prefixes (a leaf is used as it is, an inner node is
  *   SHA-256(left ‖ right), i.e. `hashChildren`).
@@ -14,7 +14,7 @@ import { hashChildren } from "../merkle-tree.js";
  * 3000-leaf tree stay cheap; MTH is a pure function of the range, so this changes no result.
  */
 
-/** The leaves of the shared vectors: leaf i = SHA-256("leaf" + i) (shared/vectors/merkle-and-hash-vectors.txt). */
+/** The leaves of the vector file: leaf i = SHA-256("leaf" + i) (test-vectors/merkle-and-hash-vectors.txt). */
 export function vectorLeaf(i: number): Buffer {
   return createHash("sha256").update(`leaf${i}`, "utf8").digest();
 }

@@ -1,11 +1,5 @@
-import { CoreError } from "./errors.js";
-import {
-  type ConsistencyItemPlan,
-  hashChildren,
-  type NodeLookup,
-  type PathStep,
-  rangeHash,
-} from "./merkle-tree.js";
+import { CoreError } from "../errors.js";
+import { type ConsistencyItemPlan, hashChildren, type NodeLookup, type PathStep, rangeHash } from "./tree.js";
 
 /*
  * Proofs in the string forms the Pangea SDKs parse (wire-protocol §5.5), their assembly from

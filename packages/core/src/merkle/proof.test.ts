@@ -1,18 +1,21 @@
 // Membership and consistency proofs in the SDKs' string forms, wire-protocol §5.4–§5.5.
-// Where the vectors come from:
+// Where the vectors come from (test-vectors/README.md names the origin of each file):
 // - the "root n=…", "membership …" and "consistency …" lines of
-//   shared/vectors/merkle-and-hash-vectors.txt, each checked with the Python SDK's functions
+//   test-vectors/merkle-and-hash-vectors.txt, an in-repo copy of the shared
+//   vectors/merkle-and-hash-vectors.txt, each checked with the Python SDK's functions
 //   (wire-protocol §5.4); leaf i = SHA-256("leaf" + i);
-// - the real Pangea record shared/reference/pangea-log-artifact.json (pangea-python's
-//   tests/testdata/log_artifact.json): its membership_proof of `hash` against root.root_hash, and
-//   its root.consistency_proof from size 111 to size 112 (the size-111 root is not in the file);
+// - the real Pangea record test-vectors/pangea-log-artifact.json, an in-repo copy of the shared
+//   reference/pangea-log-artifact.json (pangea-python's tests/testdata/log_artifact.json): its
+//   membership_proof of `hash` against root.root_hash, and its root.consistency_proof from size
+//   111 to size 112 (the size-111 root is not in the file);
 // - the reference values of the property tests come from test-support/naive-tree.ts (RFC 6962
 //   MTH and PATH without prefixes, and the §5.5 consistency items, written from the texts).
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { CoreError } from "./errors.js";
+import { CoreError } from "../errors.js";
+import { NaiveTree, vectorLeaf } from "../test-support/naive-tree.js";
+import { readTestVector } from "../test-support/test-vectors.js";
 import {
   buildConsistencyProof,
   buildPath,
@@ -21,7 +24,7 @@ import {
   foldPath,
   verifyConsistency,
   verifyMembership,
-} from "./merkle-proof.js";
+} from "./proof.js";
 import {
   CompactRange,
   completeSubtrees,
@@ -33,8 +36,7 @@ import {
   nodesForSteps,
   planConsistency,
   planMembership,
-} from "./merkle-tree.js";
-import { NaiveTree, vectorLeaf } from "./test-support/naive-tree.js";
+} from "./tree.js";
 
 const isCode = (code: string) => (e: unknown) => e instanceof CoreError && e.code === code;
 const hex = (b: Buffer) => b.toString("hex");
@@ -42,10 +44,7 @@ const hex = (b: Buffer) => b.toString("hex");
 // ---------------------------------------------------------------------------------------------
 // Shared data
 
-const vectorLines = readFileSync(
-  new URL("../../../../shared/vectors/merkle-and-hash-vectors.txt", import.meta.url),
-  "utf8",
-)
+const vectorLines = readTestVector("merkle-and-hash-vectors.txt")
   .split("\n")
   .map((line) => line.trim());
 
@@ -72,9 +71,7 @@ interface Artifact {
   membership_proof: string;
   root: { size: number; root_hash: string; consistency_proof: string[] };
 }
-const artifact = JSON.parse(
-  readFileSync(new URL("../../../../shared/reference/pangea-log-artifact.json", import.meta.url), "utf8"),
-) as Artifact;
+const artifact = JSON.parse(readTestVector("pangea-log-artifact.json")) as Artifact;
 
 const MAX = 3000;
 const leaves = Array.from({ length: MAX }, (_, i) => vectorLeaf(i));
@@ -128,7 +125,7 @@ const HASH_COUNTS = (proof: readonly string[]) => proof.map((item) => item.split
 
 // ---------------------------------------------------------------------------------------------
 
-describe("the vector proofs (shared/vectors, checked with the Python SDK)", () => {
+describe("the vector proofs (test-vectors/merkle-and-hash-vectors.txt, checked with the Python SDK)", () => {
   it("has the expected vectors to check against", () => {
     assert.deepEqual(
       membershipVectors.map((v) => [v.index, v.size]),
@@ -236,7 +233,7 @@ describe("verifiers reject wrong proofs built from the vectors", () => {
 
 // ---------------------------------------------------------------------------------------------
 
-describe("the real Pangea record (shared/reference/pangea-log-artifact.json)", () => {
+describe("the real Pangea record (test-vectors/pangea-log-artifact.json)", () => {
   const root = artifact.root;
   const items = decodeMembershipProof(artifact.membership_proof);
 

@@ -1,5 +1,5 @@
 import { hash } from "node:crypto";
-import { CoreError } from "./errors.js";
+import { CoreError } from "../errors.js";
 
 /*
  * The Merkle tree of one log, exactly as the Pangea SDKs fold it (wire-protocol §5.4):

@@ -1,16 +1,18 @@
 // The Merkle tree shape and its incremental construction, wire-protocol §5.4.
-// Where the vectors come from:
-// - the "leaf0" and "root n=…" lines of shared/vectors/merkle-and-hash-vectors.txt, each checked
-//   with the Python SDK's functions (wire-protocol §5.4); leaf i = SHA-256("leaf" + i);
+// Where the vectors come from (test-vectors/README.md names the origin of each file):
+// - the "leaf0" and "root n=…" lines of test-vectors/merkle-and-hash-vectors.txt, an in-repo copy
+//   of the shared vectors/merkle-and-hash-vectors.txt, each checked with the Python SDK's
+//   functions (wire-protocol §5.4); leaf i = SHA-256("leaf" + i);
 // - the reference values of the property tests come from test-support/naive-tree.ts, a naive
 //   RFC 6962 MTH recursion (without prefixes) written from the RFC text;
 // - the completeSubtrees examples are worked out by hand from the binary digits of the range.
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { CoreError } from "./errors.js";
+import { CoreError } from "../errors.js";
+import { NaiveTree, vectorLeaf } from "../test-support/naive-tree.js";
+import { readTestVector } from "../test-support/test-vectors.js";
 import {
   CompactRange,
   completeSubtrees,
@@ -23,15 +25,11 @@ import {
   planMembership,
   planPath,
   rangeHash,
-} from "./merkle-tree.js";
-import { NaiveTree, vectorLeaf } from "./test-support/naive-tree.js";
+} from "./tree.js";
 
 const isCode = (code: string) => (e: unknown) => e instanceof CoreError && e.code === code;
 
-const vectorLines = readFileSync(
-  new URL("../../../../shared/vectors/merkle-and-hash-vectors.txt", import.meta.url),
-  "utf8",
-).split("\n");
+const vectorLines = readTestVector("merkle-and-hash-vectors.txt").split("\n");
 
 /** The `root n=<size> <hex>` lines of the vector file. */
 const vectorRoots = new Map<number, string>();
@@ -63,7 +61,7 @@ const subtreeRange = (node: NodeId): [number, number] => [
   (node.index + 1) * 2 ** node.level,
 ];
 
-describe("the vector roots (shared/vectors, checked with the Python SDK)", () => {
+describe("the vector roots (test-vectors/merkle-and-hash-vectors.txt, checked with the Python SDK)", () => {
   it("has the five vector roots and the leaf0 line to check against", () => {
     assert.deepEqual([...vectorRoots.keys()], [1, 2, 3, 5, 7]);
     const leaf0 = vectorLines.find((l) => l.startsWith("leaf i ="))?.match(/leaf0 ([0-9a-f]{64})/)?.[1];
