@@ -10,7 +10,8 @@ import { fileURLToPath } from "node:url";
  * - packages/core is pure: node: built-ins and its own files only;
  * - the server reaches the core only through its public entry;
  * - inside the server, each folder imports only folders of a lower rank (RANKS below), and no
- *   two modules import each other, however indirectly.
+ *   two modules import each other, however indirectly;
+ * - nothing in the project reads files outside the repository.
  */
 
 const repo = fileURLToPath(new URL("../../../", import.meta.url));
@@ -156,6 +157,26 @@ describe("architecture", () => {
     };
     for (const node of graph.keys()) if (!state.has(node)) visit(node);
     assert.deepEqual(cycles, []);
+  });
+
+  it("reads nothing outside the repository: no source names a path above its package", () => {
+    const offenders: string[] = [];
+    const roots = ["packages", "bench", "scripts"].map((d) => join(repo, d));
+    for (const root of roots) {
+      for (const file of sources(root)) {
+        if (file.endsWith("architecture.test.ts")) continue;
+        const text = readFileSync(file, "utf8");
+        // The shared folder beside a checkout, by name or by climbing out of the repository.
+        for (const match of text.matchAll(/["'`][^"'`\n]*(?:\.\.\/)+shared\/[^"'`\n]*["'`]/g)) {
+          offenders.push(`${relative(repo, file)}: ${match[0]}`);
+        }
+        for (const match of text.matchAll(/new URL\(\s*["'`]((?:\.\.\/)+)[^"'`]*["'`]/g)) {
+          const target = resolve(dirname(file), match[1]!);
+          if (relative(repo, target).startsWith("..")) offenders.push(`${relative(repo, file)}: ${match[0]}`);
+        }
+      }
+    }
+    assert.deepEqual(offenders, []);
   });
 
   it("finds what it checks (the scans themselves work)", () => {

@@ -19,12 +19,15 @@ export interface SequencedWithEnvelopes extends SequencedBatch {
  * store calls it inside the append transaction with the locked head, and writes what it returns.
  *
  * `received_at` is strictly increasing within a tree (architecture "Ingestion path"): a clock
- * that stands still or steps back yields the last value plus one microsecond.
+ * that stands still or steps back yields the last value plus one microsecond. `format` writes it
+ * (the sequencer passes its own `ReceivedAtFormatter`, which reuses the date part within a
+ * millisecond).
  */
 export function sequenceBatch(
   head: SequencerHead,
   items: readonly BatchItem[],
   nowMicros: number,
+  format: (micros: number) => string = formatReceivedAt,
 ): SequencedWithEnvelopes {
   const leaves: LeafRecord[] = [];
   const nodes: MerkleNode[] = [];
@@ -37,7 +40,7 @@ export function sequenceBatch(
     for (const entry of item.entries) {
       const receivedAt = Math.max(nowMicros, last + 1);
       last = receivedAt;
-      const envelope: Envelope = { event: entry.event, received_at: formatReceivedAt(receivedAt) };
+      const envelope: Envelope = { event: entry.event, received_at: format(receivedAt) };
       if (entry.err !== undefined) envelope.err = entry.err;
       if (entry.signature !== undefined) envelope.signature = entry.signature;
       if (entry.publicKey !== undefined) envelope.public_key = entry.publicKey;

@@ -1,3 +1,4 @@
+import { ReceivedAtFormatter } from "@veritrail/core";
 import { AsyncRequestTakenError, type Store } from "../store/contract/store.js";
 import { type BatchItem, type SequencedWithEnvelopes, sequenceBatch } from "./sequence-batch.js";
 
@@ -37,6 +38,9 @@ interface Pending {
 export class Sequencer {
   readonly #store: Store;
   readonly #nowMicros: () => number;
+  /** This sequencer's own formatter: it reuses the date part of `received_at` within a millisecond. */
+  readonly #receivedAt = new ReceivedAtFormatter();
+  readonly #formatReceivedAt = (micros: number): string => this.#receivedAt.format(micros);
   readonly #maxBatchEvents: number;
   readonly #maxQueuedEvents: number;
   /** Events queued per tree, not yet taken into a commit. */
@@ -96,7 +100,7 @@ export class Sequencer {
         try {
           const items = taken.map((p) => p.item);
           const batch = (await this.#store.log.appendBatch(treeId, (head) =>
-            sequenceBatch(head, items, this.#nowMicros()),
+            sequenceBatch(head, items, this.#nowMicros(), this.#formatReceivedAt),
           )) as SequencedWithEnvelopes;
           let offset = 0;
           for (const pending of taken) {
