@@ -321,7 +321,7 @@ describe("postgres: several processes on one database", {
       for (let round = 0; round < 20; round++) {
         const now = Date.now();
         const won = await Promise.all(
-          stores.map((s, i) => s.tryLease(`round-${round}`, `owner-${i}`, 60_000, now)),
+          stores.map((s, i) => s.jobs.tryLease(`round-${round}`, `owner-${i}`, 60_000, now)),
         );
         assert.equal(won.filter(Boolean).length, 1, `round ${round}: ${won}`);
       }
@@ -346,12 +346,12 @@ describe("postgres: several processes on one database", {
           ),
         ),
       );
-      const head = await stores[1]!.getTreeHead(configId);
+      const head = await stores[1]!.log.getTreeHead(configId);
       assert.equal(head?.size, 90);
       const reference = new CompactRange();
       const messages = new Set<string>();
       for (let i = 0; i < 90; i++) {
-        const leaf = await stores[2]!.getLeaf(treeId, i);
+        const leaf = await stores[2]!.log.getLeaf(treeId, i);
         assert.ok(leaf);
         reference.append(leaf.hash);
         messages.add(JSON.parse(leaf.envelope).event.message);
