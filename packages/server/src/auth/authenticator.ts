@@ -1,8 +1,11 @@
 import { timingSafeEqual } from "node:crypto";
 import { sha256 } from "@veritrail/core";
 import { ApiError } from "../errors.js";
+import { MAX_BEARER_LENGTH } from "../limits.js";
 import type { Store, TokenRecord } from "../store/contract/store.js";
 import { TtlCache } from "../ttl-cache.js";
+
+const BEARER = new RegExp(`^Bearer\\s+(\\S{1,${MAX_BEARER_LENGTH}})\\s*$`, "i");
 
 /** Hashes a presented secret the way tokens are stored: SHA-256 (secrets carry ≥ 160 random bits). */
 export function hashSecret(secret: string): Buffer {
@@ -26,7 +29,7 @@ export class Authenticator {
   }
 
   async authenticate(header: string | undefined): Promise<TokenRecord> {
-    const secret = /^Bearer\s+(\S{1,512})\s*$/i.exec(header ?? "")?.[1];
+    const secret = BEARER.exec(header ?? "")?.[1];
     if (!secret) throw ApiError.unauthorized();
     const hash = hashSecret(secret);
     const token = await this.#tokens.get(hash.toString("base64"), () =>

@@ -1,4 +1,5 @@
-import { ApiError, type ErrorField, pointerToken } from "../errors.js";
+import { ApiError, clip, type ErrorField, pointerToken } from "../errors.js";
+import { MAX_ERRORS_PER_ANSWER, MAX_FIELD_NAME_LENGTH } from "../limits.js";
 
 /*
  * Guards for attacker-controlled request bodies. Each reads one field, checks its type and
@@ -12,6 +13,7 @@ export class BodyReader {
   readonly isObject: boolean;
   readonly #body: Record<string, unknown>;
   readonly #pointer: string;
+  #uncheckedFrom: string | undefined;
 
   /**
    * Reads `value` found at `pointer`; anything but a JSON object is a problem, and so is any key
@@ -28,15 +30,20 @@ export class BodyReader {
     }
     this.#body = value as Record<string, unknown>;
     this.isObject = true;
-    if (allowed) {
-      for (const key of Object.keys(this.#body)) {
-        if (!allowed.includes(key)) {
-          this.errors.push({
-            code: "UnexpectedProperty",
-            detail: `${key} is not a known field`,
-            source: this.at(key),
-          });
-        }
+    for (const key of Object.keys(this.#body)) {
+      // A name this long is no field of any request: refused before it is read, stored or echoed.
+      if (key.length > MAX_FIELD_NAME_LENGTH) {
+        this.errors.push({
+          code: "InvalidPropertyName",
+          detail: `field names are at most ${MAX_FIELD_NAME_LENGTH} characters long`,
+          source: this.at(key),
+        });
+      } else if (allowed && !allowed.includes(key)) {
+        this.errors.push({
+          code: "UnexpectedProperty",
+          detail: `${clip(key)} is not a known field`,
+          source: this.at(key),
+        });
       }
     }
   }
@@ -101,8 +108,25 @@ export class BodyReader {
     return undefined;
   }
 
+  /**
+   * True once the list holds more problems than an answer shows (`MAX_ERRORS_PER_ANSWER`): a
+   * caller reading many similar parts (bulk entries) stops there, and says where with `stopAt`.
+   */
+  get isFull(): boolean {
+    return this.errors.length > MAX_ERRORS_PER_ANSWER;
+  }
+
+  /** Records that nothing from `pointer` on was checked, so the answer does not claim a full count. */
+  stopAt(pointer: string): void {
+    this.#uncheckedFrom = pointer;
+  }
+
   /** Throws the collected problems as one `ValidationError`, if there are any. */
   throwIfInvalid(): void {
-    if (this.errors.length > 0) throw ApiError.validation(this.errors);
+    if (this.errors.length === 0) return;
+    throw ApiError.validation(
+      this.errors,
+      this.#uncheckedFrom === undefined ? undefined : { uncheckedFrom: this.#uncheckedFrom },
+    );
   }
 }

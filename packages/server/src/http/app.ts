@@ -3,11 +3,16 @@ import Fastify, {
   type FastifyBaseLogger,
   type FastifyError,
   type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
   LogController,
 } from "fastify";
+import type { Authenticator } from "../auth/authenticator.js";
 import { ApiError } from "../errors.js";
+import { checkJsonShape } from "../guards/json-shape.js";
 import { OverloadError } from "../ingest/sequencer.js";
 import type { Services } from "../services.js";
+import type { TokenRecord } from "../store/contract/store.js";
 import { sendEnvelope } from "./envelope.js";
 import { registerConfigRoutes } from "./routes/config-admin.js";
 import { registerLogRoutes } from "./routes/log.js";
@@ -51,6 +56,20 @@ export function createApp(services: Services, log: FastifyBaseLogger): FastifyIn
       // with a 503 the SDKs retry (wire-protocol §2.3).
       return sendEnvelope(request, reply, "ServiceNotAvailable", "The server is shutting down; retry", null);
     }
+  });
+
+  // JSON bodies are parsed as Fastify does by default (prototype poisoning refused), then held to
+  // the shape bounds (limits.ts) before any route reads them: a body nested 20,000 levels deep
+  // or with 20,000 keys is refused here, with the pointer of where it crossed the bound.
+  const parseJson = app.getDefaultJsonParser("error", "error");
+  app.removeContentTypeParser("application/json");
+  app.addContentTypeParser("application/json", { parseAs: "string" }, (request, body: string, done) => {
+    parseJson(request, body, (error, value) => {
+      if (error) return done(error, undefined);
+      const problem = checkJsonShape(value);
+      if (problem) return done(ApiError.validation([problem]), undefined);
+      done(null, value);
+    });
   });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
@@ -123,17 +142,55 @@ export function createApp(services: Services, log: FastifyBaseLogger): FastifyIn
     ),
   );
 
+  // Every route is authenticated from its headers alone, in onRequest, before its body is read:
+  // a caller without a valid credential cannot make the server buffer or parse anything. The
+  // data plane takes service tokens only, the management API the admin credential only
+  // (docs/design/tokens.md). A scope's hook covers every route registered in it.
+  const dataPlane = requireToken(services.authenticator, "service");
+  const management = requireToken(services.authenticator, "admin");
   for (const prefix of ["", "/audit"]) {
     app.register(
       async (scope) => {
+        scope.addHook("onRequest", dataPlane);
         registerLogRoutes(scope, services);
         registerRootRoutes(scope, services);
         registerRequestRoutes(scope, services);
+      },
+      { prefix },
+    );
+    app.register(
+      async (scope) => {
+        scope.addHook("onRequest", management);
         registerConfigRoutes(scope, services);
       },
       { prefix },
     );
   }
-  app.register(async (scope) => registerTokenRoutes(scope, services));
+  app.register(async (scope) => {
+    scope.addHook("onRequest", management);
+    registerTokenRoutes(scope, services);
+  });
   return app;
+}
+
+/**
+ * An onRequest hook that authenticates the `Authorization` header as a token of `kind` and keeps
+ * it on the request (`request.veritrail.token`), or answers `Unauthorized` before the body is
+ * read. A refused request whose body is still arriving has its connection closed after the
+ * answer, so the server does not go on receiving an upload it will never parse.
+ */
+function requireToken(
+  authenticator: Authenticator,
+  kind: TokenRecord["kind"],
+): (request: FastifyRequest, reply: FastifyReply) => Promise<void> {
+  return async (request, reply) => {
+    try {
+      const token = await authenticator.authenticate(request.headers.authorization);
+      if (token.kind !== kind) throw ApiError.unauthorized();
+      request.veritrail.token = token;
+    } catch (error) {
+      if (!request.raw.complete) reply.header("connection", "close");
+      throw error;
+    }
+  };
 }

@@ -1,16 +1,29 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
-import type { ApiStatus } from "../errors.js";
+import { ApiError, type ApiStatus } from "../errors.js";
+import type { TokenRecord } from "../store/contract/store.js";
 
-/** Per-request facts every answer repeats (wire-protocol §3.1). */
+/** Per-request facts every answer repeats (wire-protocol §3.1), and who is asking. */
 export interface RequestContext {
   requestId: string;
   requestTime: string;
+  /** The token the route's onRequest hook authenticated from the headers (http/app.ts). */
+  token?: TokenRecord;
 }
 
 declare module "fastify" {
   interface FastifyRequest {
     veritrail: RequestContext;
   }
+}
+
+/**
+ * The token of `kind` that authenticated this request. A route registered without the
+ * authenticating hook has none, and is refused rather than served unauthenticated.
+ */
+export function authenticatedToken(request: FastifyRequest, kind: TokenRecord["kind"]): TokenRecord {
+  const token = request.veritrail.token;
+  if (token?.kind !== kind) throw ApiError.unauthorized();
+  return token;
 }
 
 /** Pangea status → HTTP status. The SDKs branch on the status string; the code matters for 202/5xx. */

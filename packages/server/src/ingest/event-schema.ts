@@ -1,5 +1,11 @@
 import { canonicalize, type EventValue, type NormalizedEvent } from "@veritrail/core";
-import { type ErrorField, pointerToken } from "../errors.js";
+import { clip, type ErrorField, pointerToken } from "../errors.js";
+import {
+  AUDIT_CODE_FIELD_SIZE,
+  AUDIT_NAME_FIELD_SIZE,
+  AUDIT_TEXT_FIELD_SIZE,
+  MAX_FIELD_NAME_LENGTH,
+} from "../limits.js";
 import type { ConfigSettings, EventSchema, SchemaField } from "../store/contract/config.js";
 
 export type {
@@ -19,16 +25,16 @@ export type {
 export const STANDARD_SCHEMA: EventSchema = Object.freeze({
   save_malformed: "reject",
   fields: [
-    { id: "message", name: "Message", type: "text", size: 32766, required: true },
-    { id: "actor", name: "Actor", type: "string", size: 128 },
-    { id: "action", name: "Action", type: "string", size: 32 },
-    { id: "status", name: "Status", type: "string", size: 32 },
-    { id: "source", name: "Source", type: "string", size: 128 },
-    { id: "target", name: "Target", type: "string", size: 128 },
-    { id: "tenant_id", name: "Tenant ID", type: "string", size: 128 },
-    { id: "new", name: "New", type: "text", size: 32766 },
-    { id: "old", name: "Old", type: "text", size: 32766 },
-    { id: "timestamp", name: "Timestamp", type: "datetime", size: 128 },
+    { id: "message", name: "Message", type: "text", size: AUDIT_TEXT_FIELD_SIZE, required: true },
+    { id: "actor", name: "Actor", type: "string", size: AUDIT_NAME_FIELD_SIZE },
+    { id: "action", name: "Action", type: "string", size: AUDIT_CODE_FIELD_SIZE },
+    { id: "status", name: "Status", type: "string", size: AUDIT_CODE_FIELD_SIZE },
+    { id: "source", name: "Source", type: "string", size: AUDIT_NAME_FIELD_SIZE },
+    { id: "target", name: "Target", type: "string", size: AUDIT_NAME_FIELD_SIZE },
+    { id: "tenant_id", name: "Tenant ID", type: "string", size: AUDIT_NAME_FIELD_SIZE },
+    { id: "new", name: "New", type: "text", size: AUDIT_TEXT_FIELD_SIZE },
+    { id: "old", name: "Old", type: "text", size: AUDIT_TEXT_FIELD_SIZE },
+    { id: "timestamp", name: "Timestamp", type: "datetime", size: AUDIT_NAME_FIELD_SIZE },
   ],
 }) as EventSchema;
 
@@ -80,12 +86,16 @@ export function validateEvent(
   const input = raw as Record<string, unknown>;
   const fields = fieldMap(schema);
   for (const [key, value] of Object.entries(input)) {
-    const field = fields.get(key);
+    // A name longer than any schema field id is refused as such, before it is looked up or kept.
+    const field = key.length > MAX_FIELD_NAME_LENGTH ? undefined : fields.get(key);
     // The pointer is built only for a problem: valid fields are the hot path of every append.
     if (!field) {
+      const tooLong = key.length > MAX_FIELD_NAME_LENGTH;
       errors.push({
-        code: "UnexpectedProperty",
-        detail: `${key} is not a field of this configuration's schema`,
+        code: tooLong ? "InvalidPropertyName" : "UnexpectedProperty",
+        detail: tooLong
+          ? `field names are at most ${MAX_FIELD_NAME_LENGTH} characters long`
+          : `${clip(key)} is not a field of this configuration's schema`,
         source: `${pointer}/${pointerToken(key)}`,
       });
       continue;

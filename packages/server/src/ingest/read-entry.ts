@@ -1,6 +1,7 @@
 import { canonicalize, canonicalPublicKey, type EnvelopeError } from "@veritrail/core";
 import type { ErrorField } from "../errors.js";
 import type { BodyReader } from "../guards/body-reader.js";
+import { MAX_MALFORMED_VALUE_LENGTH, MAX_PUBLIC_KEY_LENGTH, MAX_SIGNATURE_LENGTH } from "../limits.js";
 import type { ConfigSettings } from "./event-schema.js";
 import { validateEvent } from "./event-schema.js";
 import type { PreparedEntry } from "./prepared-entry.js";
@@ -28,9 +29,12 @@ export function readEntry(body: BodyReader, policy: IngestPolicy): PreparedEntry
   // An entry that is not an object already has its one error; its fields are not reported on.
   if (!body.isObject) return undefined;
   const before = body.errors.length;
-  const signature = body.string("signature", { max: 256, pattern: BASE64, patternText: "base64" });
-  // The OpenAPI says 256 for public_key, but the SDKs' JSON form with extra key info can pass that.
-  const publicKey = body.string("public_key", { max: 1024 });
+  const signature = body.string("signature", {
+    max: MAX_SIGNATURE_LENGTH,
+    pattern: BASE64,
+    patternText: "base64",
+  });
+  const publicKey = body.string("public_key", { max: MAX_PUBLIC_KEY_LENGTH });
   if (body.has("signature") !== body.has("public_key")) {
     body.errors.push({
       code: "IsDependentOn",
@@ -49,7 +53,10 @@ export function readEntry(body: BodyReader, policy: IngestPolicy): PreparedEntry
   let event = checked.event;
   let err: EnvelopeError[] | undefined;
   if (!event) {
-    const fieldLevel = checked.errors.every((e) => e.source.startsWith(`${eventPointer}/`));
+    // A field name over the length bound is not kept aside either: it would be stored in `err`.
+    const fieldLevel = checked.errors.every(
+      (e) => e.source.startsWith(`${eventPointer}/`) && e.code !== "InvalidPropertyName",
+    );
     if (schema.save_malformed === "reject" || !fieldLevel || signature !== undefined) {
       // A signed event is kept exactly as signed or not at all: dropping fields would break its signature.
       body.errors.push(...checked.errors);
@@ -111,7 +118,10 @@ function keepMalformed(
     const value = Object.hasOwn(raw, field) ? raw[field] : undefined;
     const hideValue = settings.schema.save_malformed === "unredacted" && redacted.has(field);
     if (value !== undefined && value !== null && !hideValue) {
-      note.value = (typeof value === "string" ? value : canonicalize(value)).slice(0, 1024);
+      note.value = (typeof value === "string" ? value : canonicalize(value)).slice(
+        0,
+        MAX_MALFORMED_VALUE_LENGTH,
+      );
     }
     err.push(note);
   }

@@ -1,13 +1,14 @@
 import type { FastifyRequest } from "fastify";
 import { ApiError } from "../../errors.js";
-import type { Services } from "../../services.js";
 import type { TokenRecord } from "../../store/contract/store.js";
+import { authenticatedToken } from "../envelope.js";
 
-/** The admin credential behind a management request; anything else is `Unauthorized`. */
-export async function authenticateAdmin(services: Services, request: FastifyRequest): Promise<TokenRecord> {
-  const token = await services.authenticator.authenticate(request.headers.authorization);
-  if (token.kind !== "admin") throw ApiError.unauthorized();
-  return token;
+/**
+ * The admin credential behind a management request, authenticated by the onRequest hook before
+ * the body was read (http/app.ts); anything else is `Unauthorized`.
+ */
+export function authenticatedAdmin(request: FastifyRequest): TokenRecord {
+  return authenticatedToken(request, "admin");
 }
 
 /**

@@ -7,7 +7,7 @@ import { newTreeName } from "../../log/tree-name.js";
 import type { Services } from "../../services.js";
 import type { ConfigRecord } from "../../store/contract/store.js";
 import { sendEnvelope } from "../envelope.js";
-import { authenticateAdmin, nextTimestamp, notFound } from "./admin-context.js";
+import { authenticatedAdmin, nextTimestamp, notFound } from "./admin-context.js";
 
 const LIST_FILTERS = [
   "id",
@@ -54,14 +54,14 @@ export function registerConfigRoutes(app: FastifyInstance, services: Services): 
   }
 
   app.post("/v1beta/config", async (request, reply) => {
-    const admin = await authenticateAdmin(services, request);
+    const admin = authenticatedAdmin(request);
     const body = new BodyReader(request.body, "", ["id"]);
     const config = await load(admin.projectId, body);
     return sendEnvelope(request, reply, "Success", "Configuration", await render(config));
   });
 
   app.post("/v1beta/config/create", async (request, reply) => {
-    const admin = await authenticateAdmin(services, request);
+    const admin = authenticatedAdmin(request);
     const body = new BodyReader(
       request.body,
       "",
@@ -94,7 +94,7 @@ export function registerConfigRoutes(app: FastifyInstance, services: Services): 
   });
 
   app.post("/v1beta/config/update", async (request, reply) => {
-    const admin = await authenticateAdmin(services, request);
+    const admin = authenticatedAdmin(request);
     const body = new BodyReader(request.body, "", CONFIG_KEYS);
     const updatedAt = body.string("updated_at", { max: 64 });
     if (!body.has("updated_at")) {
@@ -123,7 +123,7 @@ export function registerConfigRoutes(app: FastifyInstance, services: Services): 
   });
 
   app.post("/v1beta/config/delete", async (request, reply) => {
-    const admin = await authenticateAdmin(services, request);
+    const admin = authenticatedAdmin(request);
     const body = new BodyReader(request.body, "", ["id"]);
     const config = await load(admin.projectId, body);
     const rendered = await render(config);
@@ -141,7 +141,7 @@ export function registerConfigRoutes(app: FastifyInstance, services: Services): 
   });
 
   app.post("/v1beta/config/signing_key/rotate", async (request, reply) => {
-    const admin = await authenticateAdmin(services, request);
+    const admin = authenticatedAdmin(request);
     const body = new BodyReader(request.body, "", ["id"]);
     const config = await load(admin.projectId, body);
     if (!config.settings.vault_sign) {
@@ -167,7 +167,7 @@ export function registerConfigRoutes(app: FastifyInstance, services: Services): 
   });
 
   app.post("/v1beta/config/list", async (request, reply) => {
-    const admin = await authenticateAdmin(services, request);
+    const admin = authenticatedAdmin(request);
     const body = new BodyReader(request.body ?? {}, "", ["filter", "last", "order", "order_by", "size"]);
     const filter = new BodyReader(body.raw("filter") ?? {}, "/filter", LIST_FILTERS, body.errors);
     const order =

@@ -4,21 +4,26 @@ import type { BodyReader } from "../../guards/body-reader.js";
 import type { ResolvedConfig } from "../../log/config-directory.js";
 import type { Services } from "../../services.js";
 import type { TokenRecord } from "../../store/contract/store.js";
+import { authenticatedToken } from "../envelope.js";
 
 /*
  * What every data-plane route shares: the token and the one configuration a request works on
  * (docs/design/config-resolution.md), and the answer of a request accepted for later (202).
  */
 
-/** Authenticates the request and resolves its configuration, or throws the refusal. */
+/**
+ * Resolves the configuration of a request whose service token the onRequest hook already
+ * authenticated (http/app.ts), or throws the refusal. It needs `config_id`, so it runs after
+ * the body is parsed.
+ */
 export async function authorizeAudit(
   services: Services,
   request: FastifyRequest,
   endpoint: AuditEndpoint,
   body: BodyReader,
 ): Promise<{ token: TokenRecord; resolved: ResolvedConfig }> {
-  const { authenticator, directory } = services;
-  const token = await authenticator.authenticate(request.headers.authorization);
+  const { directory } = services;
+  const token = authenticatedToken(request, "service");
   const projectConfigIds = await directory.projectConfigIds(token.projectId);
   const configId = resolveConfig(token, endpoint, body.raw("config_id"), projectConfigIds);
   return { token, resolved: await directory.get(configId) };

@@ -4,6 +4,7 @@ import type { PreparedEntry } from "../../ingest/prepared-entry.js";
 import { type IngestPolicy, readEntry } from "../../ingest/read-entry.js";
 import { bulkResult } from "../../ingest/sequence-batch.js";
 import type { LogAsyncPayload } from "../../jobs/kinds/log-async.js";
+import { MAX_BULK_EVENTS, ROOT_HASH_HEX_LENGTH } from "../../limits.js";
 import type { ResolvedConfig } from "../../log/config-directory.js";
 import { consistencyProof, membershipProof } from "../../log/proofs.js";
 import type { Services } from "../../services.js";
@@ -11,10 +12,7 @@ import type { TokenRecord } from "../../store/contract/store.js";
 import { sendEnvelope } from "../envelope.js";
 import { acceptedResult, authorizeAudit } from "./data-plane.js";
 
-/** Most events in one `v2/log` or `v2/log_async` request (OpenAPI `AuditLogRequestV2`). */
-export const MAX_BULK_EVENTS = 1000;
-
-const HEX64 = /^[0-9a-f]{64}$/;
+const ROOT_HASH = new RegExp(`^[0-9a-f]{${ROOT_HASH_HEX_LENGTH}}$`);
 
 /** How this configuration takes in events from this token. */
 function policyFor(token: TokenRecord, resolved: ResolvedConfig): IngestPolicy {
@@ -25,7 +23,10 @@ function policyFor(token: TokenRecord, resolved: ResolvedConfig): IngestPolicy {
   };
 }
 
-/** Reads `events` of a bulk request: 1 to 1000 entries, each checked against the schema. */
+/**
+ * Reads `events` of a bulk request: 1 to `MAX_BULK_EVENTS` entries, each checked against the
+ * schema. Once the problems found are more than an answer shows, the rest is not checked.
+ */
 function readBulk(body: BodyReader, policy: IngestPolicy): PreparedEntry[] {
   const events = body.raw("events");
   const entries: PreparedEntry[] = [];
@@ -48,18 +49,23 @@ function readBulk(body: BodyReader, policy: IngestPolicy): PreparedEntry[] {
       source: "/events",
     });
   } else {
-    events.forEach((item, i) => {
+    for (const [i, item] of events.entries()) {
+      if (body.isFull) {
+        body.stopAt(`/events/${i}`);
+        break;
+      }
       const reader = new BodyReader(item, `/events/${i}`, ["event", "signature", "public_key"], body.errors);
       const entry = readEntry(reader, policy);
       if (entry) entries.push(entry);
-    });
+    }
   }
   return entries;
 }
 
 /**
- * Writing: `v1/log`, `v2/log` and `v2/log_async` (wire-protocol §4.1–4.2). Handlers stay thin:
- * authenticate, resolve the one configuration, read the body through guards, append, answer.
+ * Writing: `v1/log`, `v2/log` and `v2/log_async` (wire-protocol §4.1–4.2). The token was
+ * authenticated before the body was read (http/app.ts); handlers stay thin: resolve the one
+ * configuration, read the body through guards, append, answer.
  */
 export function registerLogRoutes(app: FastifyInstance, services: Services): void {
   const { store, sequencer, config } = services;
@@ -76,9 +82,9 @@ export function registerLogRoutes(app: FastifyInstance, services: Services): voi
     const { token, resolved } = await authorizeAudit(services, request, "v1/log", body);
     const verbose = body.boolean("verbose") ?? false;
     const prevRoot = body.string("prev_root", {
-      max: 64,
-      pattern: HEX64,
-      patternText: "64 lower-case hex characters",
+      max: ROOT_HASH_HEX_LENGTH,
+      pattern: ROOT_HASH,
+      patternText: `${ROOT_HASH_HEX_LENGTH} lower-case hex characters`,
     });
     const entry = readEntry(body, policyFor(token, resolved));
     body.throwIfInvalid();

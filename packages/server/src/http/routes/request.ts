@@ -1,19 +1,18 @@
 import { isId } from "@veritrail/core";
 import type { FastifyInstance } from "fastify";
 import { type AuditEndpoint, resolveConfig } from "../../auth/resolve-config.js";
-import { ApiError } from "../../errors.js";
+import { ApiError, clip } from "../../errors.js";
 import type { Services } from "../../services.js";
-import { sendEnvelope } from "../envelope.js";
+import { authenticatedToken, sendEnvelope } from "../envelope.js";
 import { acceptedResult } from "./data-plane.js";
 
 /** `GET request/{id}`: the outcome of a request answered 202, for the token that made it (wire-protocol §2.3). */
 export function registerRequestRoutes(app: FastifyInstance, services: Services): void {
-  const { store, directory, authenticator } = services;
+  const { store, directory } = services;
 
   app.get<{ Params: { id: string } }>("/request/:id", async (request, reply) => {
-    const token = await authenticator.authenticate(request.headers.authorization);
     // Admin credentials manage; they do not call the data plane (docs/design/tokens.md).
-    if (token.kind !== "service") throw ApiError.unauthorized();
+    const token = authenticatedToken(request, "service");
     const id = request.params.id;
     const found = isId("prq", id) ? await store.jobs.getAsyncRequest(id) : undefined;
     if (!found || Date.parse(found.expiresAt) <= services.clock.nowMillis()) {
@@ -21,7 +20,7 @@ export function registerRequestRoutes(app: FastifyInstance, services: Services):
         request,
         reply,
         "NotFound",
-        `No request ${id.slice(0, 40)} (or its result has expired)`,
+        `No request ${clip(id)} (or its result has expired)`,
         null,
       );
     }

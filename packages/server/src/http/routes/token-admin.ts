@@ -8,7 +8,7 @@ import { BodyReader } from "../../guards/body-reader.js";
 import type { Services } from "../../services.js";
 import type { TokenRecord } from "../../store/contract/store.js";
 import { sendEnvelope } from "../envelope.js";
-import { authenticateAdmin, nextTimestamp, notFound } from "./admin-context.js";
+import { authenticatedAdmin, nextTimestamp, notFound } from "./admin-context.js";
 
 /** How long a rotated-out secret keeps working when the request names no grace period. */
 const DEFAULT_GRACE_SECONDS = 24 * 3600;
@@ -47,7 +47,7 @@ export function registerTokenRoutes(app: FastifyInstance, services: Services): v
   }
 
   app.post("/v1/admin/token/create", async (request, reply) => {
-    const admin = await authenticateAdmin(services, request);
+    const admin = authenticatedAdmin(request);
     const body = new BodyReader(request.body, "", ["name", "expires_at", "grants"]);
     const name = body.string("name", { max: 128, pattern: /\S/, patternText: "a non-empty name" });
     if (!body.has("name"))
@@ -91,13 +91,13 @@ export function registerTokenRoutes(app: FastifyInstance, services: Services): v
   });
 
   app.post("/v1/admin/token/get", async (request, reply) => {
-    const admin = await authenticateAdmin(services, request);
+    const admin = authenticatedAdmin(request);
     const token = await load(admin.projectId, new BodyReader(request.body, "", ["id"]));
     return sendEnvelope(request, reply, "Success", "Token", renderToken(token));
   });
 
   app.post("/v1/admin/token/list", async (request, reply) => {
-    const admin = await authenticateAdmin(services, request);
+    const admin = authenticatedAdmin(request);
     new BodyReader(request.body ?? {}, "", []).throwIfInvalid();
     const items = (await store.tokens.listTokens(admin.projectId))
       .filter((t) => t.kind === "service")
@@ -109,7 +109,7 @@ export function registerTokenRoutes(app: FastifyInstance, services: Services): v
   });
 
   app.post("/v1/admin/token/update", async (request, reply) => {
-    const admin = await authenticateAdmin(services, request);
+    const admin = authenticatedAdmin(request);
     const body = new BodyReader(request.body, "", ["id", "name", "expires_at", "grants"]);
     const name = body.string("name", { max: 128, pattern: /\S/, patternText: "a non-empty name" });
     const expiresAt = readExpiry(body, clock.nowMillis());
@@ -132,7 +132,7 @@ export function registerTokenRoutes(app: FastifyInstance, services: Services): v
   });
 
   app.post("/v1/admin/token/extend", async (request, reply) => {
-    const admin = await authenticateAdmin(services, request);
+    const admin = authenticatedAdmin(request);
     const body = new BodyReader(request.body, "", ["id", "service", "config_id"]);
     body.string("service", { max: 32, pattern: /^audit$/, patternText: "audit" });
     if (!body.has("service")) {
@@ -165,7 +165,7 @@ export function registerTokenRoutes(app: FastifyInstance, services: Services): v
   });
 
   app.post("/v1/admin/token/rotate", async (request, reply) => {
-    const admin = await authenticateAdmin(services, request);
+    const admin = authenticatedAdmin(request);
     const body = new BodyReader(request.body, "", ["id", "grace_period"]);
     const grace = readGracePeriod(body) ?? DEFAULT_GRACE_SECONDS;
     const token = await load(admin.projectId, body);
@@ -194,7 +194,7 @@ export function registerTokenRoutes(app: FastifyInstance, services: Services): v
   });
 
   app.post("/v1/admin/token/revoke", async (request, reply) => {
-    const admin = await authenticateAdmin(services, request);
+    const admin = authenticatedAdmin(request);
     const token = await load(admin.projectId, new BodyReader(request.body, "", ["id"]));
     const updated = await modify(token, (t) => ({
       ...t,

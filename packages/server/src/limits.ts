@@ -1,0 +1,119 @@
+/*
+ * Every bound the server puts on what a caller sends, in one place (conventions §6: sizes and
+ * counts are bounded before work is done). Each says where it comes from: the OpenAPI spec
+ * (reference/pangea-audit.openapi.json), the wire protocol, or the reason it is what it is.
+ * The byte size of a body is not here: operators set it (`VERITRAIL_MAX_BODY_BYTES`, config.ts).
+ */
+
+// ---- Authentication --------------------------------------------------------------------------
+
+/**
+ * Longest bearer secret read from `Authorization`. Our secrets are `pts_` + 36 characters and
+ * the SDKs send any opaque string (wire-protocol §2.1); 512 leaves room for foreign token formats
+ * while keeping the hashed input small.
+ */
+export const MAX_BEARER_LENGTH = 512;
+
+// ---- The shape of a JSON body, checked right after parsing (guards/json-shape.ts) -------------
+
+/**
+ * Deepest nesting of objects and arrays in a body, the body itself being level 1. A bulk event
+ * sits at level 4 (body → events → entry → event), so 32 leaves 28 levels for a structured
+ * `new` or `old` value, far more than a real audit record nests; it also keeps every recursive
+ * walk over an event (canonicalisation, hashing) far from the stack limit.
+ */
+export const MAX_JSON_DEPTH = 32;
+
+/**
+ * Most members of one JSON object. An event has at most `MAX_SCHEMA_FIELDS` fields and no
+ * request object has more than a dozen, so 1000 is ten times the widest legitimate object,
+ * while an object of 20,000 unknown keys is refused with one error instead of 20,000.
+ */
+export const MAX_JSON_OBJECT_KEYS = 1000;
+
+/**
+ * Most JSON values (objects, arrays and scalars) in one body. The widest conforming request,
+ * `MAX_BULK_EVENTS` events of a `MAX_SCHEMA_FIELDS`-field schema with signatures, holds about
+ * 104,000; 250,000 leaves room for structured `new`/`old` values and bounds the per-value work
+ * (validation, pointers, errors) whatever byte size the operator allows.
+ */
+export const MAX_JSON_VALUES = 250_000;
+
+/**
+ * Longest field name, in UTF-16 units, of a request object or an event. Schema field ids are at
+ * most `MAX_SCHEMA_FIELD_ID_LENGTH` characters and request fields are short, so a longer name is
+ * never a field: it is refused before it is stored, hashed or echoed.
+ */
+export const MAX_FIELD_NAME_LENGTH = 128;
+
+// ---- Error answers (errors.ts) ----------------------------------------------------------------
+
+/**
+ * Most entries of `result.errors`; one more entry says how many were left out. A hundred
+ * problems are more than anyone fixes in one go, and the answer stays a few kilobytes however
+ * many a request had.
+ */
+export const MAX_ERRORS_PER_ANSWER = 100;
+
+/**
+ * Longest caller-supplied text (a field name, an id) echoed in an error's `detail` or in one
+ * reference token of its `source` pointer; longer text is cut here and ends with an ellipsis.
+ */
+export const MAX_ECHO_LENGTH = 64;
+
+/** Longest `detail` of one error: a backstop for details that list trusted values (grants, enums). */
+export const MAX_ERROR_DETAIL_LENGTH = 512;
+
+// ---- Writing events (wire-protocol §4.1–4.2) --------------------------------------------------
+
+/** Most events in one `v2/log` or `v2/log_async` request (OpenAPI `AuditLogRequestV2.events` maxItems). */
+export const MAX_BULK_EVENTS = 1000;
+
+/** Longest `signature` (OpenAPI `AuditLogRequest.signature` maxLength). */
+export const MAX_SIGNATURE_LENGTH = 256;
+
+/**
+ * Longest `public_key`. The OpenAPI says 256, but the SDKs' JSON form with extra key info
+ * (`{"algorithm": …, "key": …}`) can pass that.
+ */
+export const MAX_PUBLIC_KEY_LENGTH = 1024;
+
+/** Length of `prev_root`: a SHA-256 root hash in hex (OpenAPI `AuditLogRequest.prev_root` pattern). */
+export const ROOT_HASH_HEX_LENGTH = 64;
+
+/**
+ * Longest value kept in `envelope.err` for a malformed field under `save_malformed` (product-features
+ * §2): enough to see what was sent, without storing the whole bad value a second time.
+ */
+export const MAX_MALFORMED_VALUE_LENGTH = 1024;
+
+// ---- Field sizes of the standard schema (OpenAPI `AuditEvent`, maxLength per field) -----------
+
+/** `message`, `new` and `old`. */
+export const AUDIT_TEXT_FIELD_SIZE = 32766;
+
+/** `actor`, `source`, `target`, `tenant_id`; also `timestamp`, as the standard schema shows it. */
+export const AUDIT_NAME_FIELD_SIZE = 128;
+
+/** `action` and `status`. */
+export const AUDIT_CODE_FIELD_SIZE = 32;
+
+// ---- The admin API (v1beta/config…, v1/admin/token/…) -----------------------------------------
+
+/** Most fields of one configuration's schema: ten times the standard schema's ten. */
+export const MAX_SCHEMA_FIELDS = 100;
+
+/** Longest schema field id (lower-case snake case); the standard ids are at most 9 characters. */
+export const MAX_SCHEMA_FIELD_ID_LENGTH = 32;
+
+/** Most configurations one token grant lists by id; a grant for more says `"all"`. */
+export const MAX_GRANT_CONFIGS = 100;
+
+/**
+ * Longest id or time stamp a route reads before looking it up: our ids are a 3-letter prefix,
+ * `_` and 32 characters, time stamps are ISO 8601; 64 is room for either, and no more.
+ */
+export const MAX_ID_LENGTH = 64;
+
+/** Longest name of a configuration or a token. */
+export const MAX_NAME_LENGTH = 128;
