@@ -1,4 +1,7 @@
 import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import pg from "pg";
 import type { Store } from "../../src/store/contract/store.js";
 import { PostgresStore } from "../../src/store/postgres/postgres-store.js";
@@ -49,6 +52,24 @@ export async function openTestStore(
   store.close = async () => {
     await close();
     await dropSchema(schema);
+  };
+  return store;
+}
+
+/**
+ * A new, empty store of the given kind in a place of its own (a temporary folder, a new schema),
+ * which `close` removes: what the conformance suites open for each case.
+ */
+export async function openFreshTestStore(kind: "sqlite" | "postgres"): Promise<Store> {
+  const dataDir = mkdtempSync(join(tmpdir(), "veritrail-store-"));
+  const store = await openTestStore(dataDir, kind);
+  const close = store.close.bind(store);
+  store.close = async () => {
+    try {
+      await close();
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   };
   return store;
 }
