@@ -49,7 +49,7 @@ describe("boundErrors", () => {
 
   it("never cuts a pointer token inside an escape, nor text inside a surrogate pair", () => {
     const [bounded] = boundErrors([
-      { code: "C", detail: "d", source: `/${"a".repeat(MAX_ECHO_LENGTH - 1)}~1b` },
+      { code: "BadFormat", detail: "d", source: `/${"a".repeat(MAX_ECHO_LENGTH - 1)}~1b` },
     ]);
     assert.equal(bounded?.source, `/${"a".repeat(MAX_ECHO_LENGTH - 1)}…`);
     assert.equal(clip(`${"a".repeat(MAX_ECHO_LENGTH - 1)}😀`), `${"a".repeat(MAX_ECHO_LENGTH - 1)}…`);
@@ -59,7 +59,7 @@ describe("boundErrors", () => {
 
 describe("ApiError.validation", () => {
   it("bounds its errors and its summary, and counts every problem in the summary", () => {
-    const errors = [
+    const errors: ErrorField[] = [
       { code: "UnexpectedProperty", detail: "d", source: `/${"k".repeat(100_000)}` },
       ...Array.from({ length: 500 }, (_, i) => error(i)),
     ];

@@ -1,26 +1,14 @@
+import type { ApiErrorStatus, ErrorField } from "@veritrail/core";
 import { MAX_ECHO_LENGTH, MAX_ERROR_DETAIL_LENGTH, MAX_ERRORS_PER_ANSWER } from "./limits.js";
 
 /**
  * The server's one error class. `status` is the Pangea status string the SDKs branch on
- * (wire-protocol §3.2); `http/errors.ts` is the one place that turns it into an HTTP answer.
+ * (wire-protocol §3.2) and `errors` the `result.errors` entries, each with a typed validation
+ * code; both unions live in `@veritrail/core` (wire/status.ts), shared with the SDK and console.
+ * `http/error-map.ts` is the one place that turns an error into an HTTP answer.
  */
-export type ApiStatus =
-  | "ValidationError"
-  | "Unauthorized"
-  | "NotFound"
-  | "TreeNotFound"
-  | "AmbiguousConfigID"
-  | "MissingConfigID"
-  | "Conflict"
-  | "ServiceNotAvailable"
-  | "InternalError";
-
-/** One entry of `result.errors`: a validation code from the OpenAPI enum and a JSON pointer. */
-export interface ErrorField {
-  code: string;
-  detail: string;
-  source: string;
-}
+export type { ErrorField, ValidationCode } from "@veritrail/core";
+export type ApiStatus = ApiErrorStatus;
 
 export class ApiError extends Error {
   readonly status: ApiStatus;

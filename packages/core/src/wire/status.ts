@@ -60,8 +60,8 @@ export type ApiErrorStatus = Exclude<ApiStatus, "Success" | "Accepted">;
 
 /**
  * The `code` of one `result.errors` entry (wire-protocol §3.1): the members of the OpenAPI
- * `pangea-validation-errors` enum that Veritrail reports. Each is a real member of that enum;
- * add others from it as a check needs them, never a code of our own.
+ * `pangea-validation-errors` enum that Veritrail reports, and two of Veritrail's own (marked
+ * below) for bounds the enum has no word for. Add others from the enum as a check needs them.
  *
  * @example
  *   const code: ValidationCode = "AboveMaxLength";
@@ -78,6 +78,7 @@ export type ValidationCode =
   | "InvalidArray"
   // A member that is not allowed where it is.
   | "UnexpectedProperty"
+  | "InvalidPropertyName"
   | "IsReadOnly"
   | "IsDependentOn"
   // A value of the right type but the wrong form: `BadFormat` is also the search query's syntax error.
@@ -91,6 +92,7 @@ export type ValidationCode =
   | "AboveMaxLength"
   | "BelowMinLength"
   | "AboveMaxItems"
+  | "AboveMaxProperties"
   | "BelowMinItems"
   | "NotWithinRange"
   | "ItemNotUnique"
@@ -98,7 +100,11 @@ export type ValidationCode =
   // Well formed, but at odds with what is stored.
   | "DoesNotExist"
   | "ConfigNotExist"
-  | "BadState";
+  | "BadState"
+  /** Veritrail's own: the body nests deeper than the server reads (limits.ts). */
+  | "AboveMaxDepth"
+  /** Veritrail's own: the last entry of a capped error list, counting those left out. */
+  | "TooManyErrors";
 
 /**
  * One entry of `result.errors` on a failed request (wire-protocol §3.1): what was wrong, in words

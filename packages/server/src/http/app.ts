@@ -10,10 +10,10 @@ import Fastify, {
 import type { Authenticator } from "../auth/authenticator.js";
 import { ApiError } from "../errors.js";
 import { checkJsonShape } from "../guards/json-shape.js";
-import { OverloadError } from "../ingest/sequencer.js";
 import type { Services } from "../services.js";
 import type { TokenRecord } from "../store/contract/store.js";
 import { sendEnvelope } from "./envelope.js";
+import { answerFor } from "./error-map.js";
 import { registerConfigRoutes } from "./routes/config-admin.js";
 import { registerLogRoutes } from "./routes/log.js";
 import { registerRequestRoutes } from "./routes/request.js";
@@ -73,63 +73,12 @@ export function createApp(services: Services, log: FastifyBaseLogger): FastifyIn
   });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
-    if (error instanceof ApiError) {
-      return sendEnvelope(request, reply, error.status, error.message, { errors: error.errors });
+    const answer = answerFor(error, services.config, request.veritrail.requestId);
+    if (answer.internal) {
+      request.log.error({ err: error, requestId: request.veritrail.requestId }, "request failed");
     }
-    if (error instanceof OverloadError) {
-      // Pushback: a 503 the SDKs retry with backoff, and the standard hint of when to.
-      reply.header("retry-after", "1");
-      return sendEnvelope(
-        request,
-        reply,
-        "ServiceNotAvailable",
-        `The server is busy (${error.message}); retry`,
-        null,
-      );
-    }
-    // Errors Fastify raises while reading the body: all the client's fault, all with a clear answer.
-    const code = error.code;
-    if (code === "FST_ERR_CTP_BODY_TOO_LARGE") {
-      const detail = `the body is larger than ${services.config.maxBodyBytes} bytes`;
-      return sendEnvelope(
-        request,
-        reply,
-        "ValidationError",
-        detail,
-        { errors: [{ code: "IsTooBig", detail, source: "" }] },
-        413,
-      );
-    }
-    if (code === "FST_ERR_CTP_INVALID_MEDIA_TYPE") {
-      const detail = "the body must be JSON sent with Content-Type: application/json";
-      return sendEnvelope(
-        request,
-        reply,
-        "ValidationError",
-        detail,
-        { errors: [{ code: "BadFormat", detail, source: "" }] },
-        415,
-      );
-    }
-    if (
-      code === "FST_ERR_CTP_INVALID_JSON_BODY" ||
-      code === "FST_ERR_CTP_EMPTY_JSON_BODY" ||
-      code === "FST_ERR_CTP_INVALID_CONTENT_LENGTH" ||
-      error instanceof SyntaxError
-    ) {
-      const detail = `the body is not valid JSON: ${error.message}`;
-      return sendEnvelope(request, reply, "ValidationError", detail, {
-        errors: [{ code: "BadFormat", detail, source: "" }],
-      });
-    }
-    request.log.error({ err: error, requestId: request.veritrail?.requestId }, "request failed");
-    return sendEnvelope(
-      request,
-      reply,
-      "InternalError",
-      `Internal error; quote request id ${request.veritrail.requestId}`,
-      null,
-    );
+    for (const [name, value] of Object.entries(answer.headers ?? {})) reply.header(name, value);
+    return sendEnvelope(request, reply, answer.status, answer.summary, answer.result, answer.httpStatus);
   });
 
   app.setNotFoundHandler((request, reply) =>

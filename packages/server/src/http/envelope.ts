@@ -1,6 +1,8 @@
+import type { ApiStatus } from "@veritrail/core";
 import type { FastifyReply, FastifyRequest } from "fastify";
-import { ApiError, type ApiStatus } from "../errors.js";
+import { ApiError } from "../errors.js";
 import type { TokenRecord } from "../store/contract/store.js";
+import { HTTP_STATUS } from "./error-map.js";
 
 /** Per-request facts every answer repeats (wire-protocol §3.1), and who is asking. */
 export interface RequestContext {
@@ -26,21 +28,6 @@ export function authenticatedToken(request: FastifyRequest, kind: TokenRecord["k
   return token;
 }
 
-/** Pangea status → HTTP status. The SDKs branch on the status string; the code matters for 202/5xx. */
-export const HTTP_STATUS: Readonly<Record<ApiStatus | "Success" | "Accepted", number>> = {
-  Success: 200,
-  Accepted: 202,
-  ValidationError: 400,
-  AmbiguousConfigID: 400,
-  MissingConfigID: 400,
-  Unauthorized: 401,
-  NotFound: 404,
-  TreeNotFound: 404,
-  Conflict: 409,
-  InternalError: 500,
-  ServiceNotAvailable: 503,
-};
-
 /**
  * Sends the Pangea envelope: exactly the six keys `request_id`, `request_time`, `response_time`,
  * `status`, `summary`, `result` (the Python SDK rejects any other), and the `x-request-id`
@@ -49,7 +36,7 @@ export const HTTP_STATUS: Readonly<Record<ApiStatus | "Success" | "Accepted", nu
 export function sendEnvelope(
   request: FastifyRequest,
   reply: FastifyReply,
-  status: ApiStatus | "Success" | "Accepted",
+  status: ApiStatus,
   summary: string,
   result: unknown,
   httpStatus = HTTP_STATUS[status],
