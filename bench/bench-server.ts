@@ -38,7 +38,7 @@ async function main(): Promise<void> {
 
   // Counts commits by wrapping the store's one write path; the service itself is unchanged.
   const stats: ServerStats = { commits: 0, events: 0, commitMs: 0, cpuMs: 0 };
-  const appendBatch = store.log.appendBatch.bind(store);
+  const appendBatch = store.log.appendBatch.bind(store.log);
   store.log.appendBatch = async (treeId, sequence) => {
     const start = performance.now();
     const batch = await appendBatch(treeId, sequence);
