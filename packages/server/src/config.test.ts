@@ -70,7 +70,7 @@ describe("loadConfig", () => {
       VERITRAIL_ASYNC_LEASE_MS: "5000",
       VERITRAIL_ASYNC_POLL_MS: "200",
       VERITRAIL_SQLITE_SYNCHRONOUS: "normal",
-      VERITRAIL_ADMIN_TOKEN: "a".repeat(20),
+      VERITRAIL_ADMIN_TOKEN: "a".repeat(32),
       VERITRAIL_INIT_AUDIT_TOKEN: `pts_${"b".repeat(196)}`,
     });
     assert.equal(config.host, "0.0.0.0");
@@ -88,7 +88,7 @@ describe("loadConfig", () => {
     assert.equal(config.asyncLeaseMs, 5000);
     assert.equal(config.asyncPollMs, 200);
     assert.equal(config.sqliteSynchronous, "NORMAL");
-    assert.equal(config.adminToken, "a".repeat(20));
+    assert.equal(config.adminToken, "a".repeat(32));
     assert.equal(config.initAuditToken, `pts_${"b".repeat(196)}`);
   });
 
@@ -132,9 +132,9 @@ describe("loadConfig", () => {
       ["VERITRAIL_SQLITE_SYNCHRONOUS", "OFF"],
       ["VERITRAIL_ADMIN_TOKEN", "a".repeat(19)],
       ["VERITRAIL_ADMIN_TOKEN", "a".repeat(201)],
-      ["VERITRAIL_ADMIN_TOKEN", `${"a".repeat(20)} b`],
+      ["VERITRAIL_ADMIN_TOKEN", `${"a".repeat(32)} b`],
       ["VERITRAIL_INIT_AUDIT_TOKEN", "short"],
-      ["VERITRAIL_INIT_AUDIT_TOKEN", `pts_${"é".repeat(20)}`],
+      ["VERITRAIL_INIT_AUDIT_TOKEN", `pts_${"é".repeat(32)}`],
     ];
     for (const [variable, value] of cases) {
       it(`${variable}=${JSON.stringify(value.length > 30 ? `${value.slice(0, 27)}...` : value)}`, () => {
@@ -142,12 +142,34 @@ describe("loadConfig", () => {
       });
     }
 
+    it("takes a secret of 32 characters and refuses one of 31, naming the variable", () => {
+      for (const variable of ["VERITRAIL_ADMIN_TOKEN", "VERITRAIL_INIT_AUDIT_TOKEN"]) {
+        const config = loadConfig({ [variable]: "s".repeat(32) });
+        assert.equal(
+          variable === "VERITRAIL_ADMIN_TOKEN" ? config.adminToken : config.initAuditToken,
+          "s".repeat(32),
+        );
+        assertRejects({ [variable]: "s".repeat(31) }, variable);
+        // A secret of the length earlier versions took (20 to 31) no longer starts the server.
+        assertRejects({ [variable]: `pts_${"s".repeat(16)}` }, variable);
+        assert.throws(() => loadConfig({ [variable]: "s".repeat(31) }), /32 to 200 printable characters/);
+      }
+    });
+
+    it("refuses one secret for both the admin credential and the audit token", () => {
+      const secret = `pts_${"c".repeat(40)}`;
+      assertRejects(
+        { VERITRAIL_ADMIN_TOKEN: secret, VERITRAIL_INIT_AUDIT_TOKEN: secret },
+        "VERITRAIL_INIT_AUDIT_TOKEN",
+      );
+    });
+
     it("quotes the bad value in the message", () => {
       assert.throws(() => loadConfig({ VERITRAIL_PORT: "abc" }), /VERITRAIL_PORT: .*"abc"/);
     });
 
     it("never echoes a bad secret", () => {
-      const value = `${"s".repeat(25)} secret`;
+      const value = `${"s".repeat(32)} secret`;
       assert.throws(
         () => loadConfig({ VERITRAIL_ADMIN_TOKEN: value }),
         (error: unknown) => error instanceof ConfigError && !error.message.includes(value),

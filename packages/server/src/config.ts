@@ -28,7 +28,10 @@ export interface ServerConfig {
   readonly asyncPollMs: number;
   /** SQLite `synchronous`: FULL syncs the WAL on every commit (durable across power loss). */
   readonly sqliteSynchronous: "FULL" | "NORMAL";
-  /** Fixed initial admin credential (automation); only its hash is stored. */
+  /**
+   * Fixed admin credential (automation); only its hash is stored. When it changes, the credential
+   * the previous value made is revoked at the next start.
+   */
   readonly adminToken: string | undefined;
   /** Fixed initial audit token granted the default configuration (automation). */
   readonly initAuditToken: string | undefined;
@@ -65,11 +68,21 @@ function oneOf<T extends string>(env: Env, name: string, fallback: T, allowed: r
   return value;
 }
 
+/**
+ * The fewest characters a secret given by environment may have. A generated secret carries 200
+ * random bits in 44 characters; 32 characters hold 128 bits even when chosen as hex, and
+ * an unsalted SHA-256 is only as strong as what it hashes (docs/design/tokens.md).
+ */
+export const MIN_SECRET_LENGTH = 32;
+
 function secret(env: Env, name: string): string | undefined {
   const raw = env[name];
   if (raw === undefined || raw === "") return undefined;
-  if (raw.length < 20 || raw.length > 200 || !/^[\x21-\x7e]+$/.test(raw)) {
-    throw new ConfigError(name, "must be 20 to 200 printable characters without spaces");
+  if (raw.length < MIN_SECRET_LENGTH || raw.length > 200 || !/^[\x21-\x7e]+$/.test(raw)) {
+    throw new ConfigError(
+      name,
+      `must be ${MIN_SECRET_LENGTH} to 200 printable characters without spaces (got ${raw.length} characters)`,
+    );
   }
   return raw;
 }
@@ -90,6 +103,13 @@ export function loadConfig(env: Env): ServerConfig {
   ).replace(/\/+$/, "");
   if (!/^https?:\/\/[^\s]+$/.test(publicUrl)) {
     throw new ConfigError("VERITRAIL_PUBLIC_URL", "must be an http:// or https:// URL");
+  }
+  const adminToken = secret(env, "VERITRAIL_ADMIN_TOKEN");
+  const initAuditToken = secret(env, "VERITRAIL_INIT_AUDIT_TOKEN");
+  // One secret for both would be stored once, as whichever came first: an audit token that
+  // manages, or an admin credential that logs.
+  if (adminToken !== undefined && adminToken === initAuditToken) {
+    throw new ConfigError("VERITRAIL_INIT_AUDIT_TOKEN", "must differ from VERITRAIL_ADMIN_TOKEN");
   }
   return Object.freeze({
     host,
@@ -116,7 +136,7 @@ export function loadConfig(env: Env): ServerConfig {
     asyncLeaseMs: integer(env, "VERITRAIL_ASYNC_LEASE_MS", 60_000, 1000, 3_600_000),
     asyncPollMs: integer(env, "VERITRAIL_ASYNC_POLL_MS", 1000, 50, 600_000),
     sqliteSynchronous: oneOf(env, "VERITRAIL_SQLITE_SYNCHRONOUS", "FULL", ["FULL", "NORMAL"] as const),
-    adminToken: secret(env, "VERITRAIL_ADMIN_TOKEN"),
-    initAuditToken: secret(env, "VERITRAIL_INIT_AUDIT_TOKEN"),
+    adminToken,
+    initAuditToken,
   });
 }
