@@ -6,6 +6,7 @@ import type {
   TokenRecord,
   TreeHead,
 } from "./store.js";
+import type { TokenOrigin } from "./token.js";
 
 /*
  * Row → record mapping shared by both stores. The drivers differ only in how they hand back
@@ -52,7 +53,13 @@ export function tokenFromRow(row: Row): TokenRecord {
     grants: json(row["grants"]),
     createdAt: String(row["created_at"]),
     updatedAt: String(row["updated_at"]),
+    // `api` (the column's default) is an absent origin, so a record reads back as it was written.
+    ...(isTokenOrigin(row["origin"]) ? { origin: row["origin"] } : {}),
   };
+}
+
+function isTokenOrigin(value: unknown): value is TokenOrigin {
+  return value === "environment" || value === "generated";
 }
 
 export function treeFromRow(row: Row): TreeHead {
@@ -105,7 +112,7 @@ export function signingKeyFromRow(row: Row): SigningKeyRecord {
 
 /** A token's columns in the order `tokenInsertParams` binds them (both stores' INSERT). */
 export const TOKEN_INSERT_COLUMNS =
-  "id, project_id, kind, created_at, name, secret_hash, previous_secret_hash, previous_valid_until, expires_at, revoked_at, grants, updated_at";
+  "id, project_id, kind, created_at, name, secret_hash, previous_secret_hash, previous_valid_until, expires_at, revoked_at, grants, updated_at, origin";
 
 /** The parameters of a new token, in the order of `TOKEN_INSERT_COLUMNS`. */
 export function tokenInsertParams(token: TokenRecord): unknown[] {
@@ -123,5 +130,6 @@ export function tokenUpdateParams(token: TokenRecord): unknown[] {
     token.revokedAt ?? null,
     JSON.stringify(token.grants),
     token.updatedAt,
+    token.origin ?? "api",
   ];
 }

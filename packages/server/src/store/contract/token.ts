@@ -11,6 +11,13 @@ export interface ServiceGrant {
   field_restrictions?: Record<string, Record<string, string[]>>;
 }
 
+/**
+ * Where a token came from when not from the admin API: `environment` (`VERITRAIL_ADMIN_TOKEN`,
+ * `VERITRAIL_INIT_AUDIT_TOKEN`) or `generated` at first start. Only `environment` admin
+ * credentials are replaced when their variable changes (docs/design/tokens.md).
+ */
+export type TokenOrigin = "environment" | "generated";
+
 export interface TokenRecord {
   id: string;
   projectId: string;
@@ -25,13 +32,19 @@ export interface TokenRecord {
   expiresAt?: string | undefined;
   revokedAt?: string | undefined;
   grants: { audit?: ServiceGrant };
+  /** Absent for a token made through the admin API (and for rows stored before origins were). */
+  origin?: TokenOrigin;
   createdAt: string;
   updatedAt: string;
 }
 
 export interface TokenStore {
   createToken(token: TokenRecord): Promise<void>;
-  /** Replaces a token's mutable fields if the stored `updated_at` is still `expectedUpdatedAt`. */
+  /**
+   * Replaces a token's mutable fields (all but id, project, kind and creation time; the origin
+   * too, which start-up sets on a credential stored before origins were) if the stored
+   * `updated_at` is still `expectedUpdatedAt`.
+   */
   updateToken(token: TokenRecord, expectedUpdatedAt: string): Promise<boolean>;
   /** The project's tokens of every kind, oldest first. */
   listTokens(projectId: string): Promise<TokenRecord[]>;

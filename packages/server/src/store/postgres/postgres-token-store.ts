@@ -19,7 +19,7 @@ export class PostgresTokenStore implements TokenStore {
   async createToken(token: TokenRecord): Promise<void> {
     await query(
       this.#pool,
-      `INSERT INTO tokens (${TOKEN_INSERT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+      `INSERT INTO tokens (${TOKEN_INSERT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
       tokenInsertParams(token),
     );
   }
@@ -28,8 +28,8 @@ export class PostgresTokenStore implements TokenStore {
     const updated = await rowCount(
       this.#pool,
       `UPDATE tokens SET name = $1, secret_hash = $2, previous_secret_hash = $3, previous_valid_until = $4,
-         expires_at = $5, revoked_at = $6, grants = $7, updated_at = $8
-       WHERE id = $9 AND updated_at = $10`,
+         expires_at = $5, revoked_at = $6, grants = $7, updated_at = $8, origin = $9
+       WHERE id = $10 AND updated_at = $11`,
       [...tokenUpdateParams(token), token.id, expectedUpdatedAt],
     );
     return updated === 1;

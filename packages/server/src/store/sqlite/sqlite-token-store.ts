@@ -18,7 +18,7 @@ export class SqliteTokenStore implements TokenStore {
 
   async createToken(token: TokenRecord): Promise<void> {
     this.#sql
-      .prepare(`INSERT INTO tokens (${TOKEN_INSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+      .prepare(`INSERT INTO tokens (${TOKEN_INSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
       .run(...tokenInsertParams(token));
   }
 
@@ -26,7 +26,7 @@ export class SqliteTokenStore implements TokenStore {
     const { changes } = this.#sql
       .prepare(
         `UPDATE tokens SET name = ?, secret_hash = ?, previous_secret_hash = ?, previous_valid_until = ?,
-           expires_at = ?, revoked_at = ?, grants = ?, updated_at = ?
+           expires_at = ?, revoked_at = ?, grants = ?, updated_at = ?, origin = ?
          WHERE id = ? AND updated_at = ?`,
       )
       .run(...tokenUpdateParams(token), token.id, expectedUpdatedAt);
