@@ -1,10 +1,12 @@
+import { timingSafeEqual } from "node:crypto";
 import { newId } from "@veritrail/core";
 import { hashSecret } from "./auth/authenticator.js";
-import { newToken } from "./auth/tokens.js";
+import { newToken, worksAt } from "./auth/tokens.js";
 import type { ServerConfig } from "./config.js";
+import { nextTimestamp } from "./http/routes/admin-context.js";
 import { defaultConfigSettings } from "./ingest/event-schema.js";
 import { newTreeName } from "./log/tree-name.js";
-import type { Store } from "./store/contract/store.js";
+import type { Store, TokenRecord } from "./store/contract/store.js";
 
 /** What first start created, to be shown once. Secrets given by environment are not echoed. */
 export interface BootstrapReport {
@@ -14,16 +16,26 @@ export interface BootstrapReport {
   auditSecret?: string;
 }
 
+/** The name start-up gives the admin credential it stores. */
+const INITIAL_ADMIN_NAME = "Initial admin credential";
+
+/** Where start-up says what it changed on its own; pino's logger is one. Never given a secret. */
+export interface BootstrapLog {
+  warn(fields: Record<string, unknown>, message: string): void;
+}
+
 /**
  * First start: creates the default project, one audit configuration with the standard schema,
  * an admin credential and an audit token granted that configuration. Later starts only make sure
- * the credentials fixed by `VERITRAIL_ADMIN_TOKEN` / `VERITRAIL_INIT_AUDIT_TOKEN` exist.
- * Returns a report only when something new was created.
+ * the credentials fixed by `VERITRAIL_ADMIN_TOKEN` / `VERITRAIL_INIT_AUDIT_TOKEN` exist, and
+ * revoke the admin credential an earlier value of `VERITRAIL_ADMIN_TOKEN` made (see
+ * `settleEnvironmentAdmin`). Returns a report only when the project was created.
  */
 export async function bootstrap(
   store: Store,
   config: ServerConfig,
   now: () => string,
+  log?: BootstrapLog,
 ): Promise<BootstrapReport | undefined> {
   return store.withSetupLock(async () => {
     let project = await store.configs.getFirstProject();
@@ -45,40 +57,132 @@ export async function bootstrap(
       );
       report = { projectId: project.id, configId };
     }
-    const configId = report?.configId ?? (await store.configs.listConfigs(project.id))[0]?.id;
-    const wanted = [
-      {
-        kind: "admin" as const,
-        name: "Initial admin credential",
-        secret: config.adminToken,
-        field: "adminSecret" as const,
-      },
-      {
-        kind: "service" as const,
-        name: "Initial audit token",
-        secret: config.initAuditToken,
-        field: "auditSecret" as const,
-      },
-    ];
-    for (const want of wanted) {
-      // Generated only on first start; a fixed secret is added whenever it is not yet stored.
-      if (want.secret === undefined && !report) continue;
-      if (want.secret !== undefined && (await store.tokens.findTokenBySecretHash(hashSecret(want.secret))))
-        continue;
-      if (want.kind === "service" && configId === undefined) continue;
+    if (config.adminToken !== undefined) {
+      await settleEnvironmentAdmin(store, project.id, config.adminToken, now, log);
+    } else if (report) {
       const { record, secret } = newToken({
         projectId: project.id,
-        name: want.name,
-        kind: want.kind,
-        grants: want.kind === "service" ? { audit: { configs: [configId!] } } : {},
+        name: INITIAL_ADMIN_NAME,
+        kind: "admin",
+        grants: {},
+        origin: "generated",
         now: now(),
-        ...(want.secret !== undefined ? { secret: want.secret } : {}),
       });
       await store.tokens.createToken(record);
-      if (want.secret === undefined && report) report[want.field] = secret;
+      report.adminSecret = secret;
+    }
+    const configId = report?.configId ?? (await store.configs.listConfigs(project.id))[0]?.id;
+    // Generated only on first start; a fixed secret is added whenever it is not yet stored.
+    const fixed = config.initAuditToken;
+    const wanted =
+      fixed === undefined
+        ? report !== undefined
+        : !(await store.tokens.findTokenBySecretHash(hashSecret(fixed)));
+    if (wanted && configId !== undefined) {
+      const { record, secret } = newToken({
+        projectId: project.id,
+        name: "Initial audit token",
+        kind: "service",
+        grants: { audit: { configs: [configId] } },
+        origin: fixed === undefined ? "generated" : "environment",
+        now: now(),
+        ...(fixed === undefined ? {} : { secret: fixed }),
+      });
+      await store.tokens.createToken(record);
+      if (fixed === undefined && report) report.auditSecret = secret;
     }
     return report;
   });
+}
+
+/**
+ * Makes `VERITRAIL_ADMIN_TOKEN` the project's environment credential: stores it if no token has
+ * this secret yet, then revokes every other admin credential an earlier value made. The new one
+ * is stored before any old one is revoked, so the project always keeps an admin credential that
+ * works. When the value names a credential that no longer works (revoked through the admin API,
+ * expired, or rotated out), nothing is revoked: the variable is stale, and revoking would lock
+ * the project out. Each revocation is logged with the credential's id, never its secret.
+ */
+async function settleEnvironmentAdmin(
+  store: Store,
+  projectId: string,
+  secret: string,
+  now: () => string,
+  log: BootstrapLog | undefined,
+): Promise<void> {
+  const hash = hashSecret(secret);
+  let current = await store.tokens.findTokenBySecretHash(hash);
+  if (current === undefined) {
+    const { record } = newToken({
+      projectId,
+      name: INITIAL_ADMIN_NAME,
+      kind: "admin",
+      grants: {},
+      origin: "environment",
+      secret,
+      now: now(),
+    });
+    await store.tokens.createToken(record);
+    current = record;
+  } else if (current.kind !== "admin") {
+    log?.warn(
+      { credential: current.id },
+      `VERITRAIL_ADMIN_TOKEN is the secret of service token ${current.id}, not of an admin credential; it manages nothing`,
+    );
+    return;
+  } else if (
+    current.origin === undefined &&
+    current.name === INITIAL_ADMIN_NAME &&
+    timingSafeEqual(current.secretHash, hash)
+  ) {
+    // A credential an earlier start stored before origins were recorded (migration 006): mark it,
+    // so that the next change of the variable replaces it too.
+    const updated = await changeToken(store, current, (t) => ({ ...t, origin: "environment" }), now);
+    if (updated) current = updated;
+  }
+  const at = Date.parse(now());
+  const works =
+    worksAt(current, at) &&
+    (timingSafeEqual(current.secretHash, hash) ||
+      (current.previousValidUntil !== undefined && Date.parse(current.previousValidUntil) > at));
+  if (!works) {
+    log?.warn(
+      { credential: current.id },
+      `VERITRAIL_ADMIN_TOKEN is the secret of admin credential ${current.id}, which was revoked, has expired or was rotated; it does not work, and no other admin credential was revoked`,
+    );
+    return;
+  }
+  const keep = current.id;
+  for (const token of await store.tokens.listTokens(projectId)) {
+    if (token.kind !== "admin" || token.origin !== "environment" || token.id === keep) continue;
+    if (token.revokedAt !== undefined) continue;
+    const revoked = await changeToken(store, token, (t) => ({ ...t, revokedAt: t.revokedAt ?? now() }), now);
+    if (revoked) {
+      log?.warn(
+        { credential: token.id, replacedBy: keep },
+        `revoked admin credential ${token.id}: it came from VERITRAIL_ADMIN_TOKEN, which now holds the secret of ${keep}`,
+      );
+    }
+  }
+}
+
+/**
+ * Applies `change` with the optimistic check of `updateToken`, re-reading on a concurrent change;
+ * `updated_at` always moves forward. Undefined when the token is gone or kept changing.
+ */
+async function changeToken(
+  store: Store,
+  token: TokenRecord,
+  change: (t: TokenRecord) => TokenRecord,
+  now: () => string,
+): Promise<TokenRecord | undefined> {
+  let current: TokenRecord | undefined = token;
+  for (let attempt = 0; attempt < 5 && current; attempt++) {
+    const next = { ...change(current), updatedAt: nextTimestamp(current.updatedAt, Date.parse(now())) };
+    if (await store.tokens.updateToken(next, current.updatedAt)) return next;
+    current = await store.tokens.getToken(token.id);
+  }
+  return undefined;
 }
 
 /** The once-only first-start message with a ready-to-run example. */

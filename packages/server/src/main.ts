@@ -1,5 +1,5 @@
 import type { FastifyInstance } from "fastify";
-import { pino } from "pino";
+import { type DestinationStream, type Logger, pino } from "pino";
 import { Authenticator } from "./auth/authenticator.js";
 import { bootstrap, describeBootstrap } from "./bootstrap.js";
 import { type Clock, systemClock } from "./clock.js";
@@ -24,11 +24,16 @@ export interface Service {
  * Wires a service from a validated configuration and an open store. The store is passed in,
  * so tests run the same wiring against SQLite in memory or a PostgreSQL test database.
  */
-export function createService(options: { config: ServerConfig; store: Store; clock?: Clock }): Service {
+export function createService(options: {
+  config: ServerConfig;
+  store: Store;
+  clock?: Clock;
+  log?: Logger;
+}): Service {
   const { config, store } = options;
   const clock = options.clock ?? systemClock;
   const nowMillis = () => clock.nowMillis();
-  const log = pino({ level: config.logLevel, redact: ["req.headers.authorization"] });
+  const log = options.log ?? createLogger(config);
   const sequencer = new Sequencer({
     store,
     nowMicros: () => clock.nowMicros(),
@@ -59,14 +64,34 @@ export function createService(options: { config: ServerConfig; store: Store; clo
   };
 }
 
-/** `veritrail serve`: opens the store, migrates, runs first-start setup, listens. */
-export async function startServer(config: ServerConfig): Promise<Service> {
-  const store = await openStore(config);
+/** The service's logger: JSON lines at the configured level, to stdout unless told otherwise. */
+export function createLogger(config: ServerConfig, destination?: DestinationStream): Logger {
+  return pino({ level: config.logLevel, redact: ["req.headers.authorization"] }, destination);
+}
+
+/** What tests and embedders may hand `startServer` instead of what the configuration names. */
+export interface StartOptions {
+  /** A store to serve, not yet migrated; otherwise the one the configuration names. */
+  store?: Store;
+  /** Where the log lines go (stdout by default). */
+  logDestination?: DestinationStream;
+  /** Where the first-start message goes (stdout by default). */
+  print?: (text: string) => void;
+}
+
+/**
+ * `veritrail serve`: opens the store, migrates, runs start-up setup (which may revoke an admin
+ * credential an earlier `VERITRAIL_ADMIN_TOKEN` made, saying so in the log), listens.
+ */
+export async function startServer(config: ServerConfig, options: StartOptions = {}): Promise<Service> {
+  const store = options.store ?? (await openStore(config));
+  const log = createLogger(config, options.logDestination);
   await store.migrate();
-  const report = await bootstrap(store, config, () => new Date().toISOString());
-  const service = createService({ config, store });
+  const report = await bootstrap(store, config, () => new Date().toISOString(), log);
+  const service = createService({ config, store, log });
   await service.app.listen({ host: config.host, port: config.port });
-  if (report) process.stdout.write(`${describeBootstrap(report, config.publicUrl)}\n`);
+  const print = options.print ?? ((text: string) => process.stdout.write(text));
+  if (report) print(`${describeBootstrap(report, config.publicUrl)}\n`);
   service.app.log.info(
     {
       url: config.publicUrl,

@@ -79,9 +79,11 @@ describe("the token admin API", () => {
         "expires_at",
         "grants",
         "id",
+        "kind",
         "name",
         "token",
       ]);
+      assert.equal((created as CreatedToken & { kind: string }).kind, "service");
       assert.match(created.id, TOKEN_ID);
       assert.match(created.token, SECRET);
       assert.equal(created.name, "ingest");
@@ -137,9 +139,12 @@ describe("the token admin API", () => {
         "expires_at",
         "grants",
         "id",
+        "kind",
         "name",
+        "origin",
         "previous_secret_valid_until",
         "revoked_at",
+        "status",
         "updated_at",
       ]);
       const texts = [

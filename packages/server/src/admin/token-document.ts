@@ -1,5 +1,6 @@
 import { DURATION_PATTERN, parseDuration } from "@veritrail/core";
 import { AUDIT_ENDPOINTS } from "../auth/resolve-config.js";
+import { worksAt } from "../auth/tokens.js";
 import type { ErrorField } from "../errors.js";
 import { BodyReader } from "../guards/body-reader.js";
 import { isDateTime } from "../ingest/event-schema.js";
@@ -7,10 +8,36 @@ import type { ConfigRecord, ServiceGrant, TokenRecord } from "../store/contract/
 
 /*
  * The token document of the admin API (`v1/admin/token/…`):
- *   create {name, expires_at?, grants: {audit: {configs: [...] | "all", endpoints?, field_restrictions?}}}
- *   → {id, token, name, expires_at, grants, created_at}
- * The secret `token` appears only in the answers to create and rotate.
+ *   create {kind?: "service" | "admin", name, expires_at?,
+ *           grants: {audit: {configs: [...] | "all", endpoints?, field_restrictions?}}}
+ *   → {id, token, kind, name, expires_at, grants, created_at}
+ * `kind` is "service" unless given; a service token needs grants, an admin credential takes none
+ * (it manages the whole project and never calls the data plane). The secret `token` appears only
+ * in the answers to create and rotate.
  */
+
+/** The kinds a token may be created as. */
+export const TOKEN_KINDS = ["service", "admin"] as const satisfies readonly TokenRecord["kind"][];
+
+/** Reads the optional `kind`; "service" when absent, undefined (with an error) when not a kind. */
+export function readKind(body: BodyReader): TokenRecord["kind"] | undefined {
+  if (!body.has("kind")) return "service";
+  const kind = body.raw("kind");
+  if ((TOKEN_KINDS as readonly unknown[]).includes(kind)) return kind as TokenRecord["kind"];
+  body.errors.push({
+    code: "NotEnumMember",
+    detail: `kind is one of ${TOKEN_KINDS.join(", ")}`,
+    source: "/kind",
+  });
+  return undefined;
+}
+
+/** The problem of a request that gives an admin credential grants. */
+export const ADMIN_GRANTS_ERROR: ErrorField = {
+  code: "UnexpectedProperty",
+  detail: "an admin credential takes no grants: it manages the whole project and never calls the data plane",
+  source: "/grants",
+};
 
 /** Reads `grants`: only the audit service exists; every configuration, endpoint and field must exist. */
 export function readGrants(
@@ -183,10 +210,23 @@ export function readGracePeriod(body: BodyReader): number | undefined {
   return seconds;
 }
 
-/** The admin API's view of a token: never the secret or its hash. */
-export function renderToken(token: TokenRecord): Record<string, unknown> {
+/** What a token is now: revoked wins over expired. */
+export function tokenStatus(token: TokenRecord, nowMillis: number): "active" | "revoked" | "expired" {
+  if (token.revokedAt !== undefined) return "revoked";
+  return worksAt(token, nowMillis) ? "active" : "expired";
+}
+
+/**
+ * The admin API's view of a token at `nowMillis`: never the secret or its hash. `origin` says
+ * whether it came from the environment (and so is replaced when its variable changes), was
+ * generated at first start, or was made through this API.
+ */
+export function renderToken(token: TokenRecord, nowMillis: number): Record<string, unknown> {
   return {
     id: token.id,
+    kind: token.kind,
+    status: tokenStatus(token, nowMillis),
+    origin: token.origin ?? "api",
     name: token.name,
     expires_at: token.expiresAt ?? null,
     grants: token.grants,

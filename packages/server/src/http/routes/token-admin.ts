@@ -1,8 +1,15 @@
 import { isId, newTokenSecret } from "@veritrail/core";
 import type { FastifyInstance } from "fastify";
-import { readExpiry, readGracePeriod, readGrants, renderToken } from "../../admin/token-document.js";
+import {
+  ADMIN_GRANTS_ERROR,
+  readExpiry,
+  readGracePeriod,
+  readGrants,
+  readKind,
+  renderToken,
+} from "../../admin/token-document.js";
 import { hashSecret } from "../../auth/authenticator.js";
-import { newToken } from "../../auth/tokens.js";
+import { anotherAdminWorksAt, newToken, worksAt } from "../../auth/tokens.js";
 import { ApiError } from "../../errors.js";
 import { BodyReader } from "../../guards/body-reader.js";
 import type { Services } from "../../services.js";
@@ -14,20 +21,31 @@ import { authenticatedAdmin, nextTimestamp, notFound } from "./admin-context.js"
 const DEFAULT_GRACE_SECONDS = 24 * 3600;
 
 /**
- * Service tokens of the admin credential's project (`v1/admin/token/…`). Every change is a
- * read-modify-write guarded by `updated_at`, retried on a concurrent change, so two extends at
- * once both land.
+ * The tokens of the admin credential's project (`v1/admin/token/…`): service tokens and admin
+ * credentials alike, told apart by `kind`. Every change is a read-modify-write guarded by
+ * `updated_at`, retried on a concurrent change, so two extends at once both land. A change that
+ * would leave the project without a working admin credential is refused (`lastAdminRefused`).
  */
 export function registerTokenRoutes(app: FastifyInstance, services: Services): void {
   const { store, clock, authenticator } = services;
 
-  async function load(projectId: string, body: BodyReader): Promise<TokenRecord> {
+  /** Reads `id` and finds the project's token, recording problems without throwing. */
+  async function find(projectId: string, body: BodyReader): Promise<TokenRecord | undefined> {
     const id = body.string("id", { max: 64 });
     if (!body.has("id")) body.errors.push({ code: "FieldRequired", detail: "id is required", source: "/id" });
-    body.throwIfInvalid();
     const token = isId("ptk", id) ? await store.tokens.getToken(id!) : undefined;
-    if (!token || token.projectId !== projectId || token.kind !== "service") throw notFound("token", id);
+    return token?.projectId === projectId ? token : undefined;
+  }
+
+  /** The token `find` found, once every problem of the body has been answered. */
+  function found(token: TokenRecord | undefined, body: BodyReader): TokenRecord {
+    body.throwIfInvalid();
+    if (!token) throw notFound("token", body.raw("id"));
     return token;
+  }
+
+  async function load(projectId: string, body: BodyReader): Promise<TokenRecord> {
+    return found(await find(projectId, body), body);
   }
 
   /** Applies `change` to the stored token, retrying when another change landed in between. */
@@ -46,42 +64,76 @@ export function registerTokenRoutes(app: FastifyInstance, services: Services): v
     throw new ApiError("Conflict", "The token kept changing; retry the request");
   }
 
+  /**
+   * Applies `change`, which makes admin credential `token` stop working at `stopsAt` (now, for a
+   * revocation), only if another admin credential of the project still works then. Two such
+   * changes at once could each see the other's credential working and together leave none, so
+   * the check is made again after writing, and a change that lost that race is undone.
+   */
+  async function modifyAdmin(
+    token: TokenRecord,
+    stopsAt: number,
+    pointer: string,
+    change: (t: TokenRecord) => TokenRecord,
+  ): Promise<TokenRecord> {
+    const othersWork = async () =>
+      anotherAdminWorksAt(await store.tokens.listTokens(token.projectId), token.id, stopsAt);
+    if (!(await othersWork())) throw lastAdminRefused(token.id, pointer);
+    const updated = await modify(token, change);
+    if (await othersWork()) return updated;
+    await modify(updated, (t) => ({
+      ...t,
+      name: token.name,
+      expiresAt: token.expiresAt,
+      revokedAt: token.revokedAt,
+    }));
+    throw lastAdminRefused(token.id, pointer);
+  }
+
   app.post("/v1/admin/token/create", async (request, reply) => {
     const admin = authenticatedAdmin(request);
-    const body = new BodyReader(request.body, "", ["name", "expires_at", "grants"]);
+    const body = new BodyReader(request.body, "", ["kind", "name", "expires_at", "grants"]);
+    const kind = readKind(body);
     const name = body.string("name", { max: 128, pattern: /\S/, patternText: "a non-empty name" });
     if (!body.has("name"))
       body.errors.push({ code: "FieldRequired", detail: "name is required", source: "/name" });
     const expiresAt = readExpiry(body, clock.nowMillis());
-    if (!body.has("grants"))
-      body.errors.push({ code: "FieldRequired", detail: "grants is required", source: "/grants" });
-    const grants = body.has("grants")
-      ? readGrants(
-          body.raw("grants"),
-          "/grants",
-          await store.configs.listConfigs(admin.projectId),
-          body.errors,
-        )
-      : undefined;
+    let grants: TokenRecord["grants"] | undefined = {};
+    if (kind === "admin") {
+      if (body.has("grants")) body.errors.push({ ...ADMIN_GRANTS_ERROR });
+    } else if (kind === "service") {
+      if (!body.has("grants"))
+        body.errors.push({ code: "FieldRequired", detail: "grants is required", source: "/grants" });
+      grants = body.has("grants")
+        ? readGrants(
+            body.raw("grants"),
+            "/grants",
+            await store.configs.listConfigs(admin.projectId),
+            body.errors,
+          )
+        : undefined;
+    }
     body.throwIfInvalid();
     const { record, secret } = newToken({
       projectId: admin.projectId,
       name: name!,
-      kind: "service",
+      kind: kind!,
       grants: grants!,
       now: new Date(clock.nowMillis()).toISOString(),
       ...(expiresAt ? { expiresAt } : {}),
     });
     await store.tokens.createToken(record);
-    const view = renderToken(record);
+    const view = renderToken(record, clock.nowMillis());
+    const what = kind === "admin" ? "admin credential" : "token";
     return sendEnvelope(
       request,
       reply,
       "Success",
-      `Created token ${record.id}; the secret is shown only now`,
+      `Created ${what} ${record.id}; the secret is shown only now`,
       {
         id: record.id,
         token: secret,
+        kind: view["kind"],
         name: view["name"],
         expires_at: view["expires_at"],
         grants: view["grants"],
@@ -93,15 +145,14 @@ export function registerTokenRoutes(app: FastifyInstance, services: Services): v
   app.post("/v1/admin/token/get", async (request, reply) => {
     const admin = authenticatedAdmin(request);
     const token = await load(admin.projectId, new BodyReader(request.body, "", ["id"]));
-    return sendEnvelope(request, reply, "Success", "Token", renderToken(token));
+    return sendEnvelope(request, reply, "Success", "Token", renderToken(token, clock.nowMillis()));
   });
 
   app.post("/v1/admin/token/list", async (request, reply) => {
     const admin = authenticatedAdmin(request);
     new BodyReader(request.body ?? {}, "", []).throwIfInvalid();
-    const items = (await store.tokens.listTokens(admin.projectId))
-      .filter((t) => t.kind === "service")
-      .map(renderToken);
+    const now = clock.nowMillis();
+    const items = (await store.tokens.listTokens(admin.projectId)).map((t) => renderToken(t, now));
     return sendEnvelope(request, reply, "Success", `${items.length} token(s)`, {
       count: items.length,
       items,
@@ -113,22 +164,43 @@ export function registerTokenRoutes(app: FastifyInstance, services: Services): v
     const body = new BodyReader(request.body, "", ["id", "name", "expires_at", "grants"]);
     const name = body.string("name", { max: 128, pattern: /\S/, patternText: "a non-empty name" });
     const expiresAt = readExpiry(body, clock.nowMillis());
-    const grants = body.has("grants")
-      ? readGrants(
-          body.raw("grants"),
-          "/grants",
-          await store.configs.listConfigs(admin.projectId),
-          body.errors,
-        )
-      : undefined;
-    const token = await load(admin.projectId, body);
-    const updated = await modify(token, (t) => ({
+    const target = await find(admin.projectId, body);
+    let grants: TokenRecord["grants"] | undefined;
+    if (body.has("grants") && target?.kind === "admin") {
+      body.errors.push({ ...ADMIN_GRANTS_ERROR });
+    } else if (body.has("grants")) {
+      grants = readGrants(
+        body.raw("grants"),
+        "/grants",
+        await store.configs.listConfigs(admin.projectId),
+        body.errors,
+      );
+    }
+    const token = found(target, body);
+    const change = (t: TokenRecord): TokenRecord => ({
       ...t,
       name: name ?? t.name,
       expiresAt: expiresAt === null ? undefined : (expiresAt ?? t.expiresAt),
       grants: grants ?? t.grants,
-    }));
-    return sendEnvelope(request, reply, "Success", `Updated token ${token.id}`, renderToken(updated));
+    });
+    // An admin credential given an earlier end than it had must not be the last one working then.
+    const now = clock.nowMillis();
+    const stopsAt = typeof expiresAt === "string" ? Date.parse(expiresAt) : undefined;
+    const shortened =
+      token.kind === "admin" &&
+      worksAt(token, now) &&
+      stopsAt !== undefined &&
+      (token.expiresAt === undefined || stopsAt < Date.parse(token.expiresAt));
+    const updated = shortened
+      ? await modifyAdmin(token, stopsAt, "/expires_at", change)
+      : await modify(token, change);
+    return sendEnvelope(
+      request,
+      reply,
+      "Success",
+      `Updated token ${token.id}`,
+      renderToken(updated, clock.nowMillis()),
+    );
   });
 
   app.post("/v1/admin/token/extend", async (request, reply) => {
@@ -149,7 +221,15 @@ export function registerTokenRoutes(app: FastifyInstance, services: Services): v
         source: "/config_id",
       });
     }
-    const token = await load(admin.projectId, body);
+    const target = await find(admin.projectId, body);
+    if (target?.kind === "admin") {
+      body.errors.push({
+        code: "BadState",
+        detail: "an admin credential has no grants to extend: it manages the whole project",
+        source: "/id",
+      });
+    }
+    const token = found(target, body);
     const updated = await modify(token, (t) => {
       const audit = t.grants.audit ?? { configs: [] };
       if (audit.configs === "all" || audit.configs.includes(configId!)) return t;
@@ -160,7 +240,7 @@ export function registerTokenRoutes(app: FastifyInstance, services: Services): v
       reply,
       "Success",
       `Token ${token.id} now reaches ${configId}`,
-      renderToken(updated),
+      renderToken(updated, clock.nowMillis()),
     );
   });
 
@@ -187,7 +267,7 @@ export function registerTokenRoutes(app: FastifyInstance, services: Services): v
       "Success",
       `Rotated token ${token.id}; the new secret is shown only now`,
       {
-        ...renderToken(updated),
+        ...renderToken(updated, clock.nowMillis()),
         token: secret,
       },
     );
@@ -196,10 +276,41 @@ export function registerTokenRoutes(app: FastifyInstance, services: Services): v
   app.post("/v1/admin/token/revoke", async (request, reply) => {
     const admin = authenticatedAdmin(request);
     const token = await load(admin.projectId, new BodyReader(request.body, "", ["id"]));
-    const updated = await modify(token, (t) => ({
+    const revoke = (t: TokenRecord): TokenRecord => ({
       ...t,
       revokedAt: t.revokedAt ?? new Date(clock.nowMillis()).toISOString(),
-    }));
-    return sendEnvelope(request, reply, "Success", `Revoked token ${token.id}`, renderToken(updated));
+    });
+    // Revoking a credential that works, one's own included, needs another that keeps working.
+    const now = clock.nowMillis();
+    const updated =
+      token.kind === "admin" && worksAt(token, now)
+        ? await modifyAdmin(token, now, "/id", revoke)
+        : await modify(token, revoke);
+    return sendEnvelope(
+      request,
+      reply,
+      "Success",
+      `Revoked token ${token.id}`,
+      renderToken(updated, clock.nowMillis()),
+    );
   });
+}
+
+/**
+ * The refusal of a change that would leave the project without an admin credential that works:
+ * `Conflict` (HTTP 409), like every refusal that depends on the stored state rather than the
+ * request's shape, with `BadState` at the field that asked for it.
+ */
+function lastAdminRefused(id: string, pointer: string): ApiError {
+  return new ApiError(
+    "Conflict",
+    `Refused: ${id} is the last admin credential that would still work; create another admin credential first`,
+    [
+      {
+        code: "BadState",
+        detail: "no other admin credential of the project would still work: create another one first",
+        source: pointer,
+      },
+    ],
+  );
 }
