@@ -324,7 +324,7 @@ describe("the veritrail CLI", () => {
       }
 
       const header = tableRun.stdout.split("\n")[0]!;
-      assert.match(header, /^ID +NAME +STATUS +EXPIRES +CONFIGS +ENDPOINTS +CREATED$/);
+      assert.match(header, /^ID +KIND +NAME +STATUS +EXPIRES +CONFIGS +ENDPOINTS +CREATED$/);
       const line = row(tableRun.stdout, tokenId);
       assertCell(header, line, "NAME", "ingest");
       assertCell(header, line, "STATUS", "active");

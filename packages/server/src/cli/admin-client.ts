@@ -73,8 +73,16 @@ export interface Grants {
   audit?: AuditGrant;
 }
 
+/** A service token calls the data plane within its grants; an admin credential manages the project. */
+export type TokenKind = "service" | "admin";
+
 export interface TokenView {
   id: string;
+  /** Absent from servers older than admin credential management, which list service tokens only. */
+  kind?: TokenKind;
+  /** Where it came from: `environment` (VERITRAIL_ADMIN_TOKEN…), `generated` at first start, or `api`. */
+  origin?: string;
+  status?: "active" | "revoked" | "expired";
   name: string;
   expires_at: string | null;
   grants: Grants;
@@ -93,6 +101,7 @@ export interface TokenList {
 export interface CreatedToken {
   id: string;
   token: string;
+  kind?: TokenKind;
   name: string;
   expires_at: string | null;
   grants: Grants;
@@ -212,7 +221,13 @@ export class AdminClient {
     }
   }
 
-  createToken(body: { name: string; grants: Grants; expires_at?: string }): Promise<Answer<CreatedToken>> {
+  /** A service token (with grants) or, with `kind: "admin"`, an admin credential (without). */
+  createToken(body: {
+    name: string;
+    kind?: TokenKind;
+    grants?: Grants;
+    expires_at?: string;
+  }): Promise<Answer<CreatedToken>> {
     return this.call("v1/admin/token/create", body);
   }
 

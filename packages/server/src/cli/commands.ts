@@ -34,15 +34,17 @@ Configurations (each has its own tree, schema, retention and signing):
   config delete ID                   delete a configuration (its events are kept)
   config rotate-key ID               new signing key version for a vault-signing configuration
 
-Service tokens:
+Service tokens and admin credentials:
   token create --name NAME (--config ID... | --all-configs) [...]
-                                     create a token; prints its secret once
-  token list                         list tokens (never their secrets)
+                                     create a service token; prints its secret once
+  token create --kind admin --name NAME [--expires-at TIME]
+                                     create an admin credential; prints its secret once
+  token list                         list tokens and admin credentials (never their secrets)
   token get ID                       show a token
-  token update ID [...]              rename, change expiry, or replace the grant
-  token extend ID --config ID...     let a token reach more configurations
+  token update ID [...]              rename, change expiry, or replace a service token's grant
+  token extend ID --config ID...     let a service token reach more configurations
   token rotate ID [--grace-period D] new secret, printed once; the old one works for the grace period
-  token revoke ID                    stop a token at once
+  token revoke ID                    stop a token at once (never the last working admin credential)
 
 Management commands talk to a running server:
   --url URL              the server (default: $VERITRAIL_URL, else ${DEFAULT_URL})

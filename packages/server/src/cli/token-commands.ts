@@ -1,10 +1,11 @@
-import type { AuditGrant, Grants, TokenView } from "./admin-client.js";
+import type { AuditGrant, Grants, TokenKind, TokenView } from "./admin-client.js";
 import type { Command, Context, OptionSpec } from "./command.js";
 import { fields, shortTime, table } from "./table.js";
 
 /*
- * `veritrail token …`: the service tokens of the admin credential's project. A secret is printed
- * only by create and rotate, the one time the server gives it.
+ * `veritrail token …`: the tokens of the admin credential's project, service tokens and admin
+ * credentials alike (`--kind admin` makes one). A secret is printed only by create and rotate,
+ * the one time the server gives it.
  */
 
 const GRANT_OPTIONS: Record<string, OptionSpec> = {
@@ -70,7 +71,8 @@ function readGrant(context: Context): Grants | undefined {
   return { audit };
 }
 
-function status(token: Pick<TokenView, "revoked_at" | "expires_at">): string {
+function status(token: Pick<TokenView, "revoked_at" | "expires_at" | "status">): string {
+  if (token.status) return token.status;
   if (token.revoked_at) return "revoked";
   if (token.expires_at && Date.parse(token.expires_at) <= Date.now()) return "expired";
   return "active";
@@ -95,17 +97,36 @@ function restrictionsText(grants: Grants): string | undefined {
   return restrictions.length ? restrictions.join("; ") : undefined;
 }
 
+/** A token's kind; servers that answer none list service tokens only. */
+function kindOf(token: Pick<TokenView, "kind">): TokenKind {
+  return token.kind ?? "service";
+}
+
 function tokenDetails(token: Partial<TokenView> & Pick<TokenView, "id" | "name" | "grants">): string {
   const pairs: [string, unknown][] = [
     ["id", token.id],
+    ["kind", kindOf(token)],
     ["name", token.name],
-    ["status", status({ revoked_at: token.revoked_at ?? null, expires_at: token.expires_at ?? null })],
+    [
+      "status",
+      status({
+        revoked_at: token.revoked_at ?? null,
+        expires_at: token.expires_at ?? null,
+        ...(token.status ? { status: token.status } : {}),
+      }),
+    ],
     ["expires", token.expires_at ?? "never"],
-    ["configs", configsText(token.grants)],
-    ["endpoints", endpointsText(token.grants)],
-    ["restrictions", restrictionsText(token.grants) ?? "none"],
-    ["created", token.created_at],
   ];
+  // An admin credential manages the whole project: it has no grant to show.
+  if (kindOf(token) === "service") {
+    pairs.push(
+      ["configs", configsText(token.grants)],
+      ["endpoints", endpointsText(token.grants)],
+      ["restrictions", restrictionsText(token.grants) ?? "none"],
+    );
+  }
+  if (token.origin && token.origin !== "api") pairs.push(["origin", token.origin]);
+  pairs.push(["created", token.created_at]);
   if (token.updated_at !== undefined) pairs.push(["updated", token.updated_at]);
   if (token.revoked_at) pairs.push(["revoked", token.revoked_at]);
   if (token.previous_secret_valid_until && !token.revoked_at) {
@@ -128,27 +149,55 @@ const SECRET_WARNING = "veritrail: the result holds the token's secret, shown on
 
 const ID = ["ID"];
 
+const KINDS: readonly TokenKind[] = ["service", "admin"];
+
+/** The grant options, by flag, for the message that refuses them on an admin credential. */
+const GRANT_FLAGS = ["config", "all-configs", "endpoint", "restrict"] as const;
+
 export const TOKEN_COMMANDS: Command[] = [
   {
     name: "token create",
-    synopsis: "--name NAME (--config ID... | --all-configs) [options]",
-    summary: "Create a service token. Its secret is printed once, now; the server keeps only a hash.",
+    synopsis: "--name NAME (--config ID... | --all-configs | --kind admin) [options]",
+    summary:
+      "Create a service token, or with --kind admin an admin credential.\n" +
+      "Its secret is printed once, now; the server keeps only a hash.",
     options: {
       name: { type: "string", help: ["--name NAME", "the token's name (required)"] },
+      kind: {
+        type: "string",
+        help: [
+          "--kind KIND",
+          "service (default; needs --config or --all-configs) or admin (manages the project, no grant)",
+        ],
+      },
       ...GRANT_OPTIONS,
       "expires-at": EXPIRES_AT,
     },
     async run(context) {
       const name = context.string("name");
       if (name === undefined) throw context.usageError("token create needs --name");
-      const grants = readGrant(context);
-      if (!grants) {
-        throw context.usageError("token create needs --config ID (repeatable) or --all-configs");
+      const kind = context.string("kind") ?? "service";
+      if (!(KINDS as readonly string[]).includes(kind)) {
+        throw context.usageError(`--kind is service or admin, got "${kind}"`);
+      }
+      let grants: Grants | undefined;
+      if (kind === "admin") {
+        const given = GRANT_FLAGS.filter((flag) => context.values[flag] !== undefined);
+        if (given.length) {
+          throw context.usageError(
+            `an admin credential manages the whole project and takes no grant: drop ${given.map((f) => `--${f}`).join(", ")}`,
+          );
+        }
+      } else {
+        grants = readGrant(context);
+        if (!grants) {
+          throw context.usageError("token create needs --config ID (repeatable) or --all-configs");
+        }
       }
       const expiresAt = context.string("expires-at");
       const { result } = await context.client().createToken({
         name,
-        grants,
+        ...(kind === "admin" ? { kind: "admin" as const } : { grants: grants! }),
         ...(expiresAt === undefined ? {} : { expires_at: expiresAt }),
       });
       if (context.json) {
@@ -156,13 +205,14 @@ export const TOKEN_COMMANDS: Command[] = [
         context.printJson(result);
         return;
       }
-      context.print(`Created token ${result.id}\n\n${secretBlock(result.token)}\n${tokenDetails(result)}`);
+      const what = kind === "admin" ? "admin credential" : "token";
+      context.print(`Created ${what} ${result.id}\n\n${secretBlock(result.token)}\n${tokenDetails(result)}`);
     },
   },
   {
     name: "token list",
     synopsis: "",
-    summary: "List the service tokens (never their secrets).",
+    summary: "List the service tokens and admin credentials (never their secrets).",
     async run(context) {
       const { result } = await context.client().listTokens();
       if (context.json) {
@@ -175,16 +225,20 @@ export const TOKEN_COMMANDS: Command[] = [
       }
       context.print(
         table(
-          ["ID", "NAME", "STATUS", "EXPIRES", "CONFIGS", "ENDPOINTS", "CREATED"],
-          result.items.map((t) => [
-            t.id,
-            t.name,
-            status(t),
-            shortTime(t.expires_at) ?? "never",
-            configsText(t.grants, 2),
-            endpointsText(t.grants),
-            shortTime(t.created_at),
-          ]),
+          ["ID", "KIND", "NAME", "STATUS", "EXPIRES", "CONFIGS", "ENDPOINTS", "CREATED"],
+          result.items.map((t) => {
+            const service = kindOf(t) === "service";
+            return [
+              t.id,
+              kindOf(t),
+              t.name,
+              status(t),
+              shortTime(t.expires_at) ?? "never",
+              service ? configsText(t.grants, 2) : undefined,
+              service ? endpointsText(t.grants) : undefined,
+              shortTime(t.created_at),
+            ];
+          }),
         ),
       );
     },
@@ -192,7 +246,7 @@ export const TOKEN_COMMANDS: Command[] = [
   {
     name: "token get",
     synopsis: "ID",
-    summary: "Show one token (never its secret).",
+    summary: "Show one token or admin credential (never its secret).",
     positionals: ID,
     async run(context) {
       show(context, await context.client().getToken(context.args[0]!), false);
@@ -202,8 +256,9 @@ export const TOKEN_COMMANDS: Command[] = [
     name: "token update",
     synopsis: "ID [options]",
     summary:
-      "Change a token; only the options given change.\n" +
-      "Grant options replace the whole grant, so they need --config or --all-configs.",
+      "Change a token or admin credential; only the options given change.\n" +
+      "Grant options (service tokens only) replace the whole grant, so they need --config or --all-configs.\n" +
+      "The server refuses an expiry that would leave no other admin credential working.",
     positionals: ID,
     options: {
       name: { type: "string", help: ["--name NAME", "a new name"] },
@@ -235,7 +290,7 @@ export const TOKEN_COMMANDS: Command[] = [
   {
     name: "token extend",
     synopsis: "ID --config ID...",
-    summary: "Let a token also reach more configurations, keeping the rest of its grant.",
+    summary: "Let a service token also reach more configurations, keeping the rest of its grant.",
     positionals: ID,
     options: {
       config: {
@@ -257,7 +312,7 @@ export const TOKEN_COMMANDS: Command[] = [
     name: "token rotate",
     synopsis: "ID [--grace-period DURATION]",
     summary:
-      "Give a token a new secret, printed once, now.\n" +
+      "Give a token or admin credential a new secret, printed once, now.\n" +
       "The previous secret keeps working for the grace period, so that clients can move over.",
     positionals: ID,
     options: {
@@ -287,7 +342,9 @@ export const TOKEN_COMMANDS: Command[] = [
   {
     name: "token revoke",
     synopsis: "ID",
-    summary: "Revoke a token: its secrets stop working at once. This cannot be undone.",
+    summary:
+      "Revoke a token or admin credential: its secrets stop working at once. This cannot be undone.\n" +
+      "The server refuses to revoke the last admin credential that works.",
     positionals: ID,
     async run(context) {
       show(context, await context.client().revokeToken(context.args[0]!));
