@@ -27,17 +27,21 @@ export type { QueryError } from "./lexer.js";
  * The `v1/search` query language (product-features (b), wire-protocol §4.3), parsed by recursive
  * descent against a configuration's schema:
  *
- *   query    = [ or ] ;                          empty or all whitespace: every event
- *   or       = and { "OR" and } ;
- *   and      = unary { [ "AND" ] unary } ;        terms side by side are ANDed
- *   unary    = "-" unary | "(" or ")" | field-term | free-term ;
- *   field-term = field ( ":" | "=" | ">" | "<" ) value ;
- *   free-term  = value ;                         not a bare AND / OR
- *   value    = bare | quoted ;
- *   bare     = { any character but whitespace, "(", ")", '"' }- ;
- *   quoted   = '"' { any character but '"' and "\" | '\"' | "\\" | "\" other } '"' ;
+ *   query      = [ or ] ;                       empty or all whitespace: every event
+ *   or         = and { "OR" and } ;
+ *   and        = unary { [ "AND" ] unary } ;     terms side by side are ANDed
+ *   unary      = "-" unary | "(" or ")" | field-term | free-term ;   "-" touches its operand
+ *   field-term = field op ( bare-value | quoted ) ;
+ *   field      = { char - op }- ;                a field id of the schema, or received_at
+ *   op         = ":" | "=" | ">" | "<" ;         ">=" and "<=" are refused
+ *   free-term  = word | quoted ;
+ *   word       = { char - op }- ;                not "AND" or "OR", not starting with "-"
+ *   bare-value = { char }- ;                     operators and "-" are characters here
+ *   char       = any character but ASCII whitespace, "(", ")", '"', U+0000, a lone surrogate ;
+ *   quoted     = '"' { any character but '"' and "\" | '\"' | "\\" | "\" } '"' ;
  *
- * (lexer.ts has the lexical details: where `-` negates, what may touch what.)
+ * A lone "\" in a quoted value is kept as it is. lexer.ts has the rest of the lexical detail:
+ * which tokens may touch without whitespace between them.
  *
  * AND binds tighter than OR, the usual choice; the spec documents no precedence and tells
  * clients to parenthesise (product-features (b) "Boolean operators and grouping"), and the
