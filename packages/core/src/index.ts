@@ -62,4 +62,36 @@ export {
   rangeHash,
 } from "./merkle/tree.js";
 export { formatReceivedAt, parseReceivedAt, ReceivedAtFormatter } from "./received-at.js";
+export {
+  type AllNode,
+  type AndNode,
+  type BooleanMatch,
+  conjoin,
+  type DatetimeMatch,
+  disjoin,
+  type FreeTextMatch,
+  type IntegerMatch,
+  MATCH_ALL,
+  MATCH_NONE,
+  type MatchNode,
+  type NoneNode,
+  type NotNode,
+  negate,
+  type OrNode,
+  type QueryNode,
+  RECEIVED_AT_FIELD,
+  type SearchField,
+  type SearchFieldType,
+  type SearchSchema,
+  type StringMatch,
+} from "./search/ast.js";
+export {
+  MAX_QUERY_DEPTH,
+  MAX_QUERY_LENGTH,
+  MAX_QUERY_TERMS,
+  type ParseQueryResult,
+  parseQuery,
+  type QueryError,
+} from "./search/parser.js";
+export { type FieldRestrictions, restrictQuery, type SearchRestrictions } from "./search/restrict.js";
 export type { ApiErrorStatus, ApiStatus, ErrorField, ValidationCode } from "./wire/status.js";
