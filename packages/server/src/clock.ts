@@ -1,4 +1,8 @@
-/** Time, injected everywhere so tests can fix it. */
+/**
+ * Time, injected everywhere so tests can fix it: no other module of the server reads the system
+ * clock or makes a `Date` (the architecture test holds that), so expiry, grace periods, leases
+ * and retention run on a fake clock in tests instead of sleeping.
+ */
 export interface Clock {
   /** Microseconds since the Unix epoch (for `received_at`). */
   nowMicros(): number;
@@ -11,3 +15,13 @@ export const systemClock: Clock = {
   nowMicros: () => Math.floor((performance.timeOrigin + performance.now()) * 1000),
   nowMillis: () => Date.now(),
 };
+
+/** A time in milliseconds since the epoch as RFC 3339 text with milliseconds, e.g. `2026-01-01T00:00:00.000Z`. */
+export function isoAt(millis: number): string {
+  return new Date(millis).toISOString();
+}
+
+/** The clock's present time as RFC 3339 text. */
+export function nowIso(clock: Clock): string {
+  return isoAt(clock.nowMillis());
+}

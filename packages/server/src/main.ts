@@ -1,3 +1,4 @@
+import { IdGenerator } from "@veritrail/core";
 import type { FastifyInstance } from "fastify";
 import { type DestinationStream, type Logger, pino } from "pino";
 import { Authenticator } from "./auth/authenticator.js";
@@ -50,7 +51,8 @@ export function createService(options: {
     leaseMs: config.asyncLeaseMs,
     pollMs: config.asyncPollMs,
   });
-  const app = createApp({ config, store, sequencer, authenticator, directory, clock, jobs }, log);
+  const ids = new IdGenerator();
+  const app = createApp({ config, store, sequencer, authenticator, directory, clock, ids, jobs }, log);
   jobs.start();
   return {
     app,

@@ -1,3 +1,4 @@
+import type { IdGenerator } from "@veritrail/core";
 import type { Authenticator } from "./auth/authenticator.js";
 import type { Clock } from "./clock.js";
 import type { ServerConfig } from "./config.js";
@@ -25,5 +26,7 @@ export interface Services {
   readonly authenticator: Authenticator;
   readonly directory: ConfigDirectory;
   readonly clock: Clock;
+  /** Makes every id of the process (request ids, configuration ids, …) from one random pool. */
+  readonly ids: IdGenerator;
   readonly jobs: JobSignal;
 }

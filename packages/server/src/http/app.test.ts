@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { IdGenerator } from "@veritrail/core";
 import type { FastifyInstance } from "fastify";
 import { pino } from "pino";
 import { Authenticator } from "../auth/authenticator.js";
@@ -34,6 +35,7 @@ describe("createApp", () => {
         sequencer: full,
         authenticator: new Authenticator({ store, cacheMs: 0, nowMillis: Date.now }),
         directory: new ConfigDirectory({ store, cacheMs: 0, nowMillis: Date.now }),
+        ids: new IdGenerator(),
         jobs: { wake() {} },
         clock: systemClock,
       },

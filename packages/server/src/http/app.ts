@@ -1,4 +1,3 @@
-import { newId } from "@veritrail/core";
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyError,
@@ -8,6 +7,7 @@ import Fastify, {
   LogController,
 } from "fastify";
 import type { Authenticator } from "../auth/authenticator.js";
+import { nowIso } from "../clock.js";
 import { ApiError } from "../errors.js";
 import { checkJsonShape } from "../guards/json-shape.js";
 import type { Services } from "../services.js";
@@ -48,8 +48,9 @@ export function createApp(services: Services, log: FastifyBaseLogger): FastifyIn
   app.decorateRequest("veritrail", undefined as never);
   app.addHook("onRequest", async (request, reply) => {
     request.veritrail = {
-      requestId: newId("prq"),
-      requestTime: new Date(services.clock.nowMillis()).toISOString(),
+      requestId: services.ids.newId("prq"),
+      requestTime: nowIso(services.clock),
+      clock: services.clock,
     };
     if (closing) {
       // Draining: a request arriving on an open keep-alive connection is refused before any work,

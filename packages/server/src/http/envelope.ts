@@ -1,5 +1,6 @@
 import type { ApiStatus } from "@veritrail/core";
 import type { FastifyReply, FastifyRequest } from "fastify";
+import { type Clock, nowIso } from "../clock.js";
 import { ApiError } from "../errors.js";
 import type { TokenRecord } from "../store/contract/store.js";
 import { HTTP_STATUS } from "./error-map.js";
@@ -8,6 +9,8 @@ import { HTTP_STATUS } from "./error-map.js";
 export interface RequestContext {
   requestId: string;
   requestTime: string;
+  /** The service's clock, so that every answer's `response_time` comes from it too. */
+  clock: Clock;
   /** The token the route's onRequest hook authenticated from the headers (http/app.ts). */
   token?: TokenRecord;
 }
@@ -42,12 +45,15 @@ export function sendEnvelope(
   httpStatus = HTTP_STATUS[status],
   requestId = request.veritrail.requestId,
 ): FastifyReply {
-  return reply.code(httpStatus).header("x-request-id", requestId).send({
-    request_id: requestId,
-    request_time: request.veritrail.requestTime,
-    response_time: new Date().toISOString(),
-    status,
-    summary,
-    result,
-  });
+  return reply
+    .code(httpStatus)
+    .header("x-request-id", requestId)
+    .send({
+      request_id: requestId,
+      request_time: request.veritrail.requestTime,
+      response_time: nowIso(request.veritrail.clock),
+      status,
+      summary,
+      result,
+    });
 }

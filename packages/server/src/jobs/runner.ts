@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
-import type { Clock } from "../clock.js";
+import { type Clock, isoAt } from "../clock.js";
 import type { JobSignal } from "../services.js";
 import { type AsyncRequestRecord, AsyncRequestTakenError, type JobStore } from "../store/contract/store.js";
 import { type JobKind, PermanentJobError } from "./job-kind.js";
@@ -114,7 +114,7 @@ export class JobRunner implements JobSignal {
     const now = this.#clock.nowMillis();
     if (now - this.#lastPurge < PURGE_EVERY_MS) return;
     this.#lastPurge = now;
-    const deleted = await this.#jobs.deleteExpiredAsyncRequests(new Date(now).toISOString());
+    const deleted = await this.#jobs.deleteExpiredAsyncRequests(isoAt(now));
     if (deleted > 0) this.#log.info({ deleted }, "deleted expired async request results");
   }
 

@@ -1,4 +1,5 @@
 import type { FastifyRequest } from "fastify";
+import { isoAt } from "../../clock.js";
 import { ApiError } from "../../errors.js";
 import type { TokenRecord } from "../../store/contract/store.js";
 import { authenticatedToken } from "../envelope.js";
@@ -17,7 +18,7 @@ export function authenticatedAdmin(request: FastifyRequest): TokenRecord {
  */
 export function nextTimestamp(previous: string | undefined, nowMillis: number): string {
   const floor = previous === undefined ? 0 : Date.parse(previous) + 1;
-  return new Date(Math.max(nowMillis, floor)).toISOString();
+  return isoAt(Math.max(nowMillis, floor));
 }
 
 /** `NotFound` for a resource id, with the pointer of the field that named it. */

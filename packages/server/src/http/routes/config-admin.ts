@@ -1,6 +1,7 @@
-import { generateSigningKey, isId, newId, publicKeyPem } from "@veritrail/core";
+import { generateSigningKey, isId, publicKeyPem } from "@veritrail/core";
 import type { FastifyInstance } from "fastify";
 import { CONFIG_KEYS, readConfigSettings, renderConfig } from "../../admin/config-document.js";
+import { nowIso } from "../../clock.js";
 import { ApiError } from "../../errors.js";
 import { BodyReader } from "../../guards/body-reader.js";
 import { newTreeName } from "../../log/tree-name.js";
@@ -22,7 +23,7 @@ const LIST_FILTERS = [
  * not exist.
  */
 export function registerConfigRoutes(app: FastifyInstance, services: Services): void {
-  const { store, directory, clock } = services;
+  const { store, directory, clock, ids } = services;
 
   async function load(projectId: string, body: BodyReader): Promise<ConfigRecord> {
     const id = body.string("id", { max: 64 });
@@ -46,10 +47,10 @@ export function registerConfigRoutes(app: FastifyInstance, services: Services): 
     await store.configs.addSigningKey({
       configId,
       version: (current?.version ?? 0) + 1,
-      keyId: current?.keyId ?? newId("pvi"),
+      keyId: current?.keyId ?? ids.newId("pvi"),
       privateKey: privateKey.export({ type: "pkcs8", format: "pem" }).toString(),
       publicKey: publicKeyPem(privateKey),
-      createdAt: new Date(clock.nowMillis()).toISOString(),
+      createdAt: nowIso(clock),
     });
   }
 
@@ -72,9 +73,9 @@ export function registerConfigRoutes(app: FastifyInstance, services: Services): 
       body.errors.push({ code: "FieldRequired", detail: "name is required", source: "/name" });
     const settings = readConfigSettings(body);
     body.throwIfInvalid();
-    const now = new Date(clock.nowMillis()).toISOString();
+    const now = nowIso(clock);
     const config: ConfigRecord = {
-      id: newId("pci"),
+      id: ids.newId("pci"),
       projectId: admin.projectId,
       name: name!,
       settings: settings!,
@@ -127,7 +128,7 @@ export function registerConfigRoutes(app: FastifyInstance, services: Services): 
     const body = new BodyReader(request.body, "", ["id"]);
     const config = await load(admin.projectId, body);
     const rendered = await render(config);
-    if (!(await store.configs.deleteConfig(config.id, new Date(clock.nowMillis()).toISOString()))) {
+    if (!(await store.configs.deleteConfig(config.id, nowIso(clock)))) {
       throw notFound("configuration", config.id);
     }
     directory.invalidate();

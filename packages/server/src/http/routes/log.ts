@@ -1,4 +1,5 @@
 import type { FastifyInstance } from "fastify";
+import { isoAt } from "../../clock.js";
 import { BodyReader } from "../../guards/body-reader.js";
 import type { PreparedEntry } from "../../ingest/prepared-entry.js";
 import { type IngestPolicy, readEntry } from "../../ingest/read-entry.js";
@@ -137,8 +138,8 @@ export function registerLogRoutes(app: FastifyInstance, services: Services): voi
       endpoint: "v2/log_async",
       state: "pending",
       payload: JSON.stringify(payload),
-      createdAt: new Date(now).toISOString(),
-      expiresAt: new Date(now + config.asyncResultTtlMinutes * 60_000).toISOString(),
+      createdAt: isoAt(now),
+      expiresAt: isoAt(now + config.asyncResultTtlMinutes * 60_000),
     });
     services.jobs.wake();
     return sendEnvelope(
