@@ -31,10 +31,10 @@ export class FakeClock implements Clock {
     this.#micros += Math.round(ms * 1000);
   }
 
-  /** Moves the clock to just after the ISO time `iso`, which the server named. */
-  advancePast(iso: string): void {
-    const target = Date.parse(iso);
-    if (!Number.isFinite(target)) throw new RangeError(`not a time: ${iso}`);
+  /** Moves the clock to just after `moment` (an ISO time the server named, or epoch milliseconds). */
+  advancePast(moment: string | number): void {
+    const target = typeof moment === "string" ? Date.parse(moment) : moment;
+    if (!Number.isFinite(target)) throw new RangeError(`not a time: ${moment}`);
     this.advance(Math.max(0, target + 1 - this.nowMillis()));
   }
 }
