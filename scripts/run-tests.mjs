@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // Runs every test file with Node's own test runner, against the TypeScript sources.
 // Unit tests sit beside the code (`packages/*/src/**/*.test.ts`); integration tests in `packages/*/test/`.
-// Extra arguments narrow the run to files whose path contains one of them.
+// Extra arguments narrow the run to files whose path contains one of them. An argument that is the
+// path of a test file runs that file, even outside packages/: `bench/smoke.test.ts` is run only so
+// (`npm run test:bench`), being a minute of benchmark rather than a test to run at every change.
 import { spawnSync } from "node:child_process";
-import { readdirSync, statSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 
 function findTests(dir, out = []) {
@@ -16,10 +18,14 @@ function findTests(dir, out = []) {
   return out;
 }
 
-const filters = process.argv.slice(2);
-const files = findTests("packages")
-  .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
-  .sort();
+const args = process.argv.slice(2);
+const paths = args.filter((x) => x.endsWith(".test.ts") && existsSync(x));
+const filters = args.filter((x) => !paths.includes(x));
+const found =
+  paths.length > 0 && filters.length === 0
+    ? []
+    : findTests("packages").filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)));
+const files = [...new Set([...found, ...paths.map((p) => join(p))])].sort();
 if (files.length === 0) {
   console.error("no test files matched");
   process.exit(1);

@@ -4,7 +4,6 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { after, before, describe, it } from "node:test";
-import { setTimeout as sleep } from "node:timers/promises";
 import {
   adminPost,
   type ConfigView,
@@ -22,6 +21,7 @@ import {
   assertValidationError,
   type ExpectedError,
 } from "./support/api-assertions.js";
+import { FakeClock } from "./support/fake-clock.js";
 import type { TokenView } from "./support/grants.js";
 import { postJson, startTestServer, type TestServer } from "./support/test-server.js";
 
@@ -29,20 +29,15 @@ const TOKEN_ID = /^ptk_[a-z2-7]{32}$/;
 const SECRET = /^pts_[a-z2-7]{40}$/;
 const ISO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 
-/** Sleeps until a moment the server named has passed, by a margin; never longer than 5 s. */
-async function waitPast(iso: string): Promise<void> {
-  const wait = Date.parse(iso) - Date.now() + 150;
-  assert.ok(wait < 5000, `${iso} is too far ahead to wait for`);
-  if (wait > 0) await sleep(wait);
-}
-
 describe("the token admin API", () => {
+  // The server's time: expiry and grace periods pass when the test moves it, not by sleeping.
+  const clock = new FakeClock();
   let server: TestServer;
   let configA: ConfigView;
   let configB: ConfigView;
   let configC: ConfigView;
   before(async () => {
-    server = await startTestServer();
+    server = await startTestServer({}, { clock });
     configA = await createConfig(server, { name: "A" });
     configB = await createConfig(server, { name: "B" });
     configC = await createConfig(server, { name: "C" });
@@ -103,7 +98,7 @@ describe("the token admin API", () => {
     });
 
     it("keeps an expiry in the future, as an ISO time", async () => {
-      const expiresAt = new Date(Date.now() + 86_400_000).toISOString();
+      const expiresAt = new Date(clock.nowMillis() + 86_400_000).toISOString();
       const created = await createToken(server, { audit: { configs: "all" } }, { expires_at: expiresAt });
       assert.equal(created.expires_at, expiresAt);
       assert.equal((await getToken(created.id)).expires_at, expiresAt);
@@ -206,7 +201,7 @@ describe("the token admin API", () => {
     });
 
     it("clears the expiry with null", async () => {
-      const expiresAt = new Date(Date.now() + 3_600_000).toISOString();
+      const expiresAt = new Date(clock.nowMillis() + 3_600_000).toISOString();
       const created = await createToken(
         server,
         { audit: { configs: [configA.id] } },
@@ -314,7 +309,9 @@ describe("the token admin API", () => {
     it("stops the old secret once its grace period has passed; the new one keeps working", async () => {
       const created = await createTokenFor(server, configA.id);
       const rotated = successResult<TokenView & { token: string }>(await rotate(created.id, "1s"));
-      await waitPast(rotated.previous_secret_valid_until!);
+      clock.advance(900);
+      await assertLogs(created.token);
+      clock.advancePast(rotated.previous_secret_valid_until!);
       assertUnauthorized(await log(created.token));
       await assertLogs(rotated.token);
     });
@@ -368,7 +365,7 @@ describe("the token admin API", () => {
     it("refuses an expiry in the past or not a date-time, and creates nothing", async () => {
       const before = await tokenCount();
       const grants = { audit: { configs: [configA.id] } };
-      for (const expires_at of [new Date(Date.now() - 60_000).toISOString(), "2000-01-01T00:00:00Z"]) {
+      for (const expires_at of [new Date(clock.nowMillis() - 60_000).toISOString(), "2000-01-01T00:00:00Z"]) {
         assertValidationError(await admin("/v1/admin/token/create", { name: "late", grants, expires_at }), [
           { code: "NotWithinRange", source: "/expires_at" },
         ]);
@@ -382,13 +379,15 @@ describe("the token admin API", () => {
     });
 
     it("stops a token once its expiry has passed", async () => {
-      const expiresAt = new Date(Date.now() + 1500).toISOString();
+      const expiresAt = new Date(clock.nowMillis() + 1500).toISOString();
       const created = await createToken(
         server,
         { audit: { configs: [configA.id] } },
         { expires_at: expiresAt },
       );
-      await waitPast(created.expires_at!);
+      clock.advance(1400);
+      await assertLogs(created.token, configA.id);
+      clock.advancePast(created.expires_at!);
       const before = await treeSize(configA.id);
       assertUnauthorized(await log(created.token));
       assert.equal(await treeSize(configA.id), before);

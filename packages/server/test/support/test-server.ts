@@ -3,6 +3,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { bootstrap } from "../../src/bootstrap.js";
+import { type Clock, systemClock } from "../../src/clock.js";
 import { loadConfig, type ServerConfig } from "../../src/config.js";
 import { createService, type Service } from "../../src/main.js";
 import { openTestStore } from "./test-store.js";
@@ -39,9 +40,15 @@ export async function freePort(): Promise<number> {
 /**
  * Starts a real server in this process on a free port, on the store the test run selects
  * (`VERITRAIL_TEST_STORE`: SQLite by default, or a fresh PostgreSQL schema), bootstrapped with
- * the fixed test credentials.
+ * the fixed test credentials. `clock` (a `FakeClock`) becomes the service's clock: token expiry,
+ * grace periods, `received_at` and the admin timestamps follow it; the async worker's leases and
+ * purges still run on real time.
  */
-export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+export async function startTestServer(
+  env: Record<string, string> = {},
+  options: { clock?: Clock } = {},
+): Promise<TestServer> {
+  const clock = options.clock ?? systemClock;
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), "veritrail-test-"));
   const config = loadConfig({
@@ -56,9 +63,9 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
   });
   const store = await openTestStore(dataDir);
   await store.migrate();
-  const report = await bootstrap(store, config, () => new Date().toISOString());
+  const report = await bootstrap(store, config, () => new Date(clock.nowMillis()).toISOString());
   if (!report) throw new Error("a test store must start empty");
-  const service = createService({ config, store });
+  const service = createService({ config, store, clock });
   await service.app.listen({ host: config.host, port: config.port });
   return {
     url: config.publicUrl,

@@ -2,6 +2,8 @@
 // its ceilings, stops and cleans up, and reports every figure, on stdout and in --json. Only the
 // presence and sign of the figures are checked: throughput depends on the machine, never asserted.
 // With VERITRAIL_TEST_DATABASE_URL set, the bench also runs its PostgreSQL phases on that database.
+// It takes a minute or more of both cores, so `npm test` leaves it out; `npm run test:bench` runs
+// it, as its own CI step. Outside tooling reads the figures by name: keep the names below stable.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
@@ -10,10 +12,10 @@ import { dirname, join, resolve } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
-import type { BenchReport } from "../../../bench/run.js";
-import { POSTGRES_SKIP_REASON, TEST_DATABASE_URL } from "./support/test-store.js";
+import { POSTGRES_SKIP_REASON, TEST_DATABASE_URL } from "../packages/server/test/support/test-store.js";
+import type { BenchReport } from "./run.js";
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const RUN_TIMEOUT_MS = 180_000;
 
 /** Every figure a run reports; each must be a positive number. */
