@@ -3,7 +3,7 @@ import type { FastifyInstance } from "fastify";
 import { type DestinationStream, type Logger, pino } from "pino";
 import { Authenticator } from "./auth/authenticator.js";
 import { bootstrap, describeBootstrap } from "./bootstrap.js";
-import { type Clock, systemClock } from "./clock.js";
+import { type Clock, nowIso, systemClock } from "./clock.js";
 import type { ServerConfig } from "./config.js";
 import { createApp } from "./http/app.js";
 import { Sequencer } from "./ingest/sequencer.js";
@@ -79,6 +79,8 @@ export interface StartOptions {
   logDestination?: DestinationStream;
   /** Where the first-start message goes (stdout by default). */
   print?: (text: string) => void;
+  /** The clock of start-up and of the service (the system's by default). */
+  clock?: Clock;
 }
 
 /**
@@ -89,8 +91,9 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   const store = options.store ?? (await openStore(config));
   const log = createLogger(config, options.logDestination);
   await store.migrate();
-  const report = await bootstrap(store, config, () => new Date().toISOString(), log);
-  const service = createService({ config, store, log });
+  const clock = options.clock ?? systemClock;
+  const report = await bootstrap(store, config, () => nowIso(clock), log);
+  const service = createService({ config, store, clock, log });
   await service.app.listen({ host: config.host, port: config.port });
   const print = options.print ?? ((text: string) => process.stdout.write(text));
   if (report) print(`${describeBootstrap(report, config.publicUrl)}\n`);

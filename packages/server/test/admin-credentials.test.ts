@@ -8,7 +8,6 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { setTimeout as sleep } from "node:timers/promises";
 import { loadConfig } from "../src/config.js";
 import { type Service, startServer } from "../src/main.js";
 import type { Store } from "../src/store/contract/store.js";
@@ -21,6 +20,7 @@ import {
   assertValidationError,
   treeSize,
 } from "./support/api-assertions.js";
+import { FakeClock } from "./support/fake-clock.js";
 import type { TokenView as ServiceTokenView } from "./support/grants.js";
 import { freePort, postJson, startTestServer, type TestServer } from "./support/test-server.js";
 import { dropSchema, freshSchema, openSharedPostgresStore, testStoreKind } from "./support/test-store.js";
@@ -36,13 +36,6 @@ interface TokenView extends ServiceTokenView {
 
 interface CreatedCredential extends CreatedToken {
   kind: "service" | "admin";
-}
-
-/** Sleeps until a moment the server named has passed, by a margin; never longer than 5 s. */
-async function waitPast(iso: string): Promise<void> {
-  const wait = Date.parse(iso) - Date.now() + 150;
-  assert.ok(wait < 5000, `${iso} is too far ahead to wait for`);
-  if (wait > 0) await sleep(wait);
 }
 
 /** Every form in which a secret could leak: as given, without its prefix, and its SHA-256. */
@@ -70,8 +63,11 @@ function assertLastAdminRefused(response: ApiResponse, source: string): void {
 
 describe("admin credentials through the token admin API", () => {
   let server: TestServer;
+  const clock = new FakeClock();
+  /** An ISO time `ms` from the server's present. */
+  const inMs = (ms: number) => new Date(clock.nowMillis() + ms).toISOString();
   before(async () => {
-    server = await startTestServer();
+    server = await startTestServer({}, { clock });
   });
   after(() => server.close());
 
@@ -148,7 +144,7 @@ describe("admin credentials through the token admin API", () => {
   describe("list and get", () => {
     it("show admin credentials beside service tokens with kind, name, status, expiry and origin, never a secret", async () => {
       const created = await createAdmin("auditor-admin", {
-        expires_at: new Date(Date.now() + 86_400_000).toISOString(),
+        expires_at: inMs(86_400_000),
       });
       const listed = await listTokens();
       const item = listed.items.find((t) => t.id === created.id);
@@ -179,7 +175,7 @@ describe("admin credentials through the token admin API", () => {
   describe("update", () => {
     it("renames an admin credential and sets or clears its expiry", async () => {
       const created = await createAdmin("temp");
-      const expiresAt = new Date(Date.now() + 3_600_000).toISOString();
+      const expiresAt = inMs(3_600_000);
       const updated = successResult<TokenView>(
         await admin("/v1/admin/token/update", { id: created.id, name: "temp-ops", expires_at: expiresAt }),
       );
@@ -236,9 +232,10 @@ describe("admin credentials through the token admin API", () => {
       assert.equal(rotated.id, created.id);
       assert.equal(rotated.kind, "admin");
       assert.ok(rotated.previous_secret_valid_until);
+      clock.advance(900);
       assert.equal(await manages(created.token), true, "the old secret works in its grace period");
       assert.equal(await manages(rotated.token), true);
-      await waitPast(rotated.previous_secret_valid_until);
+      clock.advancePast(rotated.previous_secret_valid_until);
       assertUnauthorized(await adminCall(server, created.token, "list", {}));
       assert.equal(await manages(rotated.token), true);
     });
@@ -291,8 +288,8 @@ describe("admin credentials through the token admin API", () => {
       const harness = await harnessAdminId();
       const others = (await listTokens()).items.filter((t) => t.kind === "admin" && t.id !== harness);
       for (const other of others) successResult(await admin("/v1/admin/token/revoke", { id: other.id }));
-      const soon = new Date(Date.now() + 3_600_000).toISOString();
-      const later = new Date(Date.now() + 7_200_000).toISOString();
+      const soon = inMs(3_600_000);
+      const later = inMs(7_200_000);
       const short = await createAdmin("short-lived", { expires_at: soon });
       const before = await getToken(harness);
       assertLastAdminRefused(
@@ -300,7 +297,7 @@ describe("admin credentials through the token admin API", () => {
         "/expires_at",
       );
       assert.deepEqual(await getToken(harness), before);
-      const earlier = new Date(Date.now() + 1_800_000).toISOString();
+      const earlier = inMs(1_800_000);
       assert.equal(
         successResult<TokenView>(await admin("/v1/admin/token/update", { id: harness, expires_at: earlier }))
           .expires_at,

@@ -1,6 +1,7 @@
 import { DURATION_PATTERN, parseDuration } from "@veritrail/core";
 import { AUDIT_ENDPOINTS } from "../auth/resolve-config.js";
 import { worksAt } from "../auth/tokens.js";
+import { isoAt } from "../clock.js";
 import type { ErrorField } from "../errors.js";
 import { BodyReader } from "../guards/body-reader.js";
 import { isDateTime } from "../ingest/event-schema.js";
@@ -183,7 +184,7 @@ export function readExpiry(body: BodyReader, nowMillis: number): string | null |
     });
     return undefined;
   }
-  return new Date(at).toISOString();
+  return isoAt(at);
 }
 
 /** Reads the rotation grace period (a Pangea duration, at most 30 days); seconds. */

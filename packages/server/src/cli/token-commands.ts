@@ -1,3 +1,4 @@
+import { systemClock } from "../clock.js";
 import type { AuditGrant, Grants, TokenKind, TokenView } from "./admin-client.js";
 import type { Command, Context, OptionSpec } from "./command.js";
 import { fields, shortTime, table } from "./table.js";
@@ -74,7 +75,7 @@ function readGrant(context: Context): Grants | undefined {
 function status(token: Pick<TokenView, "revoked_at" | "expires_at" | "status">): string {
   if (token.status) return token.status;
   if (token.revoked_at) return "revoked";
-  if (token.expires_at && Date.parse(token.expires_at) <= Date.now()) return "expired";
+  if (token.expires_at && Date.parse(token.expires_at) <= systemClock.nowMillis()) return "expired";
   return "active";
 }
 

@@ -10,6 +10,7 @@ import {
 } from "../../admin/token-document.js";
 import { hashSecret } from "../../auth/authenticator.js";
 import { anotherAdminWorksAt, newToken, worksAt } from "../../auth/tokens.js";
+import { isoAt, nowIso } from "../../clock.js";
 import { ApiError } from "../../errors.js";
 import { BodyReader } from "../../guards/body-reader.js";
 import type { Services } from "../../services.js";
@@ -119,7 +120,7 @@ export function registerTokenRoutes(app: FastifyInstance, services: Services): v
       name: name!,
       kind: kind!,
       grants: grants!,
-      now: new Date(clock.nowMillis()).toISOString(),
+      now: nowIso(clock),
       ...(expiresAt ? { expiresAt } : {}),
     });
     await store.tokens.createToken(record);
@@ -259,7 +260,7 @@ export function registerTokenRoutes(app: FastifyInstance, services: Services): v
       ...t,
       secretHash: hashSecret(secret),
       previousSecretHash: t.secretHash,
-      previousValidUntil: new Date(clock.nowMillis() + grace * 1000).toISOString(),
+      previousValidUntil: isoAt(clock.nowMillis() + grace * 1000),
     }));
     return sendEnvelope(
       request,
@@ -278,7 +279,7 @@ export function registerTokenRoutes(app: FastifyInstance, services: Services): v
     const token = await load(admin.projectId, new BodyReader(request.body, "", ["id"]));
     const revoke = (t: TokenRecord): TokenRecord => ({
       ...t,
-      revokedAt: t.revokedAt ?? new Date(clock.nowMillis()).toISOString(),
+      revokedAt: t.revokedAt ?? nowIso(clock),
     });
     // Revoking a credential that works, one's own included, needs another that keeps working.
     const now = clock.nowMillis();
