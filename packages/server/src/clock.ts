@@ -25,3 +25,12 @@ export function isoAt(millis: number): string {
 export function nowIso(clock: Clock): string {
   return isoAt(clock.nowMillis());
 }
+
+/**
+ * A new `updated_at` strictly after the previous one, so that optimistic-concurrency checks
+ * never see two versions with the same stamp, even within one millisecond.
+ */
+export function nextTimestamp(previous: string | undefined, nowMillis: number): string {
+  const floor = previous === undefined ? 0 : Date.parse(previous) + 1;
+  return isoAt(Math.max(nowMillis, floor));
+}

@@ -11,7 +11,8 @@ import { fileURLToPath } from "node:url";
  * - the server reaches the core only through its public entry;
  * - inside the server, each folder imports only folders of a lower rank (RANKS below), and no
  *   two modules import each other, however indirectly;
- * - nothing in the project reads files outside the repository.
+ * - nothing in the project reads files outside the repository;
+ * - the server reads time only through its injected clock.
  */
 
 const repo = fileURLToPath(new URL("../../../", import.meta.url));
@@ -175,6 +176,21 @@ describe("architecture", () => {
           if (relative(repo, target).startsWith("..")) offenders.push(`${relative(repo, file)}: ${match[0]}`);
         }
       }
+    }
+    assert.deepEqual(offenders, []);
+  });
+
+  it("reads time only through the injected clock: no Date.now() or new Date( outside clock.ts", () => {
+    const offenders: string[] = [];
+    for (const file of sources(serverSrc)) {
+      const path = relative(serverSrc, file);
+      if (file.endsWith(".test.ts") || path === "clock.ts") continue;
+      readFileSync(file, "utf8")
+        .split("\n")
+        .forEach((line, i) => {
+          const code = line.replace(/\/\/.*$/, "").replace(/^\s*\*.*$/, "");
+          if (/\bDate\.now\(\)|\bnew Date\(/.test(code)) offenders.push(`${path}:${i + 1}: ${line.trim()}`);
+        });
     }
     assert.deepEqual(offenders, []);
   });

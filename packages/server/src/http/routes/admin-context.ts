@@ -1,5 +1,4 @@
 import type { FastifyRequest } from "fastify";
-import { isoAt } from "../../clock.js";
 import { ApiError } from "../../errors.js";
 import type { TokenRecord } from "../../store/contract/store.js";
 import { authenticatedToken } from "../envelope.js";
@@ -10,15 +9,6 @@ import { authenticatedToken } from "../envelope.js";
  */
 export function authenticatedAdmin(request: FastifyRequest): TokenRecord {
   return authenticatedToken(request, "admin");
-}
-
-/**
- * A new `updated_at` strictly after the previous one, so that optimistic-concurrency checks
- * never see two versions with the same stamp, even within one millisecond.
- */
-export function nextTimestamp(previous: string | undefined, nowMillis: number): string {
-  const floor = previous === undefined ? 0 : Date.parse(previous) + 1;
-  return isoAt(Math.max(nowMillis, floor));
 }
 
 /** `NotFound` for a resource id, with the pointer of the field that named it. */

@@ -1,14 +1,14 @@
 import { generateSigningKey, isId, publicKeyPem } from "@veritrail/core";
 import type { FastifyInstance } from "fastify";
 import { CONFIG_KEYS, readConfigSettings, renderConfig } from "../../admin/config-document.js";
-import { nowIso } from "../../clock.js";
+import { nextTimestamp, nowIso } from "../../clock.js";
 import { ApiError } from "../../errors.js";
 import { BodyReader } from "../../guards/body-reader.js";
 import { newTreeName } from "../../log/tree-name.js";
 import type { Services } from "../../services.js";
 import type { ConfigRecord } from "../../store/contract/store.js";
 import { sendEnvelope } from "../envelope.js";
-import { authenticatedAdmin, nextTimestamp, notFound } from "./admin-context.js";
+import { authenticatedAdmin, notFound } from "./admin-context.js";
 
 const LIST_FILTERS = [
   "id",

@@ -10,13 +10,13 @@ import {
 } from "../../admin/token-document.js";
 import { hashSecret } from "../../auth/authenticator.js";
 import { anotherAdminWorksAt, newToken, worksAt } from "../../auth/tokens.js";
-import { isoAt, nowIso } from "../../clock.js";
+import { isoAt, nextTimestamp, nowIso } from "../../clock.js";
 import { ApiError } from "../../errors.js";
 import { BodyReader } from "../../guards/body-reader.js";
 import type { Services } from "../../services.js";
 import type { TokenRecord } from "../../store/contract/store.js";
 import { sendEnvelope } from "../envelope.js";
-import { authenticatedAdmin, nextTimestamp, notFound } from "./admin-context.js";
+import { authenticatedAdmin, notFound } from "./admin-context.js";
 
 /** How long a rotated-out secret keeps working when the request names no grace period. */
 const DEFAULT_GRACE_SECONDS = 24 * 3600;
