@@ -117,3 +117,63 @@ export const MAX_ID_LENGTH = 64;
 
 /** Longest name of a configuration or a token. */
 export const MAX_NAME_LENGTH = 128;
+
+/** Longest `order` of a list or a saved search: `asc` or `desc`. */
+export const MAX_ORDER_LENGTH = 4;
+
+/** Longest `order_by` of `v1beta/config/list`: `id`, `created_at` or `updated_at`. */
+export const MAX_CONFIG_ORDER_BY_LENGTH = 16;
+
+/** Most configurations on one page of `v1beta/config/list`; a larger list takes more pages. */
+export const MAX_LIST_SIZE = 1000;
+
+/** Configurations on one page of `v1beta/config/list` when the request names no `size`. */
+export const DEFAULT_LIST_SIZE = 50;
+
+/** Most ids in an `id__in` or `id__contains` list filter, each at most `MAX_ID_LENGTH`: as many as a grant lists. */
+export const MAX_ID_FILTER_VALUES = 100;
+
+/** Longest `service` of a token extend; the one service is `audit`. */
+export const MAX_SERVICE_NAME_LENGTH = 32;
+
+/** How long a rotated-out secret keeps working when the request names no grace period: a day, in seconds. */
+export const DEFAULT_GRACE_SECONDS = 24 * 3600;
+
+/** Most allowed values of one field restriction in a token grant. */
+export const MAX_RESTRICTED_VALUES = 100;
+
+/** Longest allowed value of a field restriction; the actor, tenant and similar values it matches are far shorter. */
+export const MAX_RESTRICTED_VALUE_LENGTH = 256;
+
+/** Largest `size` of a schema field: the largest standard field, `message` (`AUDIT_TEXT_FIELD_SIZE`). */
+export const MAX_SCHEMA_FIELD_SIZE = AUDIT_TEXT_FIELD_SIZE;
+
+/** Longest schema field `type`; the type names are at most 9 characters. */
+export const MAX_SCHEMA_FIELD_TYPE_LENGTH = 32;
+
+/** Longest display `name` of a schema field. */
+export const MAX_SCHEMA_FIELD_NAME_LENGTH = 64;
+
+/** Longest `description` of a schema field (Pangea's 255-character description). */
+export const MAX_SCHEMA_FIELD_DESCRIPTION_LENGTH = 255;
+
+/** Longest `save_malformed`: `reject`, `all` or `unredacted`. */
+export const MAX_SAVE_MALFORMED_LENGTH = 16;
+
+/** Longest redaction `mask`, the text a redacted value is shown as (`****` by default). */
+export const MAX_REDACTION_MASK_LENGTH = 32;
+
+/** Most saved searches in a configuration's `ui_metadata`. */
+export const MAX_SAVED_SEARCHES = 50;
+
+/** Longest `title` of a saved search. */
+export const MAX_SAVED_SEARCH_TITLE_LENGTH = 128;
+
+/** Longest `query` of a saved search: room for a long search expression. */
+export const MAX_SAVED_SEARCH_QUERY_LENGTH = 4096;
+
+/** Longest `start` or `end` of a saved search: a date-time or a relative duration. */
+export const MAX_SAVED_SEARCH_TIME_LENGTH = 128;
+
+/** Longest `order_by` of a saved search: a field id, with room to spare. */
+export const MAX_SAVED_SEARCH_ORDER_BY_LENGTH = 64;

@@ -8,6 +8,22 @@ import {
   type FieldType,
   type SchemaField,
 } from "../ingest/event-schema.js";
+import {
+  MAX_ORDER_LENGTH,
+  MAX_REDACTION_MASK_LENGTH,
+  MAX_SAVE_MALFORMED_LENGTH,
+  MAX_SAVED_SEARCH_ORDER_BY_LENGTH,
+  MAX_SAVED_SEARCH_QUERY_LENGTH,
+  MAX_SAVED_SEARCH_TIME_LENGTH,
+  MAX_SAVED_SEARCH_TITLE_LENGTH,
+  MAX_SAVED_SEARCHES,
+  MAX_SCHEMA_FIELD_DESCRIPTION_LENGTH,
+  MAX_SCHEMA_FIELD_ID_LENGTH,
+  MAX_SCHEMA_FIELD_NAME_LENGTH,
+  MAX_SCHEMA_FIELD_SIZE,
+  MAX_SCHEMA_FIELD_TYPE_LENGTH,
+  MAX_SCHEMA_FIELDS,
+} from "../limits.js";
 import type { ConfigRecord } from "../store/contract/store.js";
 
 /*
@@ -37,8 +53,6 @@ const FIELD_KEYS = [
   "ui_default_visible",
 ];
 const SCHEMA_KEYS = ["fields", "save_malformed", "tamper_proofing", "client_signable"];
-const MAX_FIELDS = 100;
-const MAX_FIELD_SIZE = 32766;
 const DAY = 86_400;
 
 /** The keys a create or update body may hold. */
@@ -70,7 +84,7 @@ function readField(value: unknown, pointer: string, errors: ErrorField[]): Schem
   const body = new BodyReader(value, pointer, FIELD_KEYS, errors);
   const before = errors.length;
   const id = body.string("id", {
-    max: 32,
+    max: MAX_SCHEMA_FIELD_ID_LENGTH,
     pattern: /^[a-z][0-9a-z_]*$/,
     patternText: "lower-case snake case",
   });
@@ -79,7 +93,7 @@ function readField(value: unknown, pointer: string, errors: ErrorField[]): Schem
   if (id === "received_at") {
     errors.push({ code: "InvalidConst", detail: "received_at is set by the server", source: body.at("id") });
   }
-  const type = body.string("type", { max: 32 }) as FieldType | undefined;
+  const type = body.string("type", { max: MAX_SCHEMA_FIELD_TYPE_LENGTH }) as FieldType | undefined;
   if (!body.has("type"))
     errors.push({ code: "FieldRequired", detail: "type is required", source: body.at("type") });
   else if (type !== undefined && !FIELD_TYPES.includes(type)) {
@@ -90,9 +104,9 @@ function readField(value: unknown, pointer: string, errors: ErrorField[]): Schem
     });
   }
   const field: SchemaField = { id: id ?? "", type: type ?? "string" };
-  const name = body.string("name", { max: 64 });
-  const description = body.string("description", { max: 255 });
-  const size = body.integer("size", { min: 1, max: MAX_FIELD_SIZE });
+  const name = body.string("name", { max: MAX_SCHEMA_FIELD_NAME_LENGTH });
+  const description = body.string("description", { max: MAX_SCHEMA_FIELD_DESCRIPTION_LENGTH });
+  const size = body.integer("size", { min: 1, max: MAX_SCHEMA_FIELD_SIZE });
   const required = body.boolean("required");
   const redact = body.boolean("redact");
   const visible = body.boolean("ui_default_visible");
@@ -118,7 +132,7 @@ function readField(value: unknown, pointer: string, errors: ErrorField[]): Schem
   if (required !== undefined) field.required = required;
   if (redact !== undefined) field.redact = redact;
   if (visible !== undefined) field.ui_default_visible = visible;
-  if (isString && field.size === undefined) field.size = MAX_FIELD_SIZE;
+  if (isString && field.size === undefined) field.size = MAX_SCHEMA_FIELD_SIZE;
   return errors.length > before ? undefined : field;
 }
 
@@ -126,7 +140,7 @@ function readField(value: unknown, pointer: string, errors: ErrorField[]): Schem
 export function readSchema(value: unknown, pointer: string, errors: ErrorField[]): EventSchema | undefined {
   const body = new BodyReader(value, pointer, SCHEMA_KEYS, errors);
   const before = errors.length;
-  const saveMalformed = body.string("save_malformed", { max: 16 }) ?? "reject";
+  const saveMalformed = body.string("save_malformed", { max: MAX_SAVE_MALFORMED_LENGTH }) ?? "reject";
   if (!["reject", "all", "unredacted"].includes(saveMalformed)) {
     errors.push({
       code: "NotEnumMember",
@@ -144,10 +158,10 @@ export function readSchema(value: unknown, pointer: string, errors: ErrorField[]
       detail: "fields must be a list of fields",
       source: body.at("fields"),
     });
-  } else if (raw.length === 0 || raw.length > MAX_FIELDS) {
+  } else if (raw.length === 0 || raw.length > MAX_SCHEMA_FIELDS) {
     errors.push({
       code: raw.length === 0 ? "BelowMinItems" : "AboveMaxItems",
-      detail: `a schema has 1 to ${MAX_FIELDS} fields`,
+      detail: `a schema has 1 to ${MAX_SCHEMA_FIELDS} fields`,
       source: body.at("fields"),
     });
   } else {
@@ -232,7 +246,7 @@ export function readConfigSettings(body: BodyReader, existing?: ConfigSettings):
       body.errors,
     );
     const enabled = redaction.boolean("enabled") ?? false;
-    const mask = redaction.string("mask", { max: 32 }) ?? "****";
+    const mask = redaction.string("mask", { max: MAX_REDACTION_MASK_LENGTH }) ?? "****";
     settings.redaction = { enabled, mask };
   }
   if (body.has("ui_metadata")) {
@@ -243,10 +257,10 @@ export function readConfigSettings(body: BodyReader, existing?: ConfigSettings):
       body.errors,
     );
     const searches = ui.raw("saved_searches") ?? [];
-    if (!Array.isArray(searches) || searches.length > 50) {
+    if (!Array.isArray(searches) || searches.length > MAX_SAVED_SEARCHES) {
       body.errors.push({
         code: "InvalidArray",
-        detail: "saved_searches is a list of at most 50 searches",
+        detail: `saved_searches is a list of at most ${MAX_SAVED_SEARCHES} searches`,
         source: ui.at("saved_searches"),
       });
     } else {
@@ -257,12 +271,12 @@ export function readConfigSettings(body: BodyReader, existing?: ConfigSettings):
           ["title", "query", "start", "end", "order", "order_by"],
           body.errors,
         );
-        s.string("title", { max: 128 });
-        s.string("query", { max: 4096 });
-        s.string("start", { max: 128 });
-        s.string("end", { max: 128 });
-        s.string("order", { max: 4, pattern: /^(asc|desc)$/, patternText: "asc or desc" });
-        s.string("order_by", { max: 64 });
+        s.string("title", { max: MAX_SAVED_SEARCH_TITLE_LENGTH });
+        s.string("query", { max: MAX_SAVED_SEARCH_QUERY_LENGTH });
+        s.string("start", { max: MAX_SAVED_SEARCH_TIME_LENGTH });
+        s.string("end", { max: MAX_SAVED_SEARCH_TIME_LENGTH });
+        s.string("order", { max: MAX_ORDER_LENGTH, pattern: /^(asc|desc)$/, patternText: "asc or desc" });
+        s.string("order_by", { max: MAX_SAVED_SEARCH_ORDER_BY_LENGTH });
       });
       settings.ui_metadata = { saved_searches: searches };
     }

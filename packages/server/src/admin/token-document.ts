@@ -5,6 +5,7 @@ import { isoAt } from "../clock.js";
 import type { ErrorField } from "../errors.js";
 import { BodyReader } from "../guards/body-reader.js";
 import { isDateTime } from "../ingest/event-schema.js";
+import { MAX_GRANT_CONFIGS, MAX_RESTRICTED_VALUE_LENGTH, MAX_RESTRICTED_VALUES } from "../limits.js";
 import type { ConfigRecord, ServiceGrant, TokenRecord } from "../store/contract/store.js";
 
 /*
@@ -62,10 +63,10 @@ export function readGrants(
   const rawConfigs = audit.raw("configs");
   if (rawConfigs === "all") {
     grant.configs = "all";
-  } else if (!Array.isArray(rawConfigs) || rawConfigs.length === 0 || rawConfigs.length > 100) {
+  } else if (!Array.isArray(rawConfigs) || rawConfigs.length === 0 || rawConfigs.length > MAX_GRANT_CONFIGS) {
     errors.push({
       code: rawConfigs === undefined ? "FieldRequired" : "InvalidArray",
-      detail: 'configs must be "all" or a list of 1 to 100 configuration ids',
+      detail: `configs must be "all" or a list of 1 to ${MAX_GRANT_CONFIGS} configuration ids`,
       source: audit.at("configs"),
     });
   } else {
@@ -144,12 +145,12 @@ export function readGrants(
         } else if (
           !Array.isArray(values) ||
           values.length === 0 ||
-          values.length > 100 ||
-          values.some((v) => typeof v !== "string" || v.length > 256)
+          values.length > MAX_RESTRICTED_VALUES ||
+          values.some((v) => typeof v !== "string" || v.length > MAX_RESTRICTED_VALUE_LENGTH)
         ) {
           errors.push({
             code: "InvalidArray",
-            detail: "allowed values are a list of 1 to 100 strings",
+            detail: `allowed values are a list of 1 to ${MAX_RESTRICTED_VALUES} strings`,
             source: reader.at(field),
           });
         } else {

@@ -1,5 +1,6 @@
 import type { FastifyRequest } from "fastify";
 import { ApiError } from "../../errors.js";
+import { MAX_ECHO_LENGTH } from "../../limits.js";
 import type { TokenRecord } from "../../store/contract/store.js";
 import { authenticatedToken } from "../envelope.js";
 
@@ -13,7 +14,7 @@ export function authenticatedAdmin(request: FastifyRequest): TokenRecord {
 
 /** `NotFound` for a resource id, with the pointer of the field that named it. */
 export function notFound(kind: string, id: unknown): ApiError {
-  return new ApiError("NotFound", `No ${kind} ${String(id).slice(0, 64)}`, [
+  return new ApiError("NotFound", `No ${kind} ${String(id).slice(0, MAX_ECHO_LENGTH)}`, [
     { code: "DoesNotExist", detail: `no ${kind} has this id`, source: "/id" },
   ]);
 }

@@ -4,6 +4,15 @@ import { CONFIG_KEYS, readConfigSettings, renderConfig } from "../../admin/confi
 import { nextTimestamp, nowIso } from "../../clock.js";
 import { ApiError } from "../../errors.js";
 import { BodyReader } from "../../guards/body-reader.js";
+import {
+  DEFAULT_LIST_SIZE,
+  MAX_CONFIG_ORDER_BY_LENGTH,
+  MAX_ID_FILTER_VALUES,
+  MAX_ID_LENGTH,
+  MAX_LIST_SIZE,
+  MAX_NAME_LENGTH,
+  MAX_ORDER_LENGTH,
+} from "../../limits.js";
 import { newTreeName } from "../../log/tree-name.js";
 import type { Services } from "../../services.js";
 import type { ConfigRecord } from "../../store/contract/store.js";
@@ -26,7 +35,7 @@ export function registerConfigRoutes(app: FastifyInstance, services: Services): 
   const { store, directory, clock, ids } = services;
 
   async function load(projectId: string, body: BodyReader): Promise<ConfigRecord> {
-    const id = body.string("id", { max: 64 });
+    const id = body.string("id", { max: MAX_ID_LENGTH });
     if (!body.has("id")) body.errors.push({ code: "FieldRequired", detail: "id is required", source: "/id" });
     body.throwIfInvalid();
     const config = isId("pci", id) ? await store.configs.getConfig(id!) : undefined;
@@ -68,7 +77,11 @@ export function registerConfigRoutes(app: FastifyInstance, services: Services): 
       "",
       CONFIG_KEYS.filter((k) => k !== "id" && k !== "updated_at"),
     );
-    const name = body.string("name", { max: 128, pattern: /\S/, patternText: "a non-empty name" });
+    const name = body.string("name", {
+      max: MAX_NAME_LENGTH,
+      pattern: /\S/,
+      patternText: "a non-empty name",
+    });
     if (!body.has("name"))
       body.errors.push({ code: "FieldRequired", detail: "name is required", source: "/name" });
     const settings = readConfigSettings(body);
@@ -97,7 +110,7 @@ export function registerConfigRoutes(app: FastifyInstance, services: Services): 
   app.post("/v1beta/config/update", async (request, reply) => {
     const admin = authenticatedAdmin(request);
     const body = new BodyReader(request.body, "", CONFIG_KEYS);
-    const updatedAt = body.string("updated_at", { max: 64 });
+    const updatedAt = body.string("updated_at", { max: MAX_ID_LENGTH });
     if (!body.has("updated_at")) {
       body.errors.push({
         code: "FieldRequired",
@@ -105,7 +118,11 @@ export function registerConfigRoutes(app: FastifyInstance, services: Services): 
         source: "/updated_at",
       });
     }
-    const name = body.string("name", { max: 128, pattern: /\S/, patternText: "a non-empty name" });
+    const name = body.string("name", {
+      max: MAX_NAME_LENGTH,
+      pattern: /\S/,
+      patternText: "a non-empty name",
+    });
     const existing = await load(admin.projectId, body);
     const settings = readConfigSettings(body, existing.settings);
     body.throwIfInvalid();
@@ -172,14 +189,15 @@ export function registerConfigRoutes(app: FastifyInstance, services: Services): 
     const body = new BodyReader(request.body ?? {}, "", ["filter", "last", "order", "order_by", "size"]);
     const filter = new BodyReader(body.raw("filter") ?? {}, "/filter", LIST_FILTERS, body.errors);
     const order =
-      body.string("order", { max: 4, pattern: /^(asc|desc)$/, patternText: "asc or desc" }) ?? "asc";
+      body.string("order", { max: MAX_ORDER_LENGTH, pattern: /^(asc|desc)$/, patternText: "asc or desc" }) ??
+      "asc";
     const orderBy = (body.string("order_by", {
-      max: 16,
+      max: MAX_CONFIG_ORDER_BY_LENGTH,
       pattern: /^(id|created_at|updated_at)$/,
       patternText: "id, created_at or updated_at",
     }) ?? "created_at") as "id" | "created_at" | "updated_at";
-    const size = body.integer("size", { min: 1, max: 1000 }) ?? 50;
-    const last = body.string("last", { max: 64 });
+    const size = body.integer("size", { min: 1, max: MAX_LIST_SIZE }) ?? DEFAULT_LIST_SIZE;
+    const last = body.string("last", { max: MAX_ID_LENGTH });
     const offset = last === undefined ? 0 : decodeCursor(last);
     if (offset === undefined)
       body.errors.push({
@@ -230,15 +248,19 @@ type Predicate = (config: ConfigRecord) => boolean;
 /** The list filter of `AuditServiceConfigList`: id equality, substrings, membership, and time ranges. */
 function readFilter(filter: BodyReader): Predicate[] {
   const out: Predicate[] = [];
-  const id = filter.string("id", { max: 64 });
+  const id = filter.string("id", { max: MAX_ID_LENGTH });
   if (id !== undefined) out.push((c) => c.id === id);
   for (const key of ["id__contains", "id__in"] as const) {
     const raw = filter.raw(key);
     if (raw === undefined) continue;
-    if (!Array.isArray(raw) || raw.length > 100 || raw.some((v) => typeof v !== "string" || v.length > 64)) {
+    if (
+      !Array.isArray(raw) ||
+      raw.length > MAX_ID_FILTER_VALUES ||
+      raw.some((v) => typeof v !== "string" || v.length > MAX_ID_LENGTH)
+    ) {
       filter.errors.push({
         code: "InvalidArray",
-        detail: `${key} must be a list of at most 100 strings`,
+        detail: `${key} must be a list of at most ${MAX_ID_FILTER_VALUES} strings`,
         source: filter.at(key),
       });
       continue;
@@ -249,7 +271,7 @@ function readFilter(filter: BodyReader): Predicate[] {
   for (const field of ["created_at", "updated_at"] as const) {
     for (const op of ["", "__gt", "__gte", "__lt", "__lte"] as const) {
       const key = `${field}${op}`;
-      const text = filter.string(key, { max: 64 });
+      const text = filter.string(key, { max: MAX_ID_LENGTH });
       if (text === undefined) continue;
       const at = Date.parse(text);
       if (Number.isNaN(at)) {

@@ -13,13 +13,16 @@ import { anotherAdminWorksAt, newToken, worksAt } from "../../auth/tokens.js";
 import { isoAt, nextTimestamp, nowIso } from "../../clock.js";
 import { ApiError } from "../../errors.js";
 import { BodyReader } from "../../guards/body-reader.js";
+import {
+  DEFAULT_GRACE_SECONDS,
+  MAX_ID_LENGTH,
+  MAX_NAME_LENGTH,
+  MAX_SERVICE_NAME_LENGTH,
+} from "../../limits.js";
 import type { Services } from "../../services.js";
 import type { TokenRecord } from "../../store/contract/store.js";
 import { sendEnvelope } from "../envelope.js";
 import { authenticatedAdmin, notFound } from "./admin-context.js";
-
-/** How long a rotated-out secret keeps working when the request names no grace period. */
-const DEFAULT_GRACE_SECONDS = 24 * 3600;
 
 /**
  * The tokens of the admin credential's project (`v1/admin/token/…`): service tokens and admin
@@ -32,7 +35,7 @@ export function registerTokenRoutes(app: FastifyInstance, services: Services): v
 
   /** Reads `id` and finds the project's token, recording problems without throwing. */
   async function find(projectId: string, body: BodyReader): Promise<TokenRecord | undefined> {
-    const id = body.string("id", { max: 64 });
+    const id = body.string("id", { max: MAX_ID_LENGTH });
     if (!body.has("id")) body.errors.push({ code: "FieldRequired", detail: "id is required", source: "/id" });
     const token = isId("ptk", id) ? await store.tokens.getToken(id!) : undefined;
     return token?.projectId === projectId ? token : undefined;
@@ -95,7 +98,11 @@ export function registerTokenRoutes(app: FastifyInstance, services: Services): v
     const admin = authenticatedAdmin(request);
     const body = new BodyReader(request.body, "", ["kind", "name", "expires_at", "grants"]);
     const kind = readKind(body);
-    const name = body.string("name", { max: 128, pattern: /\S/, patternText: "a non-empty name" });
+    const name = body.string("name", {
+      max: MAX_NAME_LENGTH,
+      pattern: /\S/,
+      patternText: "a non-empty name",
+    });
     if (!body.has("name"))
       body.errors.push({ code: "FieldRequired", detail: "name is required", source: "/name" });
     const expiresAt = readExpiry(body, clock.nowMillis());
@@ -163,7 +170,11 @@ export function registerTokenRoutes(app: FastifyInstance, services: Services): v
   app.post("/v1/admin/token/update", async (request, reply) => {
     const admin = authenticatedAdmin(request);
     const body = new BodyReader(request.body, "", ["id", "name", "expires_at", "grants"]);
-    const name = body.string("name", { max: 128, pattern: /\S/, patternText: "a non-empty name" });
+    const name = body.string("name", {
+      max: MAX_NAME_LENGTH,
+      pattern: /\S/,
+      patternText: "a non-empty name",
+    });
     const expiresAt = readExpiry(body, clock.nowMillis());
     const target = await find(admin.projectId, body);
     let grants: TokenRecord["grants"] | undefined;
@@ -207,11 +218,11 @@ export function registerTokenRoutes(app: FastifyInstance, services: Services): v
   app.post("/v1/admin/token/extend", async (request, reply) => {
     const admin = authenticatedAdmin(request);
     const body = new BodyReader(request.body, "", ["id", "service", "config_id"]);
-    body.string("service", { max: 32, pattern: /^audit$/, patternText: "audit" });
+    body.string("service", { max: MAX_SERVICE_NAME_LENGTH, pattern: /^audit$/, patternText: "audit" });
     if (!body.has("service")) {
       body.errors.push({ code: "FieldRequired", detail: "service is required", source: "/service" });
     }
-    const configId = body.string("config_id", { max: 64 });
+    const configId = body.string("config_id", { max: MAX_ID_LENGTH });
     if (!body.has("config_id"))
       body.errors.push({ code: "FieldRequired", detail: "config_id is required", source: "/config_id" });
     const config = configId === undefined ? undefined : await store.configs.getConfig(configId);
