@@ -1,25 +1,15 @@
-// Admin credentials from the real `veritrail` binary, run as child processes against a live
+// Admin credentials from the `veritrail` command line (run in this process) against a live
 // server: `token create --kind admin`, a KIND column in `token list`, get, update, rotate and
 // revoke on an admin credential, extend refused, and the refusal to revoke the last one that
 // works, which exits 1 with its one-line error.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { dirname, join, resolve } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
 import type { RotatedToken, TokenList, TokenView } from "../src/cli/admin-client.js";
+import { type Run, runCliInProcess } from "./support/cli.js";
 import { postJson, startTestServer, TEST_ADMIN_TOKEN, type TestServer } from "./support/test-server.js";
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
-const CLI = join(ROOT, "packages/server/src/cli.ts");
 /** Every token secret in a text (global: for counting with String.match). */
 const SECRETS = /pts_[a-z2-7]{40}/g;
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 describe("the veritrail CLI and admin credentials", () => {
   let server: TestServer;
@@ -29,34 +19,12 @@ describe("the veritrail CLI and admin credentials", () => {
   });
   after(() => server.close());
 
-  /** Runs `veritrail ...args` with the server's URL and the admin credential unless `env` says otherwise. */
+  /** Runs `veritrail ...args` in this process with the server's URL and the admin credential unless `env` says otherwise. */
   function cli(args: string[], env: Record<string, string | undefined> = {}): Promise<Run> {
-    const merged: Record<string, string | undefined> = {
-      PATH: process.env["PATH"],
-      HOME: process.env["HOME"],
+    return runCliInProcess(args, {
       VERITRAIL_URL: server.url,
       VERITRAIL_ADMIN_TOKEN: TEST_ADMIN_TOKEN,
       ...env,
-    };
-    const childEnv = Object.fromEntries(
-      Object.entries(merged).filter((entry): entry is [string, string] => entry[1] !== undefined),
-    );
-    return new Promise((resolvePromise, reject) => {
-      const child = spawn(
-        process.execPath,
-        ["--conditions=veritrail-source", "--import", "tsx", CLI, ...args],
-        { cwd: ROOT, env: childEnv, stdio: ["ignore", "pipe", "pipe"] },
-      );
-      let stdout = "";
-      let stderr = "";
-      child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
-        stdout += chunk;
-      });
-      child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
-        stderr += chunk;
-      });
-      child.on("error", reject);
-      child.on("close", (code) => resolvePromise({ code, stdout, stderr }));
     });
   }
 

@@ -5,14 +5,12 @@
 // their output captured; a few run the real binary as a child process, so that its entry point
 // (arguments, environment, output streams, exit status) stays covered.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
 import type { ConfigList, ConfigView, RotatedToken, TokenList, TokenView } from "../src/cli/admin-client.js";
-import { runCli } from "../src/cli/commands.js";
+import { type Run, runCliBinary, runCliInProcess } from "./support/cli.js";
 import {
   freePort,
   postJson,
@@ -21,18 +19,10 @@ import {
   type TestServer,
 } from "./support/test-server.js";
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
-const CLI = join(ROOT, "packages/server/src/cli.ts");
 /** Every token secret in a text (global: for counting with String.match). */
 const SECRETS = /pts_[a-z2-7]{40}/g;
 const CONFIG_ID = /pci_[a-z2-7]{32}/;
 const TOKEN_ID = /ptk_[a-z2-7]{32}/;
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 /** The custom schema the billing configuration is created with. */
 const BILLING_SCHEMA = {
@@ -62,57 +52,18 @@ describe("the veritrail CLI", () => {
   });
 
   /** The CLI's environment: the server's URL and the admin credential unless `env` says otherwise. */
-  function cliEnv(env: Record<string, string | undefined>): Record<string, string> {
-    const merged: Record<string, string | undefined> = {
-      VERITRAIL_URL: server.url,
-      VERITRAIL_ADMIN_TOKEN: TEST_ADMIN_TOKEN,
-      ...env,
-    };
-    return Object.fromEntries(
-      Object.entries(merged).filter((entry): entry is [string, string] => entry[1] !== undefined),
-    );
+  function cliEnv(env: Record<string, string | undefined>): Record<string, string | undefined> {
+    return { VERITRAIL_URL: server.url, VERITRAIL_ADMIN_TOKEN: TEST_ADMIN_TOKEN, ...env };
   }
 
   /** Runs `veritrail ...args` in this process, as the binary would, capturing its output. */
-  async function cli(args: string[], env: Record<string, string | undefined> = {}): Promise<Run> {
-    let stdout = "";
-    let stderr = "";
-    const code = await runCli(args, {
-      env: cliEnv(env),
-      stdout: (text) => {
-        stdout += text;
-      },
-      stderr: (text) => {
-        stderr += text;
-      },
-    });
-    return { code, stdout, stderr };
+  function cli(args: string[], env: Record<string, string | undefined> = {}): Promise<Run> {
+    return runCliInProcess(args, cliEnv(env));
   }
 
-  /** Runs the real `veritrail` binary (src/cli.ts) as a child process, with the same environment. */
+  /** Runs the real `veritrail` binary as a child process, with the same environment. */
   function binary(args: string[], env: Record<string, string | undefined> = {}): Promise<Run> {
-    const childEnv = cliEnv({ PATH: process.env["PATH"], HOME: process.env["HOME"], ...env });
-    return new Promise((resolvePromise, reject) => {
-      const child = spawn(
-        process.execPath,
-        ["--conditions=veritrail-source", "--import", "tsx", CLI, ...args],
-        {
-          cwd: ROOT,
-          env: childEnv,
-          stdio: ["ignore", "pipe", "pipe"],
-        },
-      );
-      let stdout = "";
-      let stderr = "";
-      child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
-        stdout += chunk;
-      });
-      child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
-        stderr += chunk;
-      });
-      child.on("error", reject);
-      child.on("close", (code) => resolvePromise({ code, stdout, stderr }));
-    });
+    return runCliBinary(args, cliEnv(env));
   }
 
   /** Asserts a successful run and answers it. */
