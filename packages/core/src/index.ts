@@ -85,6 +85,7 @@ export {
   type SearchSchema,
   type StringMatch,
 } from "./search/ast.js";
+export { matchesQuery, type SearchableEvent } from "./search/evaluate.js";
 export {
   MAX_QUERY_DEPTH,
   MAX_QUERY_LENGTH,
@@ -94,4 +95,5 @@ export {
   type QueryError,
 } from "./search/parser.js";
 export { type FieldRestrictions, restrictQuery, type SearchRestrictions } from "./search/restrict.js";
+export { readBoolean, readDatetime, readInteger } from "./search/values.js";
 export type { ApiErrorStatus, ApiStatus, ErrorField, ValidationCode } from "./wire/status.js";

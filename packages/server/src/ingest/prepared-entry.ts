@@ -1,4 +1,5 @@
 import type { EnvelopeError, NormalizedEvent } from "@veritrail/core";
+import type { SearchValue } from "../store/contract/search.js";
 
 /** An event that passed validation, normalisation, redaction and (optionally) server signing, ready to sequence. */
 export interface PreparedEntry {
@@ -8,4 +9,6 @@ export interface PreparedEntry {
   publicKey?: string;
   /** Malformed fields, when the configuration stores malformed events (`save_malformed`). */
   err?: EnvelopeError[];
+  /** The event's searchable values as stored (store/contract/search.ts), indexed with it in the append. */
+  search?: SearchValue[];
 }

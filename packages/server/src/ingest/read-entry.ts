@@ -2,6 +2,7 @@ import { canonicalize, canonicalPublicKey, type EnvelopeError } from "@veritrail
 import type { ErrorField } from "../errors.js";
 import type { BodyReader } from "../guards/body-reader.js";
 import { MAX_MALFORMED_VALUE_LENGTH, MAX_PUBLIC_KEY_LENGTH, MAX_SIGNATURE_LENGTH } from "../limits.js";
+import { searchValuesOf } from "../store/contract/search.js";
 import type { ConfigSettings } from "./event-schema.js";
 import { validateEvent } from "./event-schema.js";
 import type { PreparedEntry } from "./prepared-entry.js";
@@ -16,6 +17,8 @@ export interface IngestPolicy {
   signer?: ServerSigner | undefined;
   /** The token's field restrictions on this configuration: field → allowed values. */
   restrictions?: Record<string, string[]> | undefined;
+  /** The configuration's search field numbers (`searchFieldNumbers`), to index each event as stored. */
+  fieldNumbers: ReadonlyMap<string, number>;
 }
 
 /**
@@ -77,10 +80,12 @@ export function readEntry(body: BodyReader, policy: IngestPolicy): PreparedEntry
   if (signature !== undefined && publicKey !== undefined) {
     entry.signature = signature;
     entry.publicKey = canonicalPublicKey(publicKey);
-    return entry;
+  } else {
+    redact(entry, policy.settings);
+    if (policy.signer) signEntry(entry, policy.signer);
   }
-  redact(entry, policy.settings);
-  if (policy.signer) signEntry(entry, policy.signer);
+  // Indexed as stored: a redacted value is searchable only as its mask.
+  entry.search = searchValuesOf(entry.event, policy.settings.schema, policy.fieldNumbers);
   return entry;
 }
 

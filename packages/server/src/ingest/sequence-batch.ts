@@ -1,4 +1,5 @@
 import { canonicalEnvelope, type Envelope, formatReceivedAt, type MerkleNode, sha256 } from "@veritrail/core";
+import type { SearchRow } from "../store/contract/search.js";
 import type { LeafRecord, SequencedBatch, SequencerHead } from "../store/contract/store.js";
 import type { PreparedEntry } from "./prepared-entry.js";
 
@@ -33,6 +34,7 @@ export function sequenceBatch(
   const nodes: MerkleNode[] = [];
   const envelopes: Envelope[] = [];
   const completedRequests: SequencedBatch["completedRequests"] = [];
+  const searchRows: SearchRow[] = [];
   let size = head.size;
   let last = head.lastReceivedAt;
   for (const item of items) {
@@ -48,6 +50,7 @@ export function sequenceBatch(
       const hash = sha256(text);
       for (const node of head.range.append(hash)) if (node.level > 0) nodes.push(node);
       leaves.push({ leafIndex: size, receivedAt, hash, envelope: text });
+      for (const value of entry.search ?? []) searchRows.push({ ...value, leafIndex: size });
       envelopes.push(envelope);
       size += 1;
     }
@@ -61,7 +64,7 @@ export function sequenceBatch(
   // Checked on the leaves, not the root: on a non-empty tree the old root would pass for a commit.
   const rootHash = leaves.length > 0 ? head.range.root() : undefined;
   if (!rootHash) throw new Error("sequenceBatch needs at least one entry");
-  return { leaves, nodes, size, rootHash, lastReceivedAt: last, completedRequests, envelopes };
+  return { leaves, nodes, size, rootHash, lastReceivedAt: last, completedRequests, searchRows, envelopes };
 }
 
 /** One item of a `v2/log` result: the hash, and the envelope when verbose (wire-protocol §4.2). */

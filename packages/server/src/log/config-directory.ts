@@ -1,5 +1,6 @@
 import { ApiError } from "../errors.js";
 import { type ServerSigner, serverSignerFrom } from "../ingest/signer.js";
+import { searchFieldNumbers } from "../store/contract/search.js";
 import type { ConfigRecord, Store } from "../store/contract/store.js";
 import { TtlCache } from "../ttl-cache.js";
 
@@ -10,6 +11,8 @@ export interface ResolvedConfig {
   treeName: string;
   /** The current signing key, when the configuration signs events (`vault_sign`). */
   signer?: ServerSigner | undefined;
+  /** Each schema field's number in the search index (store/contract/search.ts). */
+  fieldNumbers: ReadonlyMap<string, number>;
 }
 
 /**
@@ -57,6 +60,12 @@ export class ConfigDirectory {
     const tree = config && (await this.#store.log.getTreeHead(configId));
     if (!config || !tree) return undefined;
     const key = config.settings.vault_sign ? await this.#store.configs.getSigningKey(configId) : undefined;
-    return { config, treeId: tree.id, treeName: tree.treeName, signer: key && serverSignerFrom(key) };
+    return {
+      config,
+      treeId: tree.id,
+      treeName: tree.treeName,
+      signer: key && serverSignerFrom(key),
+      fieldNumbers: searchFieldNumbers(config.settings.schema),
+    };
   }
 }

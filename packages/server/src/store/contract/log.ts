@@ -1,4 +1,5 @@
 import type { CompactRange, MerkleNode, NodeId } from "@veritrail/core";
+import type { SearchRow } from "./search.js";
 
 /*
  * The log role of the store: each configuration's Merkle tree, its leaves (the events) and the
@@ -49,6 +50,8 @@ export interface SequencedBatch {
   lastReceivedAt: number;
   /** Async requests this batch finishes, committed in the same transaction as their events. */
   completedRequests: { id: string; result: string }[];
+  /** The search index rows of the batch's events (search.ts), written in the same transaction. */
+  searchRows: SearchRow[];
 }
 
 export interface LogStore {

@@ -1,0 +1,140 @@
+import { type QueryNode, readDatetime, type SearchSchema } from "@veritrail/core";
+import type { LeafRecord } from "./log.js";
+
+/*
+ * The search role of the store: the indexes that answer `v1/search` without scanning a whole
+ * configuration, and the result sets that `v1/results` and downloads page through
+ * (docs/design/search-index.md). `store/conformance/search.ts` holds both backends to the same
+ * answers for the same queries.
+ *
+ * Index rows are written by `LogStore.appendBatch`, in the append transaction, from
+ * `SequencedBatch.searchRows`: an acknowledged event is searchable at once, and a failed append
+ * leaves no index entry.
+ */
+
+/**
+ * One searchable value of one event. `fieldNo` is the field's number in its configuration
+ * (`searchFieldNumbers`: stable, since a schema's field ids never change after creation).
+ * - `string` and `text` fields: `text` is the value (contains and exact matching, ordering);
+ * - `integer` fields: `number` is the value; `boolean` fields: `number` is 0 or 1;
+ * - `datetime` fields: `text` is the instant as `YYYY-MM-DDTHH:MM:SS.ffffffZ` (sorts as time),
+ *   and only when the stored text is a date-time at all.
+ * `string-unindexed` fields have no rows: they cannot be searched (restrictions on them are
+ * checked on the envelope, see `SearchQuery.recheck`).
+ */
+export interface SearchRow {
+  leafIndex: number;
+  fieldNo: number;
+  text?: string;
+  number?: number;
+}
+
+/** How a search orders its results: by `received_at` (= leaf order) or by one schema field. */
+export type SearchOrderBy =
+  | { kind: "received_at" }
+  | {
+      kind: "field";
+      fieldId: string;
+      fieldNo: number;
+      type: "string" | "text" | "integer" | "boolean" | "datetime";
+    };
+
+/** One search of one tree, restrictions already ANDed into `where` (core `restrictQuery`). */
+export interface SearchQuery {
+  treeId: number;
+  /** The configuration's schema: the fields `where` names, and which fields a free term searches. */
+  schema: SearchSchema;
+  /** Field id → its number in the index (`searchFieldNumbers`). */
+  fieldNumbers: ReadonlyMap<string, number>;
+  where: QueryNode;
+  /** `received_at` window, microseconds since the epoch, inclusive; undefined is open. */
+  startMicros?: number | undefined;
+  endMicros?: number | undefined;
+  order: "asc" | "desc";
+  orderBy: SearchOrderBy;
+  /** At most this many leaf indices (`max_results`, ≤ 10,000). */
+  limit: number;
+}
+
+/** A stored search result: the ids of what matched (not copies of events), for paging by any process. */
+export interface ResultSetRecord {
+  id: string;
+  tokenId: string;
+  configId: string;
+  treeId: number;
+  /** Leaf indices of the matches in answer order. */
+  leaves: number[];
+  /** The restriction the set was made under (token's and request's), as JSON, for the paging check. */
+  restriction: string;
+  verbose: boolean;
+  /** The tree size the search saw: unpublished proofs of its pages are against the root at this size. */
+  treeSize: number;
+  createdAt: string;
+  expiresAt: string;
+}
+
+export interface SearchStore {
+  /**
+   * The leaf indices of the events of `query.treeId` that match, in the asked order, at most
+   * `query.limit`. MUST give exactly the events that core's `matchesQuery` accepts (a backend
+   * whose index only narrows the candidates checks them against the envelope) and MUST NOT read
+   * another tree's events. A selective query MUST NOT scan the whole tree.
+   */
+  searchLeaves(query: SearchQuery): Promise<number[]>;
+  /** The stored events at these leaf indices, in the order asked; indices without an event are left out. */
+  getLeaves(treeId: number, leafIndices: readonly number[]): Promise<LeafRecord[]>;
+  createResultSet(set: ResultSetRecord): Promise<void>;
+  getResultSet(id: string): Promise<ResultSetRecord | undefined>;
+  /** Deletes result sets whose `expiresAt` is before `now` (ISO); returns how many. */
+  deleteExpiredResultSets(now: string): Promise<number>;
+}
+
+/** A searchable value before the sequencer gives it its leaf index. */
+export type SearchValue = Omit<SearchRow, "leafIndex">;
+
+/**
+ * Each searchable field's number in the index: its position among the schema's field ids in
+ * sorted order. A schema's set of field ids is fixed at creation (docs/design/configurations.md),
+ * so the numbers never change, even when the fields are reordered for display.
+ */
+export function searchFieldNumbers(schema: SearchSchema): Map<string, number> {
+  const ids = schema.fields.map((f) => f.id).sort();
+  return new Map(ids.map((id, i) => [id, i]));
+}
+
+/**
+ * The index rows of one event as stored (after redaction), following `SearchRow`. Values the
+ * field's type cannot hold (kept aside by `save_malformed`) are not indexed.
+ */
+export function searchValuesOf(
+  event: Readonly<Record<string, string | number | boolean>>,
+  schema: SearchSchema,
+  numbers: ReadonlyMap<string, number>,
+): SearchValue[] {
+  const values: SearchValue[] = [];
+  for (const field of schema.fields) {
+    const value = event[field.id];
+    const fieldNo = numbers.get(field.id);
+    if (value === undefined || fieldNo === undefined) continue;
+    switch (field.type) {
+      case "string":
+      case "text":
+        if (typeof value === "string") values.push({ fieldNo, text: value });
+        break;
+      case "integer":
+        if (typeof value === "number") values.push({ fieldNo, number: value });
+        break;
+      case "boolean":
+        if (typeof value === "boolean") values.push({ fieldNo, number: value ? 1 : 0 });
+        break;
+      case "datetime": {
+        const instant = typeof value === "string" ? readDatetime(value, "down") : undefined;
+        if (instant !== undefined) values.push({ fieldNo, text: instant });
+        break;
+      }
+      case "string-unindexed":
+        break;
+    }
+  }
+  return values;
+}
