@@ -1,6 +1,7 @@
 import type { ConfigStore } from "./config.js";
 import type { JobStore } from "./job.js";
 import type { LogStore } from "./log.js";
+import type { SearchStore } from "./search.js";
 import type { TokenStore } from "./token.js";
 
 /*
@@ -30,6 +31,14 @@ export {
   type NewAsyncRequest,
 } from "./job.js";
 export type { LeafRecord, LogStore, SequencedBatch, SequencerHead, TreeHead } from "./log.js";
+export type {
+  ResultSetRecord,
+  SearchOrderBy,
+  SearchQuery,
+  SearchRow,
+  SearchStore,
+  SearchValue,
+} from "./search.js";
 export type { ServiceGrant, TokenRecord, TokenStore } from "./token.js";
 
 export interface Store {
@@ -38,6 +47,7 @@ export interface Store {
   readonly configs: ConfigStore;
   readonly tokens: TokenStore;
   readonly jobs: JobStore;
+  readonly search: SearchStore;
 
   /** Applies pending migrations. Idempotent and safe when several processes start at once. */
   migrate(): Promise<void>;

@@ -10,6 +10,7 @@ import {
   type TreeHead,
 } from "../contract/store.js";
 import { query, transaction } from "./postgres-pool.js";
+import { searchRowArrays, searchRowInserts } from "./postgres-search-store.js";
 
 /**
  * Each configuration's Merkle tree in PostgreSQL. An append locks its tree head row
@@ -47,7 +48,10 @@ export class PostgresLogStore implements LogStore {
       // One statement for every write of the batch: each round trip is spent holding the tree lock,
       // which every process appending to this tree waits on. Data-modifying CTEs all run, once.
       await client.query(
-        `WITH new_events AS (
+        // The search rows' six arrays follow as $12..$17 (postgres-search-store.ts).
+        "WITH " +
+          searchRowInserts(12) +
+          `, new_events AS (
            INSERT INTO events (tree_id, leaf_index, received_at, hash, envelope)
            SELECT $1, * FROM unnest($2::bigint[], $3::bigint[], $4::bytea[], $5::text[])
          ), new_nodes AS (
@@ -69,6 +73,7 @@ export class PostgresLogStore implements LogStore {
           batch.rootHash,
           batch.size,
           batch.lastReceivedAt,
+          ...searchRowArrays(batch.searchRows),
         ],
       );
       for (const request of batch.completedRequests) {

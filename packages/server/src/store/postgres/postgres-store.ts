@@ -1,14 +1,18 @@
 import pg from "pg";
 import { readMigrations } from "../contract/read-migrations.js";
-import type { ConfigStore, JobStore, LogStore, Store, TokenStore } from "../contract/store.js";
+import type { ConfigStore, JobStore, LogStore, SearchStore, Store, TokenStore } from "../contract/store.js";
 import { PostgresConfigStore } from "./postgres-config-store.js";
 import { PostgresJobStore } from "./postgres-job-store.js";
 import { PostgresLogStore } from "./postgres-log-store.js";
 import { query, transaction, withAdvisoryLock } from "./postgres-pool.js";
+import { backfillSearchIndex, PostgresSearchStore } from "./postgres-search-store.js";
 import { PostgresTokenStore } from "./postgres-token-store.js";
 
 /** The schema, as numbered SQL files beside this module (store/contract/read-migrations.ts). */
 const MIGRATIONS_DIR = new URL("./migrations/", import.meta.url);
+
+/** The search index migration: the events stored before it are indexed in its transaction. */
+const SEARCH_INDEX_VERSION = 7;
 
 /** Advisory-lock keys (one 64-bit space per database): migrations and first-start setup. */
 const MIGRATION_LOCK = 0x7665_7269_0001n;
@@ -31,6 +35,7 @@ export class PostgresStore implements Store {
   readonly configs: ConfigStore;
   readonly tokens: TokenStore;
   readonly jobs: JobStore;
+  readonly search: SearchStore;
   readonly #pool: pg.Pool;
   readonly #schema: string | undefined;
 
@@ -58,6 +63,7 @@ export class PostgresStore implements Store {
     this.configs = new PostgresConfigStore(this.#pool);
     this.tokens = new PostgresTokenStore(this.#pool);
     this.jobs = new PostgresJobStore(this.#pool);
+    this.search = new PostgresSearchStore(this.#pool);
   }
 
   async migrate(): Promise<void> {
@@ -75,6 +81,7 @@ export class PostgresStore implements Store {
         if (applied.has(version)) continue;
         await transaction(this.#pool, async (client) => {
           await client.query(sql);
+          if (version === SEARCH_INDEX_VERSION) await backfillSearchIndex(client);
           // The database's clock, in the ISO form earlier versions wrote: the store reads no time.
           await client.query(
             `INSERT INTO schema_migrations (version, applied_at)

@@ -8,6 +8,7 @@ import {
   type SequencerHead,
   type TreeHead,
 } from "../contract/store.js";
+import { writeSearchRows } from "./sqlite-search-store.js";
 import type { StatementCache } from "./statement-cache.js";
 
 /**
@@ -53,6 +54,7 @@ export class SqliteLogStore implements LogStore {
           "INSERT INTO merkle_nodes (tree_id, level, idx, hash) VALUES (?, ?, ?, ?)",
         );
         for (const node of batch.nodes) insertNode.run(treeId, node.level, node.index, node.hash);
+        writeSearchRows(this.#sql, treeId, batch.searchRows);
         this.#sql
           .prepare("UPDATE trees SET size = ?, root_hash = ?, last_received_at = ? WHERE id = ?")
           .run(batch.size, batch.rootHash, batch.lastReceivedAt, treeId);

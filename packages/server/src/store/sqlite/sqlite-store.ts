@@ -3,15 +3,19 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { readMigrations } from "../contract/read-migrations.js";
 import type { Row } from "../contract/rows.js";
-import type { ConfigStore, JobStore, LogStore, Store, TokenStore } from "../contract/store.js";
+import type { ConfigStore, JobStore, LogStore, SearchStore, Store, TokenStore } from "../contract/store.js";
 import { SqliteConfigStore } from "./sqlite-config-store.js";
 import { SqliteJobStore } from "./sqlite-job-store.js";
 import { SqliteLogStore } from "./sqlite-log-store.js";
+import { backfillSearchIndex, SqliteSearchStore } from "./sqlite-search-store.js";
 import { SqliteTokenStore } from "./sqlite-token-store.js";
 import { StatementCache } from "./statement-cache.js";
 
 /** The schema, as numbered SQL files beside this module (store/contract/read-migrations.ts). */
 const MIGRATIONS_DIR = new URL("./migrations/", import.meta.url);
+
+/** The search index migration: the events stored before it are indexed in its transaction. */
+const SEARCH_INDEX_VERSION = 7;
 
 /**
  * The embedded default store: one SQLite file in WAL mode, written by one process. Its roles share
@@ -29,7 +33,9 @@ export class SqliteStore implements Store {
   readonly configs: ConfigStore;
   readonly tokens: TokenStore;
   readonly jobs: JobStore;
+  readonly search: SearchStore;
   readonly #db: Database.Database;
+  readonly #statements: StatementCache;
 
   /** Opens (creating if needed) `veritrail.db` in `dataDir`, or an in-memory database for ":memory:". */
   constructor(options: { dataDir: string | ":memory:"; synchronous: "FULL" | "NORMAL" }) {
@@ -48,6 +54,8 @@ export class SqliteStore implements Store {
     this.configs = new SqliteConfigStore(statements);
     this.tokens = new SqliteTokenStore(statements);
     this.jobs = new SqliteJobStore(statements);
+    this.search = new SqliteSearchStore(statements);
+    this.#statements = statements;
   }
 
   async migrate(): Promise<void> {
@@ -64,6 +72,7 @@ export class SqliteStore implements Store {
       this.#db
         .transaction(() => {
           this.#db.exec(sql);
+          if (version === SEARCH_INDEX_VERSION) backfillSearchIndex(this.#statements);
           // The database's clock, in the ISO form earlier versions wrote: the store reads no time.
           this.#db
             .prepare(

@@ -1,0 +1,433 @@
+import { type MatchNode, parseReceivedAt, type QueryNode } from "@veritrail/core";
+import type pg from "pg";
+import { leafFromRow, type Row } from "../contract/rows.js";
+import {
+  type ResultSetRecord,
+  type SearchQuery,
+  type SearchRow,
+  type SearchStore,
+  searchFieldNumbers,
+  searchValuesOf,
+} from "../contract/search.js";
+import {
+  BoundParams,
+  encodeLeafList,
+  envelopeMatches,
+  freeTextFieldNumbers,
+  planSearch,
+  resultSetFromRow,
+  type SearchDriver,
+} from "../contract/search-plan.js";
+import type { ConfigSettings, LeafRecord } from "../contract/store.js";
+import { query, rowCount } from "./postgres-pool.js";
+
+/*
+ * Search in PostgreSQL (docs/design/search-index.md): `search_texts` (whole texts: a B-tree on the
+ * first 256 characters for exact matches and ordering, a GIN trigram index for contains) and
+ * `search_numbers`, both written by the append's one statement. A search is one statement: the
+ * driving conjunct's index in leaf order, the other conjuncts as probes of the event's own rows
+ * (primary key (tree_id, leaf_index, field_no)), cut at the limit. Every text is whole here, so
+ * only a restriction on a `string-unindexed` field sends candidates to the envelope recheck.
+ */
+
+/** How many candidates a rechecked search reads at a time. */
+const RECHECK_PAGE = 1000;
+
+/** The index rows of a batch as the arrays the append's `unnest` reads. */
+export function searchRowArrays(rows: readonly SearchRow[]): unknown[] {
+  const texts: [number[], number[], string[]] = [[], [], []];
+  const numbers: [number[], number[], number[]] = [[], [], []];
+  for (const row of rows) {
+    if (row.text !== undefined) {
+      texts[0].push(row.leafIndex);
+      texts[1].push(row.fieldNo);
+      texts[2].push(row.text);
+    } else if (row.number !== undefined) {
+      numbers[0].push(row.leafIndex);
+      numbers[1].push(row.fieldNo);
+      numbers[2].push(row.number);
+    }
+  }
+  return [...texts, ...numbers];
+}
+
+/** The append's statement writes these; `$1` is the tree, the arrays follow from `first`. */
+export function searchRowInserts(first: number): string {
+  const n = (i: number) => "$" + String(first + i);
+  return (
+    "new_texts AS (INSERT INTO search_texts (tree_id, leaf_index, field_no, text) SELECT $1, * FROM unnest(" +
+    n(0) +
+    "::bigint[], " +
+    n(1) +
+    "::smallint[], " +
+    n(2) +
+    "::text[])), new_numbers AS (INSERT INTO search_numbers (tree_id, leaf_index, field_no, number) SELECT $1, * FROM unnest(" +
+    n(3) +
+    "::bigint[], " +
+    n(4) +
+    "::smallint[], " +
+    n(5) +
+    "::bigint[]))"
+  );
+}
+
+/**
+ * Indexes the events stored before the search index existed, from their envelopes and their
+ * configuration's schema, exactly as ingest would have. Runs inside the migration's transaction.
+ */
+export async function backfillSearchIndex(client: pg.PoolClient): Promise<void> {
+  const trees = await query(
+    client,
+    "SELECT t.id, c.settings FROM trees t JOIN configs c ON c.id = t.config_id",
+  );
+  for (const tree of trees) {
+    const treeId = Number(tree["id"]);
+    const settings = tree["settings"] as ConfigSettings;
+    const numbers = searchFieldNumbers(settings.schema);
+    let from = 0;
+    for (;;) {
+      const events = await query(
+        client,
+        "SELECT leaf_index, envelope FROM events WHERE tree_id = $1 AND leaf_index >= $2 ORDER BY leaf_index LIMIT 1000",
+        [treeId, from],
+      );
+      if (events.length === 0) break;
+      const rows: SearchRow[] = [];
+      for (const event of events) {
+        const leafIndex = Number(event["leaf_index"]);
+        const envelope = JSON.parse(String(event["envelope"])) as {
+          event?: Record<string, string | number | boolean>;
+        };
+        for (const value of searchValuesOf(envelope.event ?? {}, settings.schema, numbers)) {
+          rows.push({ ...value, leafIndex });
+        }
+        from = leafIndex + 1;
+      }
+      await client.query("WITH " + searchRowInserts(2) + " SELECT 1", [treeId, ...searchRowArrays(rows)]);
+    }
+  }
+}
+
+/** `term` as a LIKE pattern that matches it anywhere, its `%`, `_` and `\` escaped. */
+function containsPattern(term: string): string {
+  return "%" + term.replace(/[\\%_]/g, (c) => "\\" + c) + "%";
+}
+
+function operator(op: "exact" | "gt" | "lt"): string {
+  return op === "exact" ? "=" : op === "gt" ? ">" : "<";
+}
+
+/** One search compiled: its predicates, and whether candidates need the envelope recheck. */
+class PostgresSearchCompiler {
+  readonly params = new BoundParams("dollar");
+  recheck = false;
+  readonly #query: SearchQuery;
+  readonly tree: string;
+
+  constructor(query: SearchQuery) {
+    this.#query = query;
+    this.tree = this.params.add(query.treeId);
+  }
+
+  /** As in SQLite: undecided terms are true in wide mode, false in narrow mode; `not` swaps. */
+  predicate(node: QueryNode, leaf: string, wide = true): string {
+    switch (node.kind) {
+      case "all":
+        return "TRUE";
+      case "none":
+        return "FALSE";
+      case "and":
+        return "(" + node.children.map((c) => this.predicate(c, leaf, wide)).join(" AND ") + ")";
+      case "or":
+        return "(" + node.children.map((c) => this.predicate(c, leaf, wide)).join(" OR ") + ")";
+      case "not":
+        return "NOT " + this.predicate(node.child, leaf, !wide);
+      case "match":
+        return this.#term(node, leaf, wide);
+    }
+  }
+
+  #undecided(wide: boolean): string {
+    this.recheck = true;
+    return wide ? "TRUE" : "FALSE";
+  }
+
+  #term(node: MatchNode, leaf: string, wide: boolean): string {
+    const p = (value: unknown) => this.params.add(value);
+    if (node.field === null) {
+      const fields = freeTextFieldNumbers(this.#query);
+      if (fields.length === 0) return "FALSE";
+      return this.#probe(
+        "search_texts",
+        leaf,
+        "v.field_no = ANY(" + p(fields) + "::smallint[]) AND v.text LIKE " + p(containsPattern(node.value)),
+      );
+    }
+    if (node.field === "received_at") {
+      if (node.fieldType !== "datetime") return this.#undecided(wide);
+      const micros = parseReceivedAt(node.value);
+      if (!Number.isSafeInteger(micros)) return this.#undecided(wide);
+      return (
+        "(SELECT r.received_at FROM events r WHERE r.tree_id = " +
+        this.tree +
+        " AND r.leaf_index = " +
+        leaf +
+        ") " +
+        operator(node.op) +
+        " " +
+        p(micros)
+      );
+    }
+    const fieldNo = this.#query.fieldNumbers.get(node.field);
+    if (fieldNo === undefined) return this.#undecided(wide);
+    const field = "v.field_no = " + p(fieldNo) + " AND ";
+    switch (node.fieldType) {
+      case "string-unindexed":
+        return this.#undecided(wide);
+      case "string":
+      case "text":
+        if (node.op === "contains") {
+          return this.#probe("search_texts", leaf, field + "v.text LIKE " + p(containsPattern(node.value)));
+        }
+        return this.#probe("search_texts", leaf, field + "v.text = " + p(node.value));
+      case "datetime":
+        return this.#probe("search_texts", leaf, field + "v.text " + operator(node.op) + " " + p(node.value));
+      case "integer":
+        return this.#probe(
+          "search_numbers",
+          leaf,
+          field + "v.number " + operator(node.op) + " " + p(node.value),
+        );
+      case "boolean":
+        return this.#probe("search_numbers", leaf, field + "v.number = " + p(node.value ? 1 : 0));
+    }
+  }
+
+  /** Some row of `leaf` in `table` satisfies `condition`: a probe of its primary key. */
+  #probe(table: "search_texts" | "search_numbers", leaf: string, condition: string): string {
+    return (
+      "EXISTS (SELECT 1 FROM " +
+      table +
+      " v WHERE v.tree_id = " +
+      this.tree +
+      " AND v.leaf_index = " +
+      leaf +
+      " AND " +
+      condition +
+      ")"
+    );
+  }
+
+  /** The driver's FROM and WHERE over the leaves `lo`..`hi`; its leaf is `d.leaf_index` (or `e.`). */
+  driver(driver: SearchDriver, lo: number, hi: number): { from: string; where: string; leaf: string } {
+    const p = (value: unknown) => this.params.add(value);
+    const window = (leaf: string) => " AND " + leaf + " BETWEEN " + p(lo) + " AND " + p(hi);
+    switch (driver.kind) {
+      case "scan":
+        return {
+          from: "events e",
+          where: "e.tree_id = " + this.tree + window("e.leaf_index"),
+          leaf: "e.leaf_index",
+        };
+      case "exact": {
+        const head = "d.tree_id = " + this.tree + " AND d.field_no = " + p(driver.fieldNo) + " AND ";
+        if (driver.numeric) {
+          const values =
+            driver.values.length === 1
+              ? "d.number = " + p(driver.values[0])
+              : "d.number = ANY(" + p(driver.values) + "::bigint[])";
+          return {
+            from: "search_numbers d",
+            where: head + values + window("d.leaf_index"),
+            leaf: "d.leaf_index",
+          };
+        }
+        // The values fit the indexed prefix whole (planSearch), so the prefix finds them.
+        const values =
+          driver.values.length === 1
+            ? "left(d.text, 256) = " + p(driver.values[0]) + " AND d.text = " + p(driver.values[0])
+            : "left(d.text, 256) = ANY(" +
+              p(driver.values) +
+              "::text[]) AND d.text = ANY(" +
+              p(driver.values) +
+              "::text[])";
+        return {
+          from: "search_texts d",
+          where: head + values + window("d.leaf_index"),
+          leaf: "d.leaf_index",
+        };
+      }
+      case "contains": {
+        const fields =
+          driver.fieldNo === null
+            ? "d.field_no = ANY(" + p(freeTextFieldNumbers(this.#query)) + "::smallint[])"
+            : "d.field_no = " + p(driver.fieldNo);
+        return {
+          from: "search_texts d",
+          where:
+            "d.tree_id = " +
+            this.tree +
+            " AND " +
+            fields +
+            " AND d.text LIKE " +
+            p(containsPattern(driver.term)) +
+            window("d.leaf_index"),
+          leaf: "d.leaf_index",
+        };
+      }
+    }
+  }
+}
+
+/** The search role in PostgreSQL: see the module comment. */
+export class PostgresSearchStore implements SearchStore {
+  readonly #pool: pg.Pool;
+
+  constructor(pool: pg.Pool) {
+    this.#pool = pool;
+  }
+
+  async searchLeaves(search: SearchQuery): Promise<number[]> {
+    if (search.where.kind === "none" || search.limit <= 0) return [];
+    const plan = planSearch(search);
+    const range = await this.#leafRange(search.treeId, plan.startMicros, plan.endMicros);
+    if (!range) return [];
+    const compiler = new PostgresSearchCompiler(search);
+    const driver = compiler.driver(plan.driver, range.lo, range.hi);
+    const residual = compiler.predicate(plan.residual, driver.leaf);
+    const direction = search.order === "asc" ? " ASC" : " DESC";
+    // Only a free term can yield a leaf twice (once per field it matched in); DISTINCT elsewhere
+    // would keep PostgreSQL from stopping the ordered walk at the limit.
+    const repeats = plan.driver.kind === "contains" && plan.driver.fieldNo === null;
+    const candidates =
+      "SELECT " +
+      (repeats ? "DISTINCT " : "") +
+      driver.leaf +
+      " AS leaf FROM " +
+      driver.from +
+      " WHERE " +
+      driver.where +
+      " AND " +
+      residual;
+    let sql: string;
+    if (search.orderBy.kind === "received_at") {
+      sql = "SELECT c.leaf FROM (" + candidates + ") c ORDER BY c.leaf" + direction;
+    } else {
+      // Ordered by a field: by its value (a text's first 256 characters), events without it last,
+      // ties in leaf order, as in SQLite.
+      const fieldNo = compiler.params.add(search.orderBy.fieldNo);
+      const numeric = search.orderBy.type === "integer" || search.orderBy.type === "boolean";
+      sql =
+        "SELECT c.leaf FROM (" +
+        candidates +
+        ") c LEFT JOIN " +
+        (numeric ? "search_numbers" : "search_texts") +
+        " o ON o.tree_id = " +
+        compiler.tree +
+        " AND o.leaf_index = c.leaf AND o.field_no = " +
+        fieldNo +
+        " ORDER BY (o.leaf_index IS NULL), " +
+        (numeric ? "o.number" : "left(o.text, 256)") +
+        direction +
+        ", c.leaf" +
+        direction;
+    }
+    if (!compiler.recheck) {
+      const rows = await query(
+        this.#pool,
+        sql + " LIMIT " + compiler.params.add(search.limit),
+        compiler.params.values,
+      );
+      return rows.map((row) => Number(row["leaf"]));
+    }
+    // Some term only the envelope decides: read candidates a page at a time and check each.
+    const limit = compiler.params.add(RECHECK_PAGE);
+    const offset = compiler.params.add(0);
+    const paged =
+      "SELECT p.leaf, (SELECT x.envelope FROM events x WHERE x.tree_id = " +
+      compiler.tree +
+      " AND x.leaf_index = p.leaf) AS envelope FROM (" +
+      sql +
+      " LIMIT " +
+      limit +
+      " OFFSET " +
+      offset +
+      ") p";
+    const out: number[] = [];
+    for (let start = 0; out.length < search.limit; start += RECHECK_PAGE) {
+      const params = [...compiler.params.values];
+      params[params.length - 1] = start;
+      const rows = await query(this.#pool, paged, params);
+      for (const row of rows) {
+        if (!envelopeMatches(String(row["envelope"]), search.where, search.schema)) continue;
+        out.push(Number(row["leaf"]));
+        if (out.length >= search.limit) break;
+      }
+      if (rows.length < RECHECK_PAGE) break;
+    }
+    return out;
+  }
+
+  /** The leaves of `treeId` received within the window, or undefined when none are. */
+  async #leafRange(
+    treeId: number,
+    startMicros: number | undefined,
+    endMicros: number | undefined,
+  ): Promise<{ lo: number; hi: number } | undefined> {
+    if (startMicros === undefined && endMicros === undefined) return { lo: 0, hi: Number.MAX_SAFE_INTEGER };
+    const [row] = await query(
+      this.#pool,
+      `SELECT
+         (SELECT leaf_index FROM events WHERE tree_id = $1 AND received_at >= $2 ORDER BY received_at LIMIT 1) AS lo,
+         (SELECT leaf_index FROM events WHERE tree_id = $1 AND received_at <= $3 ORDER BY received_at DESC LIMIT 1) AS hi`,
+      [treeId, startMicros ?? Number.MIN_SAFE_INTEGER, endMicros ?? Number.MAX_SAFE_INTEGER],
+    );
+    if (!row || row["lo"] === null || row["hi"] === null) return undefined;
+    const lo = Number(row["lo"]);
+    const hi = Number(row["hi"]);
+    return lo <= hi ? { lo, hi } : undefined;
+  }
+
+  async getLeaves(treeId: number, leafIndices: readonly number[]): Promise<LeafRecord[]> {
+    if (leafIndices.length === 0) return [];
+    const rows = await query(
+      this.#pool,
+      "SELECT * FROM events WHERE tree_id = $1 AND leaf_index = ANY($2::bigint[])",
+      [treeId, leafIndices],
+    );
+    const byIndex = new Map(rows.map((row) => [Number(row["leaf_index"]), leafFromRow(row)]));
+    return leafIndices.flatMap((i) => {
+      const leaf = byIndex.get(i);
+      return leaf ? [leaf] : [];
+    });
+  }
+
+  async createResultSet(set: ResultSetRecord): Promise<void> {
+    await query(
+      this.#pool,
+      `INSERT INTO result_sets (id, token_id, config_id, tree_id, leaves, restriction, is_verbose, tree_size, created_at, expires_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+      [
+        set.id,
+        set.tokenId,
+        set.configId,
+        set.treeId,
+        encodeLeafList(set.leaves),
+        set.restriction,
+        set.verbose,
+        set.treeSize,
+        set.createdAt,
+        set.expiresAt,
+      ],
+    );
+  }
+
+  async getResultSet(id: string): Promise<ResultSetRecord | undefined> {
+    const [row] = await query(this.#pool, "SELECT * FROM result_sets WHERE id = $1", [id]);
+    return row && resultSetFromRow(row);
+  }
+
+  async deleteExpiredResultSets(now: string): Promise<number> {
+    return rowCount(this.#pool, "DELETE FROM result_sets WHERE expires_at < $1", [now]);
+  }
+}

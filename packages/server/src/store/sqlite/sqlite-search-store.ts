@@ -1,0 +1,490 @@
+import { type MatchNode, parseReceivedAt, type QueryNode } from "@veritrail/core";
+import { leafFromRow, type Row } from "../contract/rows.js";
+import {
+  type ResultSetRecord,
+  type SearchQuery,
+  type SearchRow,
+  type SearchStore,
+  searchFieldNumbers,
+  searchValuesOf,
+} from "../contract/search.js";
+import {
+  BoundParams,
+  encodeLeafList,
+  envelopeMatches,
+  freeTextFieldNumbers,
+  INDEX_PREFIX_LENGTH,
+  indexPrefix,
+  isTrigramTerm,
+  planSearch,
+  resultSetFromRow,
+  type SearchDriver,
+} from "../contract/search-plan.js";
+import type { ConfigSettings, LeafRecord } from "../contract/store.js";
+import type { StatementCache } from "./statement-cache.js";
+
+/*
+ * Search in SQLite (docs/design/search-index.md): `search_values` (exact values, comparisons,
+ * ordering), the contentless FTS5 trigram table `search_trigrams` (contains), both written in the
+ * append transaction. A search is one statement walked lazily: the driving conjunct's index in
+ * leaf order, the other conjuncts as index probes per candidate, stopped at the limit.
+ */
+
+const TREE_SHIFT = 44n;
+const LEAF_SHIFT = 8n;
+/** The leaf bits of a packed trigram rowid: 36, so a tree holds up to 2^36 events. */
+const LEAF_MASK = "68719476735";
+const MAX_LEAF = 2 ** 36 - 1;
+
+/** The rowid of one value in `search_trigrams`: tree, leaf and field packed (see the migration). */
+function packRowid(treeId: number, leafIndex: number, fieldNo: number): bigint {
+  return (BigInt(treeId) << TREE_SHIFT) | (BigInt(leafIndex) << LEAF_SHIFT) | BigInt(fieldNo);
+}
+
+/** A contains term as an FTS5 phrase: the trigram tokenizer turns a phrase into substring matching. */
+function ftsPhrase(term: string): string {
+  return '"' + term.replaceAll('"', '""') + '"';
+}
+
+/** Writes the index rows of one batch; the caller runs it inside the append transaction. */
+export function writeSearchRows(sql: StatementCache, treeId: number, rows: readonly SearchRow[]): void {
+  if (rows.length === 0) return;
+  const text = sql.prepare(
+    "INSERT INTO search_values (tree_id, field_no, value, leaf_index, cut) VALUES (?, ?, ?, ?, ?)",
+  );
+  // better-sqlite3 binds every JS number as REAL: the cast keeps integers compact.
+  const number = sql.prepare(
+    "INSERT INTO search_values (tree_id, field_no, value, leaf_index, cut) VALUES (?, ?, CAST(? AS INTEGER), ?, 0)",
+  );
+  const trigrams = sql.prepare("INSERT INTO search_trigrams (rowid, text) VALUES (?, ?)");
+  for (const row of rows) {
+    if (row.text !== undefined) {
+      const prefix = indexPrefix(row.text);
+      text.run(treeId, row.fieldNo, prefix, row.leafIndex, prefix === row.text ? 0 : 1);
+      trigrams.run(packRowid(treeId, row.leafIndex, row.fieldNo), row.text);
+    } else if (row.number !== undefined) {
+      number.run(treeId, row.fieldNo, row.number, row.leafIndex);
+    }
+  }
+}
+
+/**
+ * Indexes the events stored before the search index existed, from their envelopes and their
+ * configuration's schema, exactly as ingest would have (`searchValuesOf` on the stored event).
+ * Runs inside the migration's transaction.
+ */
+export function backfillSearchIndex(sql: StatementCache): void {
+  const trees = sql
+    .prepare("SELECT t.id, c.settings FROM trees t JOIN configs c ON c.id = t.config_id")
+    .all() as Row[];
+  const page = sql.prepare(
+    "SELECT leaf_index, envelope FROM events WHERE tree_id = ? AND leaf_index >= ? ORDER BY leaf_index LIMIT 1000",
+  );
+  for (const tree of trees) {
+    const treeId = Number(tree["id"]);
+    const schema = (JSON.parse(String(tree["settings"])) as ConfigSettings).schema;
+    const numbers = searchFieldNumbers(schema);
+    let from = 0;
+    for (;;) {
+      const events = page.all(treeId, from) as Row[];
+      if (events.length === 0) break;
+      const rows: SearchRow[] = [];
+      for (const event of events) {
+        const leafIndex = Number(event["leaf_index"]);
+        const envelope = JSON.parse(String(event["envelope"])) as {
+          event?: Record<string, string | number | boolean>;
+        };
+        for (const value of searchValuesOf(envelope.event ?? {}, schema, numbers))
+          rows.push({ ...value, leafIndex });
+        from = leafIndex + 1;
+      }
+      writeSearchRows(sql, treeId, rows);
+    }
+  }
+}
+
+/** One search compiled: its predicates, and whether candidates need the envelope recheck. */
+class SqliteSearchCompiler {
+  readonly params = new BoundParams("named");
+  recheck = false;
+  readonly #query: SearchQuery;
+  readonly #tree: string;
+
+  constructor(query: SearchQuery) {
+    this.#query = query;
+    this.#tree = this.params.add(query.treeId);
+  }
+
+  get tree(): string {
+    return this.#tree;
+  }
+
+  /**
+   * `node` as a predicate on the leaf `leaf` (an SQL expression). In `wide` mode a term the index
+   * cannot decide is true (the candidate is rechecked), in narrow mode false; `not` swaps them, so
+   * the whole predicate is always a superset of the matches.
+   */
+  predicate(node: QueryNode, leaf: string, wide = true): string {
+    switch (node.kind) {
+      case "all":
+        return "1";
+      case "none":
+        return "0";
+      case "and":
+        return "(" + node.children.map((c) => this.predicate(c, leaf, wide)).join(" AND ") + ")";
+      case "or":
+        return "(" + node.children.map((c) => this.predicate(c, leaf, wide)).join(" OR ") + ")";
+      case "not":
+        return "NOT " + this.predicate(node.child, leaf, !wide);
+      case "match":
+        return this.#term(node, leaf, wide);
+    }
+  }
+
+  #undecided(wide: boolean): string {
+    this.recheck = true;
+    return wide ? "1" : "0";
+  }
+
+  #term(node: MatchNode, leaf: string, wide: boolean): string {
+    const p = (value: unknown) => this.params.add(value);
+    if (node.field === null) {
+      const fields = freeTextFieldNumbers(this.#query);
+      if (fields.length === 0) return "0";
+      const inFields = "(" + fields.map(p).join(", ") + ")";
+      if (isTrigramTerm(node.value)) {
+        return (
+          "EXISTS (SELECT 1 FROM search_trigrams g WHERE g.search_trigrams MATCH " +
+          p(ftsPhrase(node.value)) +
+          " AND g.rowid BETWEEN " +
+          this.#packed(leaf, 0) +
+          " AND " +
+          this.#packed(leaf, 255) +
+          " AND (g.rowid & 255) IN " +
+          inFields +
+          ")"
+        );
+      }
+      return this.#byLeaf(leaf, "v.field_no IN " + inFields, this.#shortContains(node.value, wide));
+    }
+    if (node.field === "received_at") {
+      if (node.fieldType !== "datetime") return this.#undecided(wide);
+      const micros = parseReceivedAt(node.value);
+      if (!Number.isSafeInteger(micros)) return this.#undecided(wide);
+      return (
+        "(SELECT r.received_at FROM events r WHERE r.tree_id = " +
+        this.#tree +
+        " AND r.leaf_index = " +
+        leaf +
+        ") " +
+        operator(node.op) +
+        " " +
+        p(micros)
+      );
+    }
+    const fieldNo = this.#query.fieldNumbers.get(node.field);
+    if (fieldNo === undefined) return this.#undecided(wide);
+    switch (node.fieldType) {
+      case "string-unindexed":
+        return this.#undecided(wide);
+      case "string":
+      case "text":
+        if (node.op === "contains") {
+          if (isTrigramTerm(node.value)) {
+            return (
+              "EXISTS (SELECT 1 FROM search_trigrams g WHERE g.search_trigrams MATCH " +
+              p(ftsPhrase(node.value)) +
+              " AND g.rowid = " +
+              this.#packed(leaf, fieldNo) +
+              ")"
+            );
+          }
+          return this.#byLeaf(leaf, "v.field_no = " + p(fieldNo), this.#shortContains(node.value, wide));
+        }
+        if (node.value.length > INDEX_PREFIX_LENGTH && indexPrefix(node.value) !== node.value) {
+          // Only a cut value can equal a long one; the envelope decides.
+          this.recheck = true;
+          if (!wide) return "0";
+          return this.#point(fieldNo, indexPrefix(node.value), leaf, "1");
+        }
+        return this.#point(fieldNo, node.value, leaf, "0");
+      case "integer":
+      case "datetime":
+        if (node.op === "exact") return this.#point(fieldNo, node.value, leaf, "0");
+        return this.#byLeaf(
+          leaf,
+          "v.field_no = " + p(fieldNo),
+          "v.value " + operator(node.op) + " " + p(node.value),
+        );
+      case "boolean":
+        return this.#point(fieldNo, node.value ? 1 : 0, leaf, "0");
+    }
+  }
+
+  /** The packed trigram rowid of `leaf` (an SQL expression) and field `fieldNo`. */
+  #packed(leaf: string, fieldNo: number): string {
+    // BigInts: better-sqlite3 binds every JS number as REAL, and FTS5 ignores a rowid constraint
+    // whose value is not an integer.
+    const base = this.params.add(BigInt(this.#query.treeId) << TREE_SHIFT);
+    return "(" + base + " + ((" + leaf + ") << 8) + " + this.params.add(BigInt(fieldNo)) + ")";
+  }
+
+  /** A term shorter than a trigram, on the indexed prefix: exact unless the value was cut. */
+  #shortContains(term: string, wide: boolean): string {
+    if (term === "") return "1";
+    this.recheck = true;
+    const found = "instr(v.value, " + this.params.add(term) + ") > 0";
+    return wide ? "(v.cut = 1 OR " + found + ")" : "(v.cut = 0 AND " + found + ")";
+  }
+
+  /** Some value of `leaf` satisfies `field` and `condition`, through the index by leaf. */
+  #byLeaf(leaf: string, field: string, condition: string): string {
+    return (
+      "EXISTS (SELECT 1 FROM search_values v INDEXED BY search_values_by_leaf WHERE v.tree_id = " +
+      this.#tree +
+      " AND v.leaf_index = " +
+      leaf +
+      " AND " +
+      field +
+      " AND " +
+      condition +
+      ")"
+    );
+  }
+
+  /** The field of `leaf` equals `value` (cut or not as `cut` says): one primary-key lookup. */
+  #point(fieldNo: number, value: string | number, leaf: string, cut: "0" | "1"): string {
+    const p = (v: unknown) => this.params.add(v);
+    return (
+      "EXISTS (SELECT 1 FROM search_values v WHERE v.tree_id = " +
+      this.#tree +
+      " AND v.field_no = " +
+      p(fieldNo) +
+      " AND v.value = " +
+      p(value) +
+      " AND v.leaf_index = " +
+      leaf +
+      " AND v.cut = " +
+      cut +
+      ")"
+    );
+  }
+
+  /** The driver's FROM, WHERE and leaf expression over the leaves `lo`..`hi`. */
+  driver(
+    driver: SearchDriver,
+    lo: number,
+    hi: number,
+  ): { from: string; where: string; leaf: string; order: string } {
+    const p = (value: unknown) => this.params.add(value);
+    switch (driver.kind) {
+      case "scan":
+        return {
+          from: "events e",
+          where: "e.tree_id = " + this.#tree + " AND e.leaf_index BETWEEN " + p(lo) + " AND " + p(hi),
+          leaf: "e.leaf_index",
+          order: "e.leaf_index",
+        };
+      case "exact": {
+        const values =
+          driver.values.length === 1
+            ? "d.value = " + p(driver.values[0])
+            : "d.value IN (" + driver.values.map(p).join(", ") + ")";
+        return {
+          from: "search_values d",
+          where:
+            "d.tree_id = " +
+            this.#tree +
+            " AND d.field_no = " +
+            p(driver.fieldNo) +
+            " AND " +
+            values +
+            " AND d.cut = 0 AND d.leaf_index BETWEEN " +
+            p(lo) +
+            " AND " +
+            p(hi),
+          leaf: "d.leaf_index",
+          order: "d.leaf_index",
+        };
+      }
+      case "contains": {
+        const fields =
+          driver.fieldNo === null
+            ? " AND (search_trigrams.rowid & 255) IN (" +
+              freeTextFieldNumbers(this.#query).map(p).join(", ") +
+              ")"
+            : " AND (search_trigrams.rowid & 255) = " + p(driver.fieldNo);
+        return {
+          from: "search_trigrams",
+          where:
+            "search_trigrams MATCH " +
+            p(ftsPhrase(driver.term)) +
+            " AND search_trigrams.rowid BETWEEN " +
+            p(packRowid(this.#query.treeId, lo, 0)) +
+            " AND " +
+            p(packRowid(this.#query.treeId, hi, 255)) +
+            fields,
+          leaf: "((search_trigrams.rowid >> 8) & " + LEAF_MASK + ")",
+          order: "search_trigrams.rowid",
+        };
+      }
+    }
+  }
+}
+
+function operator(op: "exact" | "gt" | "lt"): string {
+  return op === "exact" ? "=" : op === "gt" ? ">" : "<";
+}
+
+/** The search role in SQLite: see the module comment. */
+export class SqliteSearchStore implements SearchStore {
+  readonly #sql: StatementCache;
+
+  constructor(statements: StatementCache) {
+    this.#sql = statements;
+  }
+
+  async searchLeaves(query: SearchQuery): Promise<number[]> {
+    if (query.where.kind === "none" || query.limit <= 0) return [];
+    const plan = planSearch(query);
+    const range = this.#leafRange(query.treeId, plan.startMicros, plan.endMicros);
+    if (!range) return [];
+    const compiler = new SqliteSearchCompiler(query);
+    const driver = compiler.driver(plan.driver, range.lo, range.hi);
+    const residual = compiler.predicate(plan.residual, driver.leaf);
+    const direction = query.order === "asc" ? " ASC" : " DESC";
+    // A free term matched in several fields of one event yields its leaf once per field.
+    const repeats = plan.driver.kind === "contains" && plan.driver.fieldNo === null;
+    const envelope = (leaf: string) =>
+      "(SELECT x.envelope FROM events x WHERE x.tree_id = " +
+      compiler.tree +
+      " AND x.leaf_index = " +
+      leaf +
+      ")";
+    let sql: string;
+    if (query.orderBy.kind === "received_at") {
+      sql =
+        "SELECT " +
+        driver.leaf +
+        " AS leaf" +
+        (compiler.recheck ? ", " + envelope(driver.leaf) + " AS envelope" : "") +
+        " FROM " +
+        driver.from +
+        " WHERE " +
+        driver.where +
+        " AND " +
+        residual +
+        " ORDER BY " +
+        driver.order +
+        direction +
+        (compiler.recheck || repeats ? "" : " LIMIT " + compiler.params.add(query.limit));
+    } else {
+      // Ordered by a field: every candidate, sorted by its value (the indexed prefix), those
+      // without the field last, ties in leaf order.
+      const fieldNo = compiler.params.add(query.orderBy.fieldNo);
+      sql =
+        "SELECT c.leaf AS leaf" +
+        (compiler.recheck ? ", " + envelope("c.leaf") + " AS envelope" : "") +
+        " FROM (SELECT DISTINCT " +
+        driver.leaf +
+        " AS leaf FROM " +
+        driver.from +
+        " WHERE " +
+        driver.where +
+        " AND " +
+        residual +
+        ") c LEFT JOIN search_values o INDEXED BY search_values_by_leaf ON o.tree_id = " +
+        compiler.tree +
+        " AND o.leaf_index = c.leaf AND o.field_no = " +
+        fieldNo +
+        " ORDER BY (o.value IS NULL), o.value" +
+        direction +
+        ", c.leaf" +
+        direction +
+        (compiler.recheck ? "" : " LIMIT " + compiler.params.add(query.limit));
+    }
+    // Prepared per search, not cached: the text depends on the query's shape.
+    const statement = this.#sql.db.prepare(sql);
+    const out: number[] = [];
+    let last: number | undefined;
+    for (const row of statement.iterate(compiler.params.named()) as Iterable<Row>) {
+      const leaf = Number(row["leaf"]);
+      if (leaf === last) continue;
+      last = leaf;
+      if (compiler.recheck && !envelopeMatches(String(row["envelope"]), query.where, query.schema)) continue;
+      out.push(leaf);
+      if (out.length >= query.limit) break;
+    }
+    return out;
+  }
+
+  /** The leaves of `treeId` received within the window, or undefined when none are. */
+  #leafRange(
+    treeId: number,
+    startMicros: number | undefined,
+    endMicros: number | undefined,
+  ): { lo: number; hi: number } | undefined {
+    let lo = 0;
+    let hi = MAX_LEAF;
+    if (startMicros !== undefined) {
+      const row = this.#sql
+        .prepare(
+          "SELECT leaf_index FROM events WHERE tree_id = ? AND received_at >= ? ORDER BY received_at LIMIT 1",
+        )
+        .get(treeId, startMicros) as Row | undefined;
+      if (!row) return undefined;
+      lo = Number(row["leaf_index"]);
+    }
+    if (endMicros !== undefined) {
+      const row = this.#sql
+        .prepare(
+          "SELECT leaf_index FROM events WHERE tree_id = ? AND received_at <= ? ORDER BY received_at DESC LIMIT 1",
+        )
+        .get(treeId, endMicros) as Row | undefined;
+      if (!row) return undefined;
+      hi = Number(row["leaf_index"]);
+    }
+    return lo <= hi ? { lo, hi } : undefined;
+  }
+
+  async getLeaves(treeId: number, leafIndices: readonly number[]): Promise<LeafRecord[]> {
+    if (leafIndices.length === 0) return [];
+    const rows = this.#sql
+      .prepare("SELECT * FROM events WHERE tree_id = ? AND leaf_index IN (SELECT value FROM json_each(?))")
+      .all(treeId, JSON.stringify(leafIndices)) as Row[];
+    const byIndex = new Map(rows.map((row) => [Number(row["leaf_index"]), leafFromRow(row)]));
+    return leafIndices.flatMap((i) => {
+      const leaf = byIndex.get(i);
+      return leaf ? [leaf] : [];
+    });
+  }
+
+  async createResultSet(set: ResultSetRecord): Promise<void> {
+    this.#sql
+      .prepare(
+        `INSERT INTO result_sets (id, token_id, config_id, tree_id, leaves, restriction, is_verbose, tree_size, created_at, expires_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        set.id,
+        set.tokenId,
+        set.configId,
+        set.treeId,
+        encodeLeafList(set.leaves),
+        set.restriction,
+        set.verbose ? 1 : 0,
+        set.treeSize,
+        set.createdAt,
+        set.expiresAt,
+      );
+  }
+
+  async getResultSet(id: string): Promise<ResultSetRecord | undefined> {
+    const row = this.#sql.prepare("SELECT * FROM result_sets WHERE id = ?").get(id) as Row | undefined;
+    return row && resultSetFromRow(row);
+  }
+
+  async deleteExpiredResultSets(now: string): Promise<number> {
+    return this.#sql.prepare("DELETE FROM result_sets WHERE expires_at < ?").run(now).changes;
+  }
+}
