@@ -48,5 +48,19 @@ export function describeConfigConformance(open: OpenStore): void {
       await assert.rejects(store.configs.addSigningKey({ ...key(2), privateKey: "again" }));
       assert.deepEqual(await store.configs.getSigningKey(configId), key(2));
     });
+
+    it("keeps the first server secret made under a name, however many race to make it", async () => {
+      const store = current();
+      const candidates = [1, 2, 3, 4].map((i) => Buffer.alloc(32, i));
+      const kept = await Promise.all(
+        candidates.map((candidate) => store.configs.ensureServerSecret("download-links", candidate, NOW)),
+      );
+      assert.ok(candidates.some((c) => c.equals(kept[0]!)));
+      for (const secret of kept) assert.ok(secret.equals(kept[0]!));
+      const later = await store.configs.ensureServerSecret("download-links", Buffer.alloc(32, 9), NOW);
+      assert.ok(later.equals(kept[0]!));
+      const other = await store.configs.ensureServerSecret("another", Buffer.alloc(32, 7), NOW);
+      assert.ok(other.equals(Buffer.alloc(32, 7)));
+    });
   });
 }

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { newId } from "@veritrail/core";
 import { AsyncRequestTakenError } from "../contract/store.js";
-import { createRequest, type OpenStore, seedTree, sequenceEvents, T, useFreshStore } from "./fixtures.js";
+import { createRequest, NOW, type OpenStore, seedTree, sequenceEvents, T, useFreshStore } from "./fixtures.js";
 
 /**
  * The job role (store/contract/job.ts): async requests leased, postponed, finished and expired,
@@ -156,6 +156,90 @@ export function describeJobConformance(open: OpenStore): void {
       await store.jobs.releaseLease(name, "b");
       assert.equal(await store.jobs.tryLease(name, "a", 1000, T + 1700), true);
       assert.equal(await store.jobs.tryLease(`other:${name}`, "b", 1000, T + 1700), true);
+    });
+
+    it("renews a lease for its owner only, while the request is pending", async () => {
+      const store = current();
+      const { treeId, configId } = await seedTree(store);
+      const id = await createRequest(store, configId);
+      await store.jobs.claimAsyncRequests("owner-a", T, 1_000, 10);
+      assert.equal(await store.jobs.renewAsyncRequest(id, "owner-b", T + 60_000), false);
+      assert.equal(await store.jobs.renewAsyncRequest(id, "owner-a", T + 60_000), true);
+      // Renewed: not claimable when the first lease would have run out.
+      assert.deepEqual(await store.jobs.claimAsyncRequests("owner-b", T + 1_001, 1_000, 10), []);
+      assert.equal((await store.jobs.claimAsyncRequests("owner-b", T + 60_001, 1_000, 10)).length, 1);
+      // Taken over: the old owner can no longer renew it.
+      assert.equal(await store.jobs.renewAsyncRequest(id, "owner-a", T + 120_000), false);
+      await store.log.appendBatch(treeId, (head) =>
+        sequenceEvents(head, 1, { tag: "done", nowMicros: 8, completes: id }),
+      );
+      assert.equal(await store.jobs.renewAsyncRequest(id, "owner-b", T + 120_000), false);
+    });
+
+    it("finishes an export once, keeping the winning attempt's chunks and dropping the others'", async () => {
+      const store = current();
+      const { configId } = await seedTree(store);
+      const id = await createRequest(store, configId);
+      const file = {
+        requestId: id,
+        attempt: 2,
+        format: "json" as const,
+        chunks: 2,
+        bytes: 5,
+        events: 7,
+        restriction: '{"tenant_id":["acme"]}',
+        createdAt: NOW,
+      };
+      // Attempt 1 lost its lease half-way; attempt 2 wrote the whole file.
+      await store.jobs.writeExportChunk(id, 1, 0, Buffer.from("old"));
+      await store.jobs.writeExportChunk(id, 2, 0, Buffer.from([0, 1, 2]));
+      await store.jobs.writeExportChunk(id, 2, 1, Buffer.from([255, 254]));
+      assert.equal(await store.jobs.getExportFile(id), undefined);
+      await store.jobs.finishExport(file, "{}");
+      const done = await store.jobs.getAsyncRequest(id);
+      assert.equal(done?.state, "done");
+      assert.equal(done?.result, "{}");
+      assert.deepEqual(await store.jobs.getExportFile(id), file);
+      assert.deepEqual(await store.jobs.readExportChunk(id, 2, 0), Buffer.from([0, 1, 2]));
+      assert.deepEqual(await store.jobs.readExportChunk(id, 2, 1), Buffer.from([255, 254]));
+      assert.equal(await store.jobs.readExportChunk(id, 2, 2), undefined);
+      assert.equal(await store.jobs.readExportChunk(id, 1, 0), undefined);
+
+      // A late attempt cannot finish it again, and leaves the file as it was.
+      await store.jobs.writeExportChunk(id, 3, 0, Buffer.from("late"));
+      await assert.rejects(
+        store.jobs.finishExport({ ...file, attempt: 3, chunks: 1 }, "{}"),
+        (error) => error instanceof AsyncRequestTakenError && error.requestId === id,
+      );
+      assert.deepEqual(await store.jobs.getExportFile(id), file);
+      await store.jobs.discardExportChunks(id, 3);
+      assert.equal(await store.jobs.readExportChunk(id, 3, 0), undefined);
+      // The winner's chunks are never discarded.
+      await store.jobs.discardExportChunks(id, 2);
+      assert.deepEqual(await store.jobs.readExportChunk(id, 2, 0), Buffer.from([0, 1, 2]));
+    });
+
+    it("deletes an export's file with its request when its result expires", async () => {
+      const store = current();
+      const { configId } = await seedTree(store);
+      const id = await createRequest(store, configId, "pending", "2026-01-01T00:00:01.000Z");
+      await store.jobs.writeExportChunk(id, 1, 0, Buffer.from("gz"));
+      await store.jobs.finishExport(
+        {
+          requestId: id,
+          attempt: 1,
+          format: "csv",
+          chunks: 1,
+          bytes: 2,
+          events: 1,
+          restriction: "{}",
+          createdAt: NOW,
+        },
+        "{}",
+      );
+      assert.equal(await store.jobs.deleteExpiredAsyncRequests("2026-01-02T00:00:00.000Z"), 1);
+      assert.equal(await store.jobs.getExportFile(id), undefined);
+      assert.equal(await store.jobs.readExportChunk(id, 1, 0), undefined);
     });
   });
 }

@@ -1,5 +1,6 @@
 /*
- * The configuration role of the store: projects, service configurations and their signing keys.
+ * The configuration role of the store: projects, service configurations and their signing keys,
+ * and the secrets the server makes for itself.
  * `store/conformance/config.ts` holds both backends to it.
  */
 
@@ -85,4 +86,11 @@ export interface ConfigStore {
   addSigningKey(key: SigningKeyRecord): Promise<void>;
   /** The newest version of a configuration's signing key. */
   getSigningKey(configId: string): Promise<SigningKeyRecord | undefined>;
+
+  /**
+   * The server secret `name` (e.g. the key that signs download links): `candidate` is stored
+   * when there is none yet, and the stored one is returned, so that every process on the
+   * database uses the same secret however many race to make it.
+   */
+  ensureServerSecret(name: string, candidate: Buffer, createdAt: string): Promise<Buffer>;
 }

@@ -42,6 +42,29 @@ export class AsyncRequestTakenError extends Error {
   }
 }
 
+/**
+ * The file a finished `v1/export` left (docs/design/exports.md): the gzip bytes are stored in
+ * numbered chunks, so that any process on the database can serve the download, and they are
+ * deleted with their request when its result expires.
+ */
+export interface ExportFileRecord {
+  requestId: string;
+  /**
+   * The attempt (the request's `attempts` at the claim) whose chunks are the file. A process that
+   * lost its lease may still be writing chunks of its own attempt; they are never read.
+   */
+  attempt: number;
+  format: "csv" | "json";
+  /** How many chunks, numbered from 0, and their total bytes. */
+  chunks: number;
+  bytes: number;
+  /** How many events the file holds. */
+  events: number;
+  /** The token's field restrictions for the configuration the export was made under, as JSON. */
+  restriction: string;
+  createdAt: string;
+}
+
 /** What an endpoint stores before it answers 202; the store starts its attempts at 0. */
 export type NewAsyncRequest = Omit<AsyncRequestRecord, "attempts" | "lastError">;
 
@@ -64,10 +87,33 @@ export interface JobStore {
    * `untilMillis`; `lastError` says why, for operators. Only `owner`, holding it, can postpone it.
    */
   postponeAsyncRequest(id: string, owner: string, untilMillis: number, lastError: string): Promise<void>;
+  /**
+   * Extends `owner`'s lease of a pending request to `untilMillis`, for work longer than one lease
+   * (an export). False when `owner` no longer holds it (its lease ran out and another claimed it,
+   * or it is finished): the work MUST then stop.
+   */
+  renewAsyncRequest(id: string, owner: string, untilMillis: number): Promise<boolean>;
   /** Marks a pending request failed for good; a request already done is left as it is. */
   failAsyncRequest(id: string, error: string): Promise<void>;
-  /** Deletes finished or failed requests whose result expired before `now` (ISO); returns how many. */
+  /**
+   * Deletes finished or failed requests whose result expired before `now` (ISO), with their
+   * export files; returns how many requests.
+   */
   deleteExpiredAsyncRequests(now: string): Promise<number>;
+  /** Stores chunk `seq` of the export file that attempt `attempt` of request `requestId` writes. */
+  writeExportChunk(requestId: string, attempt: number, seq: number, data: Buffer): Promise<void>;
+  /**
+   * In one transaction: marks the pending export request done with `result`, records `file` as
+   * its file and deletes the chunks other attempts wrote. Throws `AsyncRequestTakenError` (and
+   * writes nothing) when the request is no longer pending: it is finished exactly once.
+   */
+  finishExport(file: ExportFileRecord, result: string): Promise<void>;
+  /** Deletes the chunks one attempt wrote (it lost its request to another). */
+  discardExportChunks(requestId: string, attempt: number): Promise<void>;
+  /** The file of a finished export; none before it is finished or after its request expired. */
+  getExportFile(requestId: string): Promise<ExportFileRecord | undefined>;
+  /** One chunk of a finished export's file (`attempt` from `getExportFile`). */
+  readExportChunk(requestId: string, attempt: number, seq: number): Promise<Buffer | undefined>;
   /**
    * Takes or renews the named lease for `owner` until `nowMillis + ms`, if it is free, expired or
    * already `owner`'s; true when `owner` holds it. Across every process on the database at most

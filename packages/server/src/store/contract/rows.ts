@@ -1,3 +1,4 @@
+import type { ExportFileRecord } from "./job.js";
 import type {
   AsyncRequestRecord,
   ConfigRecord,
@@ -96,6 +97,19 @@ export function asyncRequestFromRow(row: Row): AsyncRequestRecord {
     expiresAt: String(row["expires_at"]),
     attempts: Number(row["attempts"] ?? 0),
     lastError: optional(row["last_error"]),
+  };
+}
+
+export function exportFileFromRow(row: Row): ExportFileRecord {
+  return {
+    requestId: String(row["request_id"]),
+    attempt: Number(row["attempt"]),
+    format: row["format"] === "json" ? "json" : "csv",
+    chunks: Number(row["chunks"]),
+    bytes: Number(row["bytes"]),
+    events: Number(row["events"]),
+    restriction: String(row["restriction"]),
+    createdAt: String(row["created_at"]),
   };
 }
 

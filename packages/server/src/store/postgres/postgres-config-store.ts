@@ -91,4 +91,14 @@ export class PostgresConfigStore implements ConfigStore {
     );
     return row && signingKeyFromRow(row);
   }
+
+  async ensureServerSecret(name: string, candidate: Buffer, createdAt: string): Promise<Buffer> {
+    await query(
+      this.#pool,
+      "INSERT INTO server_secrets (name, value, created_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING",
+      [name, candidate, createdAt],
+    );
+    const [row] = await query(this.#pool, "SELECT value FROM server_secrets WHERE name = $1", [name]);
+    return row!["value"] as Buffer;
+  }
 }

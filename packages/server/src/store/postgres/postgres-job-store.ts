@@ -1,10 +1,16 @@
 import type pg from "pg";
-import { asyncRequestFromRow } from "../contract/rows.js";
-import type { AsyncRequestRecord, JobStore, NewAsyncRequest } from "../contract/store.js";
-import { query, rowCount } from "./postgres-pool.js";
+import type { ExportFileRecord } from "../contract/job.js";
+import { asyncRequestFromRow, exportFileFromRow } from "../contract/rows.js";
+import {
+  type AsyncRequestRecord,
+  AsyncRequestTakenError,
+  type JobStore,
+  type NewAsyncRequest,
+} from "../contract/store.js";
+import { query, rowCount, transaction } from "./postgres-pool.js";
 
 /**
- * Async requests and named leases in PostgreSQL, shared by every process on the database:
+ * Async requests, export files and named leases in PostgreSQL, shared by every process on the database:
  * requests are claimed with `FOR UPDATE SKIP LOCKED`, so two processes never lease the same one.
  */
 export class PostgresJobStore implements JobStore {
@@ -72,6 +78,15 @@ export class PostgresJobStore implements JobStore {
     );
   }
 
+  async renewAsyncRequest(id: string, owner: string, untilMillis: number): Promise<boolean> {
+    const renewed = await rowCount(
+      this.#pool,
+      "UPDATE async_requests SET lease_until = $3 WHERE id = $1 AND owner = $2 AND state = 'pending'",
+      [id, owner, untilMillis],
+    );
+    return renewed === 1;
+  }
+
   async failAsyncRequest(id: string, error: string): Promise<void> {
     await query(
       this.#pool,
@@ -80,7 +95,71 @@ export class PostgresJobStore implements JobStore {
     );
   }
 
+  async writeExportChunk(requestId: string, attempt: number, seq: number, data: Buffer): Promise<void> {
+    await query(
+      this.#pool,
+      `INSERT INTO export_chunks (request_id, attempt, seq, data) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (request_id, attempt, seq) DO UPDATE SET data = excluded.data`,
+      [requestId, attempt, seq, data],
+    );
+  }
+
+  async finishExport(file: ExportFileRecord, result: string): Promise<void> {
+    await transaction(this.#pool, async (client) => {
+      const done = await rowCount(
+        client,
+        `UPDATE async_requests SET state = 'done', result = $2, payload = '', owner = NULL, lease_until = NULL
+         WHERE id = $1 AND state = 'pending'`,
+        [file.requestId, result],
+      );
+      // Exactly once: another attempt already finished it, and its file stands.
+      if (done !== 1) throw new AsyncRequestTakenError(file.requestId);
+      await client.query(
+        `INSERT INTO export_files (request_id, attempt, format, chunks, bytes, events, restriction, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+        [
+          file.requestId,
+          file.attempt,
+          file.format,
+          file.chunks,
+          file.bytes,
+          file.events,
+          file.restriction,
+          file.createdAt,
+        ],
+      );
+      await client.query("DELETE FROM export_chunks WHERE request_id = $1 AND attempt <> $2", [
+        file.requestId,
+        file.attempt,
+      ]);
+    });
+  }
+
+  async discardExportChunks(requestId: string, attempt: number): Promise<void> {
+    await query(
+      this.#pool,
+      `DELETE FROM export_chunks WHERE request_id = $1 AND attempt = $2
+       AND NOT EXISTS (SELECT 1 FROM export_files f WHERE f.request_id = $1 AND f.attempt = $2)`,
+      [requestId, attempt],
+    );
+  }
+
+  async getExportFile(requestId: string): Promise<ExportFileRecord | undefined> {
+    const [row] = await query(this.#pool, "SELECT * FROM export_files WHERE request_id = $1", [requestId]);
+    return row && exportFileFromRow(row);
+  }
+
+  async readExportChunk(requestId: string, attempt: number, seq: number): Promise<Buffer | undefined> {
+    const [row] = await query(
+      this.#pool,
+      "SELECT data FROM export_chunks WHERE request_id = $1 AND attempt = $2 AND seq = $3",
+      [requestId, attempt, seq],
+    );
+    return row && (row["data"] as Buffer);
+  }
+
   async deleteExpiredAsyncRequests(now: string): Promise<number> {
+    // Export files and their chunks go with their requests (ON DELETE CASCADE).
     return rowCount(this.#pool, "DELETE FROM async_requests WHERE state <> 'pending' AND expires_at < $1", [
       now,
     ]);

@@ -85,4 +85,14 @@ export class SqliteConfigStore implements ConfigStore {
       .get(configId) as Row | undefined;
     return row && signingKeyFromRow(row);
   }
+
+  async ensureServerSecret(name: string, candidate: Buffer, createdAt: string): Promise<Buffer> {
+    this.#sql
+      .prepare(
+        "INSERT INTO server_secrets (name, value, created_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING",
+      )
+      .run(name, candidate, createdAt);
+    const row = this.#sql.prepare("SELECT value FROM server_secrets WHERE name = ?").get(name) as Row;
+    return row["value"] as Buffer;
+  }
 }
