@@ -177,3 +177,39 @@ export const MAX_SAVED_SEARCH_TIME_LENGTH = 128;
 
 /** Longest `order_by` of a saved search: a field id, with room to spare. */
 export const MAX_SAVED_SEARCH_ORDER_BY_LENGTH = 64;
+
+// ---- Search and result paging (wire-protocol §4.3, product-features §4–5) ---------------------
+
+/** Most matches one search keeps, and the largest `max_results` (OpenAPI `max_results` maximum). */
+export const MAX_SEARCH_RESULTS = 10_000;
+
+/** Events on the first page of a search, or on a page of `v1/results`, when `limit` is not sent (the SDKs' default). */
+export const DEFAULT_SEARCH_PAGE_SIZE = 20;
+
+/**
+ * Most events on one page of `v1/search` or `v1/results`. The OpenAPI sets no bound; an envelope
+ * may hold about 100 KB (`message`, `new` and `old` at `AUDIT_TEXT_FIELD_SIZE` each), so 1000
+ * keeps one answer near 100 MB at worst while a client pages a full result set in ten calls.
+ */
+export const MAX_SEARCH_PAGE_SIZE = 1000;
+
+/** How far back a search looks when the request names no `start`: 14 days (the OpenAPI's default). */
+export const DEFAULT_SEARCH_WINDOW_SECONDS = 14 * 86_400;
+
+/**
+ * How long a result set can be paged when the configuration names no `query_result_retention`:
+ * two days (product-features §4 "Result caching").
+ */
+export const DEFAULT_RESULT_RETENTION_SECONDS = 2 * 86_400;
+
+/** Longest `start` or `end` of a search: an RFC 3339 date-time (35 with nanoseconds and a zone) or a duration. */
+export const MAX_SEARCH_TIME_LENGTH = 64;
+
+/** Longest `order_by`: a schema field id (`MAX_SCHEMA_FIELD_ID_LENGTH`) or `received_at`. */
+export const MAX_SEARCH_ORDER_BY_LENGTH = 64;
+
+/**
+ * Most values of one field of a request's `search_restriction`: as many as a token's field
+ * restriction may list (`MAX_RESTRICTED_VALUES`), each at most `MAX_RESTRICTED_VALUE_LENGTH`.
+ */
+export const MAX_SEARCH_RESTRICTION_VALUES = MAX_RESTRICTED_VALUES;

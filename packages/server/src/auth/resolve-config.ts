@@ -13,6 +13,7 @@ export const AUDIT_ENDPOINTS = [
   "v1/export",
   "v1/download_results",
   "v1/log_stream",
+  "v1/schema",
 ] as const;
 export type AuditEndpoint = (typeof AUDIT_ENDPOINTS)[number];
 

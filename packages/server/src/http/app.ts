@@ -18,6 +18,7 @@ import { registerConfigRoutes } from "./routes/config-admin.js";
 import { registerLogRoutes } from "./routes/log.js";
 import { registerRequestRoutes } from "./routes/request.js";
 import { registerRootRoutes } from "./routes/root.js";
+import { registerSearchRoutes } from "./routes/search.js";
 import { registerTokenRoutes } from "./routes/token-admin.js";
 
 /**
@@ -104,6 +105,7 @@ export function createApp(services: Services, log: FastifyBaseLogger): FastifyIn
         scope.addHook("onRequest", dataPlane);
         registerLogRoutes(scope, services);
         registerRootRoutes(scope, services);
+        registerSearchRoutes(scope, services);
         registerRequestRoutes(scope, services);
       },
       { prefix },

@@ -1,0 +1,161 @@
+import {
+  buildPath,
+  completeSubtrees,
+  encodeMembershipProof,
+  type FieldRestrictions,
+  type NodeId,
+  nodeKey,
+  nodesForSteps,
+  planMembership,
+  rangeHash,
+} from "@veritrail/core";
+import { type AuditEndpoint, resolveConfig } from "../../auth/resolve-config.js";
+import { ApiError, clip } from "../../errors.js";
+import type { ResolvedConfig } from "../../log/config-directory.js";
+import type { Services } from "../../services.js";
+import type { ResultSetRecord } from "../../store/contract/search.js";
+import type { TokenRecord } from "../../store/contract/store.js";
+import { type NormalizedRestriction, normalizeRestriction, sameRestriction } from "./search-request.js";
+
+/*
+ * Result sets (wire-protocol §4.3): who may read one, and how a page of it is shown. `v1/results`
+ * pages a set; `v1/download_results` reads one whole through the same `openResultSet`, so the two
+ * cannot disagree on who may read what.
+ */
+
+/** What a result set records of the restrictions it was made under (`ResultSetRecord.restriction`). */
+export interface SetRestriction {
+  /** The token's field restrictions for the configuration when the search ran. */
+  token: NormalizedRestriction;
+  /** The request's `search_restriction`, as `assert_search_restriction` is compared with it. */
+  request: NormalizedRestriction;
+}
+
+/** The token's field restrictions on a configuration, normalised. */
+export function tokenRestriction(token: TokenRecord, configId: string): NormalizedRestriction {
+  return normalizeRestriction(token.grants.audit?.field_restrictions?.[configId], { keepEmpty: true });
+}
+
+function notFound(id: string): ApiError {
+  return new ApiError("NotFound", `No search result ${clip(id)} (or it has expired)`, [
+    { code: "DoesNotExist", detail: "no live search result has this id", source: "/id" },
+  ]);
+}
+
+/**
+ * The result set `id` if `token` may read it on `endpoint`, or the refusal:
+ * - an id never made, or expired: `NotFound` at `/id`;
+ * - a set another token made: `Unauthorized` (a set is its maker's, as an async request is);
+ * - a grant that no longer reaches the set's configuration on `endpoint`, or whose field
+ *   restrictions on it are no longer exactly those the set was made under: `Unauthorized`. A
+ *   restriction changed either way refuses: narrower, the set holds events the token may no
+ *   longer read; wider, the token should search again to see what it may now read;
+ * - `configId` (the request's `config_id`) covered by the grant but not the set's: `NotFound`;
+ * - `assertRestriction` that differs from the search's `search_restriction`: `ValidationError`
+ *   (`BadState` at `/assert_search_restriction`).
+ * A token without `endpoint` in its grant is refused before the id is looked up, so it cannot
+ * learn which ids exist.
+ */
+/** Refuses a token whose audit grant does not list `endpoint` (resolveConfig checks the same, later). */
+export function requireEndpoint(token: TokenRecord, endpoint: AuditEndpoint): void {
+  const grant = token.grants.audit;
+  if (!grant || (grant.endpoints && !grant.endpoints.includes(endpoint))) throw ApiError.unauthorized();
+}
+
+export async function openResultSet(
+  services: Services,
+  token: TokenRecord,
+  endpoint: AuditEndpoint,
+  options: { id: string; configId?: unknown; assertRestriction?: FieldRestrictions | undefined },
+): Promise<{ set: ResultSetRecord; resolved: ResolvedConfig }> {
+  const { store, directory, clock } = services;
+  requireEndpoint(token, endpoint);
+  const set = await store.search.getResultSet(options.id);
+  if (!set || Date.parse(set.expiresAt) <= clock.nowMillis()) throw notFound(options.id);
+  if (set.tokenId !== token.id) throw ApiError.unauthorized();
+  const projectConfigIds = await directory.projectConfigIds(token.projectId);
+  const requested = options.configId ?? set.configId;
+  if (resolveConfig(token, endpoint, requested, projectConfigIds) !== set.configId)
+    throw notFound(options.id);
+  const resolved = await directory.get(set.configId);
+
+  const made = JSON.parse(set.restriction) as SetRestriction;
+  if (!sameRestriction(made.token, tokenRestriction(token, set.configId))) throw ApiError.unauthorized();
+  if (
+    options.assertRestriction !== undefined &&
+    !sameRestriction(made.request, normalizeRestriction(options.assertRestriction))
+  ) {
+    throw ApiError.validation([
+      {
+        code: "BadState",
+        detail: "the search was made with a different search_restriction",
+        source: "/assert_search_restriction",
+      },
+    ]);
+  }
+  return { set, resolved };
+}
+
+/** One event of a search answer (wire-protocol §4.3 SearchEvent). */
+export interface SearchEvent {
+  envelope: unknown;
+  hash: string;
+  membership_proof?: string;
+  published?: boolean;
+}
+
+/** The root a verbose page's unpublished events are proved against (wire-protocol §4.3). */
+export interface UnpublishedRoot {
+  tree_name: string;
+  size: number;
+  root_hash: string;
+}
+
+/**
+ * The events at `leafIndices` as a search answer shows them, in that order. Not verbose: only
+ * `envelope` and `hash`, and no root, so the SDKs check no proof ("none"). Verbose: each event
+ * with its membership proof against the root at `treeSize` (the size the search saw) and
+ * `published: false`, and that root as `unpublished_root`. Nothing is published before the
+ * publisher exists (docs/design/roots-before-checkpoints.md), so there is no `root` and no
+ * `leaf_index`, and the SDKs never ask Arweave. The proofs and the root come from one read of
+ * the stored subtrees.
+ */
+export async function renderEvents(
+  services: Services,
+  tree: { treeId: number; treeName: string },
+  leafIndices: readonly number[],
+  verbose: boolean,
+  treeSize: number,
+): Promise<{ events: SearchEvent[]; unpublished_root?: UnpublishedRoot }> {
+  const { store } = services;
+  const leaves = leafIndices.length === 0 ? [] : await store.search.getLeaves(tree.treeId, leafIndices);
+  const events: SearchEvent[] = leaves.map((leaf) => ({
+    envelope: JSON.parse(leaf.envelope),
+    hash: leaf.hash.toString("hex"),
+  }));
+  if (!verbose || treeSize === 0) return { events };
+
+  const plans = leaves.map((leaf) => planMembership(leaf.leafIndex, treeSize));
+  const needed = new Map<string, NodeId>();
+  for (const node of [...completeSubtrees(0, treeSize), ...plans.flatMap((steps) => nodesForSteps(steps))]) {
+    needed.set(nodeKey(node), node);
+  }
+  const hashes = await store.log.readNodes(tree.treeId, [...needed.values()]);
+  const lookup = (node: NodeId): Buffer => {
+    const hash = hashes.get(nodeKey(node));
+    if (!hash) throw new Error(`tree ${tree.treeId} has no stored hash for subtree ${nodeKey(node)}`);
+    return hash;
+  };
+  plans.forEach((steps, i) => {
+    events[i]!.membership_proof = encodeMembershipProof(buildPath(steps, lookup));
+    events[i]!.published = false;
+  });
+  return {
+    events,
+    unpublished_root: {
+      tree_name: tree.treeName,
+      size: treeSize,
+      root_hash: rangeHash(0, treeSize, lookup).toString("hex"),
+    },
+  };
+}
