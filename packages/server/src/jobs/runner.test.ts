@@ -8,8 +8,9 @@ import { defaultConfigSettings } from "../ingest/event-schema.js";
 import { Sequencer } from "../ingest/sequencer.js";
 import { ConfigDirectory } from "../log/config-directory.js";
 import { newTreeName } from "../log/tree-name.js";
-import type { AsyncRequestRecord } from "../store/contract/store.js";
+import { type AsyncRequestRecord, AsyncRequestTakenError } from "../store/contract/store.js";
 import { SqliteStore } from "../store/sqlite/sqlite-store.js";
+import type { JobKind } from "./job-kind.js";
 import { logAsyncJob } from "./kinds/log-async.js";
 import { JobRunner, retryDelayMs } from "./runner.js";
 
@@ -155,6 +156,164 @@ describe("JobRunner with the v2/log_async job", () => {
     const id = await submit(configId, "{not json");
     assert.equal(await settled(id), "failed");
     assert.equal(JSON.parse((await store.jobs.getAsyncRequest(id))!.error!).reason, "PayloadUnreadable");
+  });
+});
+
+describe("JobRunner with a job longer than its lease", () => {
+  const LEASE_MS = 3_000;
+  let store: SqliteStore;
+  let configId: string;
+  /** This block's own hand-moved time. */
+  let now = Date.parse(NOW);
+  const handClock: Clock = { nowMillis: () => now, nowMicros: () => now * 1000 };
+
+  before(async () => {
+    store = new SqliteStore({ dataDir: ":memory:", synchronous: "NORMAL" });
+    await store.migrate();
+    await store.configs.createProject({ id: "ppj_y", name: "p", createdAt: NOW });
+    configId = newId("pci");
+    await store.configs.createConfig(
+      {
+        id: configId,
+        projectId: "ppj_y",
+        name: "c",
+        settings: defaultConfigSettings(),
+        createdAt: NOW,
+        updatedAt: NOW,
+      },
+      newTreeName(),
+    );
+  });
+  after(() => store.close());
+
+  /** A runner of one kind, "test/long", whose steps the test drives through `step`. */
+  function runnerOf(kind: JobKind): JobRunner {
+    return new JobRunner({
+      jobs: store.jobs,
+      kinds: [kind],
+      clock: handClock,
+      log: quiet,
+      leaseMs: LEASE_MS,
+      pollMs: 60_000,
+    });
+  }
+
+  async function submitLong(): Promise<string> {
+    const id = newId("prq");
+    await store.jobs.createAsyncRequest({
+      id,
+      tokenId: "ptk_y",
+      configId,
+      endpoint: "test/long",
+      state: "pending",
+      payload: "{}",
+      createdAt: NOW,
+      expiresAt: "2999-01-01T00:00:00.000Z",
+    });
+    return id;
+  }
+
+  it("keeps its lease while the job goes on, so no other process takes it over", async () => {
+    const id = await submitLong();
+    const taken: string[] = [];
+    let release: () => void = () => undefined;
+    const finished = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const runner = runnerOf({
+      endpoint: "test/long",
+      async run(request, lease) {
+        // Ten lease periods of work, keeping the lease after each half period.
+        for (let i = 0; i < 20; i++) {
+          now += LEASE_MS / 2;
+          await lease.keep();
+          taken.push(
+            ...(await store.jobs.claimAsyncRequests("other-process", now, LEASE_MS, 10)).map((r) => r.id),
+          );
+        }
+        await store.jobs.finishExport(
+          {
+            requestId: request.id,
+            attempt: request.attempts,
+            format: "csv",
+            chunks: 0,
+            bytes: 0,
+            events: 0,
+            restriction: "{}",
+            createdAt: NOW,
+          },
+          "{}",
+        );
+        release();
+      },
+    });
+    runner.start();
+    await finished;
+    await runner.stop();
+    assert.deepEqual(taken, []);
+    assert.equal((await store.jobs.getAsyncRequest(id))?.state, "done");
+  });
+
+  it("stops a job whose request another process took over, leaving that process's work standing", async () => {
+    const id = await submitLong();
+    let stopped: unknown;
+    let release: () => void = () => undefined;
+    const ended = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const runner = runnerOf({
+      endpoint: "test/long",
+      async run(_request, lease) {
+        try {
+          // The process stalls past its lease; another takes the request over.
+          now += LEASE_MS + 1;
+          assert.equal((await store.jobs.claimAsyncRequests("other-process", now, LEASE_MS, 10)).length, 1);
+          await lease.keep();
+        } catch (error) {
+          stopped = error;
+          throw error;
+        } finally {
+          release();
+        }
+      },
+    });
+    runner.start();
+    await ended;
+    await runner.stop();
+    assert.ok(stopped instanceof AsyncRequestTakenError);
+    const request = await store.jobs.getAsyncRequest(id);
+    assert.equal(request?.state, "pending");
+    assert.equal(request?.lastError, undefined, "a lost request is not postponed by its old owner");
+    assert.deepEqual(await store.jobs.claimAsyncRequests("third", now + 1, LEASE_MS, 10), []);
+  });
+
+  it("gives a request back at once when the runner stops in the middle of its job", async () => {
+    const id = await submitLong();
+    let started: () => void = () => undefined;
+    const running = new Promise<void>((resolve) => {
+      started = resolve;
+    });
+    const runner = runnerOf({
+      endpoint: "test/long",
+      async run(_request, lease) {
+        started();
+        for (;;) {
+          await sleep(5);
+          await lease.keep(); // throws once the runner is stopping
+        }
+      },
+    });
+    runner.start();
+    await running;
+    await runner.stop(); // returns: the job was interrupted, not waited for
+    const request = await store.jobs.getAsyncRequest(id);
+    assert.equal(request?.state, "pending");
+    assert.match(request?.lastError ?? "", /shutdown/);
+    // Claimable by any process right away, not only after the lease would have run out.
+    assert.deepEqual(
+      (await store.jobs.claimAsyncRequests("next-process", now + 1, LEASE_MS, 10)).map((r) => r.id),
+      [id],
+    );
   });
 });
 

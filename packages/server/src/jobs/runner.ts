@@ -3,7 +3,7 @@ import type { Logger } from "pino";
 import { type Clock, isoAt } from "../clock.js";
 import type { JobSignal } from "../services.js";
 import { type AsyncRequestRecord, AsyncRequestTakenError, type JobStore } from "../store/contract/store.js";
-import { type JobKind, PermanentJobError } from "./job-kind.js";
+import { JobInterruptedError, type JobKind, type JobLease, PermanentJobError } from "./job-kind.js";
 
 /** How many requests one claim takes; they are worked together, so they share group commits. */
 const CLAIM_BATCH = 32;
@@ -20,10 +20,11 @@ export function retryDelayMs(attempts: number, random: () => number = Math.rando
 }
 
 /**
- * Works the requests answered 202 (`v2/log_async`, later exports). Each is leased from the
+ * Works the requests answered 202 (`v2/log_async`, `v1/export`). Each is leased from the
  * store, so with several processes each request is worked by one at a time, and a request whose
- * process died is leased again when its lease runs out. A job kind commits its effects and its
- * completion together: a request is done exactly once.
+ * process died is leased again when its lease runs out; a job longer than a lease renews it as it
+ * goes (`JobLease`), and one cut short by a shutdown is given back at once. A job kind commits its
+ * effects and its completion together: a request is done exactly once.
  *
  * A failure is permanent only when the kind says so (`PermanentJobError`: its configuration
  * deleted, its payload unreadable); the request then fails for good with that reason. Any other
@@ -118,13 +119,36 @@ export class JobRunner implements JobSignal {
     if (deleted > 0) this.#log.info({ deleted }, "deleted expired async request results");
   }
 
+  /** The lease of one claimed request, renewed by the job as it goes (jobs/job-kind.ts). */
+  #leaseOf(request: AsyncRequestRecord): JobLease {
+    let renewedAt = this.#clock.nowMillis();
+    return {
+      keep: async () => {
+        if (this.#stopped) throw new JobInterruptedError();
+        const now = this.#clock.nowMillis();
+        if (now - renewedAt < this.#leaseMs / 3) return;
+        if (!(await this.#jobs.renewAsyncRequest(request.id, this.#owner, now + this.#leaseMs))) {
+          throw new AsyncRequestTakenError(request.id);
+        }
+        renewedAt = now;
+      },
+    };
+  }
+
   async #work(request: AsyncRequestRecord): Promise<void> {
     const kind = this.#kinds.get(request.endpoint);
     try {
       if (!kind) throw new PermanentJobError("PayloadUnreadable", `No job kind for ${request.endpoint}`);
-      await kind.run(request);
+      await kind.run(request, this.#leaseOf(request));
     } catch (error) {
       if (error instanceof AsyncRequestTakenError) return; // another process finished it
+      if (error instanceof JobInterruptedError) {
+        // Given back at once, for any process (this one after a restart) to take again.
+        await this.#jobs
+          .postponeAsyncRequest(request.id, this.#owner, this.#clock.nowMillis(), "interrupted by a shutdown")
+          .catch(() => undefined);
+        return;
+      }
       if (error instanceof PermanentJobError) {
         this.#log.warn(
           { err: error, requestId: request.id, reason: error.reason },
