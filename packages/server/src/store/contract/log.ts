@@ -1,5 +1,5 @@
 import type { CompactRange, MerkleNode, NodeId } from "@veritrail/core";
-import type { SearchRow } from "./search.js";
+import type { SearchRow } from "./search-values.js";
 
 /*
  * The log role of the store: each configuration's Merkle tree, its leaves (the events) and the

@@ -1,5 +1,12 @@
-import { type QueryNode, readDatetime, type SearchSchema } from "@veritrail/core";
+import type { QueryNode, SearchSchema } from "@veritrail/core";
 import type { LeafRecord } from "./log.js";
+
+export {
+  type SearchRow,
+  type SearchValue,
+  searchFieldNumbers,
+  searchValuesOf,
+} from "./search-values.js";
 
 /*
  * The search role of the store: the indexes that answer `v1/search` without scanning a whole
@@ -11,23 +18,6 @@ import type { LeafRecord } from "./log.js";
  * `SequencedBatch.searchRows`: an acknowledged event is searchable at once, and a failed append
  * leaves no index entry.
  */
-
-/**
- * One searchable value of one event. `fieldNo` is the field's number in its configuration
- * (`searchFieldNumbers`: stable, since a schema's field ids never change after creation).
- * - `string` and `text` fields: `text` is the value (contains and exact matching, ordering);
- * - `integer` fields: `number` is the value; `boolean` fields: `number` is 0 or 1;
- * - `datetime` fields: `text` is the instant as `YYYY-MM-DDTHH:MM:SS.ffffffZ` (sorts as time),
- *   and only when the stored text is a date-time at all.
- * `string-unindexed` fields have no rows: they cannot be searched (restrictions on them are
- * checked on the envelope, see `SearchQuery.recheck`).
- */
-export interface SearchRow {
-  leafIndex: number;
-  fieldNo: number;
-  text?: string;
-  number?: number;
-}
 
 /** How a search orders its results: by `received_at` (= leaf order) or by one schema field. */
 export type SearchOrderBy =
@@ -87,54 +77,4 @@ export interface SearchStore {
   getResultSet(id: string): Promise<ResultSetRecord | undefined>;
   /** Deletes result sets whose `expiresAt` is before `now` (ISO); returns how many. */
   deleteExpiredResultSets(now: string): Promise<number>;
-}
-
-/** A searchable value before the sequencer gives it its leaf index. */
-export type SearchValue = Omit<SearchRow, "leafIndex">;
-
-/**
- * Each searchable field's number in the index: its position among the schema's field ids in
- * sorted order. A schema's set of field ids is fixed at creation (docs/design/configurations.md),
- * so the numbers never change, even when the fields are reordered for display.
- */
-export function searchFieldNumbers(schema: SearchSchema): Map<string, number> {
-  const ids = schema.fields.map((f) => f.id).sort();
-  return new Map(ids.map((id, i) => [id, i]));
-}
-
-/**
- * The index rows of one event as stored (after redaction), following `SearchRow`. Values the
- * field's type cannot hold (kept aside by `save_malformed`) are not indexed.
- */
-export function searchValuesOf(
-  event: Readonly<Record<string, string | number | boolean>>,
-  schema: SearchSchema,
-  numbers: ReadonlyMap<string, number>,
-): SearchValue[] {
-  const values: SearchValue[] = [];
-  for (const field of schema.fields) {
-    const value = event[field.id];
-    const fieldNo = numbers.get(field.id);
-    if (value === undefined || fieldNo === undefined) continue;
-    switch (field.type) {
-      case "string":
-      case "text":
-        if (typeof value === "string") values.push({ fieldNo, text: value });
-        break;
-      case "integer":
-        if (typeof value === "number") values.push({ fieldNo, number: value });
-        break;
-      case "boolean":
-        if (typeof value === "boolean") values.push({ fieldNo, number: value ? 1 : 0 });
-        break;
-      case "datetime": {
-        const instant = typeof value === "string" ? readDatetime(value, "down") : undefined;
-        if (instant !== undefined) values.push({ fieldNo, text: instant });
-        break;
-      }
-      case "string-unindexed":
-        break;
-    }
-  }
-  return values;
 }
