@@ -42,7 +42,11 @@
  * Output: one `name: value unit` line per figure on stdout (progress on stderr); `--json FILE`
  * also writes them as JSON; `--quick` runs a few seconds per phase (a smoke test, not a
  * measurement); `--profile DIR` writes a V8 CPU profile of every server process to DIR when it
- * stops.
+ * stops; `--phases ingest,search` picks the groups of phases to run (both by default).
+ *
+ * The search phases (search.ts) fill one configuration with 1,000,000 events through the store's
+ * append path and time queries over HTTP beside the same searches on the store alone, on each
+ * backend; their figures carry a `search_` (or `pg_search_`) prefix.
  */
 import { writeFileSync } from "node:fs";
 import { availableParallelism, cpus } from "node:os";
@@ -60,6 +64,7 @@ import {
   redactedUrl,
   withFreshSchema,
 } from "./postgres.js";
+import { runSearchBench } from "./search.js";
 import { BENCH_AUDIT_TOKEN, type BenchServer, startBenchServer } from "./server-process.js";
 
 const V1_CONNECTIONS = 64;
@@ -502,9 +507,18 @@ async function main(): Promise<void> {
       quick: { type: "boolean", default: false },
       json: { type: "string" },
       profile: { type: "string" },
+      phases: { type: "string", default: "ingest,search" },
     },
   });
   const quick = values.quick;
+  const phases = new Set(values.phases.split(","));
+  const search = {
+    events: quick ? 20_000 : 1_000_000,
+    ratioEvents: quick ? 4000 : 100_000,
+    repeats: quick ? 5 : 50,
+    record,
+    progress,
+  };
 
   // Test data first, so that building it is not measured.
   const traffic = makeTraffic();
@@ -528,7 +542,10 @@ async function main(): Promise<void> {
   let sqliteSynchronous: "FULL" | "NORMAL";
   let postgres: BenchReport["postgres"];
   try {
-    sqliteSynchronous = await sqlitePhases(traffic, quick, values.profile);
+    sqliteSynchronous = phases.has("ingest")
+      ? await sqlitePhases(traffic, quick, values.profile)
+      : (loadConfig(process.env).sqliteSynchronous as "FULL" | "NORMAL");
+    if (phases.has("search")) await runSearchBench({ ...search, backend: "sqlite" });
 
     const database = benchDatabase();
     if ("skipped" in database) {
@@ -540,7 +557,16 @@ async function main(): Promise<void> {
       info("postgres", `${postgres.database} (from ${database.source})`);
       info("postgres_version", settings.version);
       info("postgres_synchronous_commit", settings.synchronousCommit);
-      await postgresPhases(database.url, traffic, quick, values.profile);
+      if (phases.has("ingest")) await postgresPhases(database.url, traffic, quick, values.profile);
+      if (phases.has("search")) {
+        await withFreshSchema(database.url, (schema) =>
+          runSearchBench({
+            ...search,
+            backend: "postgres",
+            postgres: { url: schema.url, schema: schema.name },
+          }),
+        );
+      }
     }
 
     if (backgroundCpuCores !== undefined) {
@@ -561,7 +587,7 @@ async function main(): Promise<void> {
     const report: BenchReport = { machine, sqliteSynchronous, postgres, quick, figures };
     writeFileSync(values.json, `${JSON.stringify(report, null, 2)}\n`);
   }
-  if (!quick) {
+  if (!quick && phases.has("ingest")) {
     const v1Rate = figures["v1_log_events_per_s"]!.value;
     const v1P99 = figures["v1_log_p99_ms"]!.value;
     const v2Rate = figures["v2_log_events_per_s"]!.value;

@@ -55,13 +55,15 @@ function serverEnv(dataDir: string, databaseUrl: string | undefined): Record<str
 }
 
 /**
- * Starts the server: on SQLite, or on PostgreSQL at `databaseUrl` (several servers may share one
- * schema); with `cpuProfileDir`, it writes a V8 CPU profile there when it stops.
+ * Starts the server: on SQLite (in `dataDir` if given, else a new one), or on PostgreSQL at
+ * `databaseUrl` (several servers may share one schema); with `cpuProfileDir`, it writes a V8 CPU
+ * profile there when it stops.
  */
 export async function startBenchServer(
-  options: { cpuProfileDir?: string; databaseUrl?: string } = {},
+  options: { cpuProfileDir?: string; databaseUrl?: string; dataDir?: string } = {},
 ): Promise<BenchServer> {
-  const dataDir = mkdtempSync(join(tmpdir(), "veritrail-bench-"));
+  // A given data directory holds a store the caller filled; it is removed on stop all the same.
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "veritrail-bench-"));
   const env = serverEnv(dataDir, options.databaseUrl);
   const profileFlags = options.cpuProfileDir ? ["--cpu-prof", `--cpu-prof-dir=${options.cpuProfileDir}`] : [];
   const child = spawn(process.execPath, [...SOURCE_FLAGS, ...profileFlags, SERVER_SCRIPT], {

@@ -1,0 +1,327 @@
+/**
+ * The search phases of `npm run bench`, on one backend: one configuration filled with 1,000,000
+ * events of skewed, realistic content (search-events.ts) through the store's own append path
+ * (sequenceBatch and appendBatch, as the server commits them, without HTTP to keep the run
+ * short), then, over HTTP against the real service in a child process, p50 and p99 of:
+ * - `exact`: `actor=…` (one actor of 500: ~2,000 matches);
+ * - `rare`: `message:<rare word>` (a word of rank 4,000 of 5,000: tens of matches);
+ * - `common`: `message:<most common word>` (in ~10% of messages; the count stops at 10,000);
+ * - `newest20_day`: the empty query in a one-day window, newest 20;
+ * - `results_page`: `v1/results` at offset 5,000 of the common-term result set.
+ * Beside each, its ceiling: the same search issued to the store directly in this process (the
+ * SQL alone, without HTTP, auth, proofs or JSON), and for the rare term an unindexed `LIKE` scan
+ * of the envelopes (what the index saves). Also: bulk ingest with every search index as a ratio
+ * to ingest without index rows (same events, same store, same run), the store's bytes per event
+ * beside the canonical envelope's, and export throughput in events/s.
+ */
+import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { normalizeEvent, parseQuery, restrictQuery, type SearchSchema } from "@veritrail/core";
+import Database from "better-sqlite3";
+import pg from "pg";
+import { bootstrap } from "../packages/server/src/bootstrap.js";
+import { loadConfig } from "../packages/server/src/config.js";
+import type { PreparedEntry } from "../packages/server/src/ingest/prepared-entry.js";
+import { sequenceBatch } from "../packages/server/src/ingest/sequence-batch.js";
+import { newTreeName } from "../packages/server/src/log/tree-name.js";
+import {
+  type SearchQuery,
+  searchFieldNumbers,
+  searchValuesOf,
+} from "../packages/server/src/store/contract/search.js";
+import type { Store } from "../packages/server/src/store/contract/store.js";
+import { PostgresStore } from "../packages/server/src/store/postgres/postgres-store.js";
+import { SqliteStore } from "../packages/server/src/store/sqlite/sqlite-store.js";
+import { searchEvents, word } from "./search-events.js";
+import { BENCH_ADMIN_TOKEN, BENCH_AUDIT_TOKEN, startBenchServer } from "./server-process.js";
+
+export interface SearchBenchOptions {
+  backend: "sqlite" | "postgres";
+  /** Events in the searched configuration (1,000,000; fewer in a quick run). */
+  events: number;
+  /** Events in each of the two trees of the ingest ratio. */
+  ratioEvents: number;
+  /** Timed requests per query. */
+  repeats: number;
+  /** For PostgreSQL: a URL whose connections use a fresh schema, and that schema's name. */
+  postgres?: { url: string; schema: string };
+  record(name: string, value: number, unit: string): void;
+  progress(message: string): void;
+}
+
+const BATCH = 4000;
+const DAY_MICROS = 86_400_000_000;
+/** The events' received_at spans this many days, ending now. */
+const SPAN_DAYS = 30;
+
+interface Timing {
+  p50: number;
+  p99: number;
+}
+
+function percentiles(samples: number[]): Timing {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+  return { p50: at(0.5), p99: at(0.99) };
+}
+
+async function timed(repeats: number, fn: () => Promise<unknown>): Promise<Timing> {
+  await fn(); // warm caches and statements once
+  const samples: number[] = [];
+  for (let i = 0; i < repeats; i++) {
+    const start = performance.now();
+    await fn();
+    samples.push(performance.now() - start);
+  }
+  return percentiles(samples);
+}
+
+/** Appends `count` generated events to a tree through the store's commit path; with or without index rows. */
+async function fill(
+  store: Store,
+  treeId: number,
+  schema: SearchSchema,
+  count: number,
+  options: { seed: number; index: boolean; startMicros: number; spanMicros: number },
+): Promise<{ seconds: number; envelopeBytes: number }> {
+  const numbers = searchFieldNumbers(schema);
+  const next = searchEvents(options.seed);
+  const batches = Math.ceil(count / BATCH);
+  let envelopeBytes = 0;
+  const start = performance.now();
+  for (let b = 0; b < batches; b++) {
+    const entries: PreparedEntry[] = [];
+    for (let i = 0; i < Math.min(BATCH, count - b * BATCH); i++) {
+      const event = normalizeEvent({ ...next() });
+      const entry: PreparedEntry = { event };
+      if (options.index) entry.search = searchValuesOf(event, schema, numbers);
+      entries.push(entry);
+    }
+    const now = options.startMicros + Math.floor((b * options.spanMicros) / batches);
+    const batch = await store.log.appendBatch(treeId, (head) => sequenceBatch(head, [{ entries }], now));
+    for (const leaf of batch.leaves) envelopeBytes += Buffer.byteLength(leaf.envelope);
+  }
+  return { seconds: (performance.now() - start) / 1000, envelopeBytes };
+}
+
+/** A new configuration with the default schema in the bench project, and its tree. */
+async function newConfig(store: Store, template: string, name: string) {
+  const base = (await store.configs.getConfig(template))!;
+  const id = `pci_${name.padEnd(32, "a").slice(0, 32)}`;
+  await store.configs.createConfig({ ...base, id, name }, newTreeName());
+  return (await store.log.getTreeHead(id))!;
+}
+
+async function storeBytes(options: SearchBenchOptions, dataDir: string): Promise<number> {
+  if (options.backend === "sqlite") {
+    return readdirSync(dataDir)
+      .filter((name) => name.startsWith("veritrail.db"))
+      .reduce((sum, name) => sum + statSync(join(dataDir, name)).size, 0);
+  }
+  const client = new pg.Client({ connectionString: options.postgres!.url });
+  await client.connect();
+  try {
+    const { rows } = await client.query(
+      `SELECT COALESCE(sum(pg_total_relation_size(c.oid)), 0)::bigint AS bytes
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+       WHERE n.nspname = $1 AND c.relkind IN ('r', 'm')`,
+      [options.postgres!.schema],
+    );
+    return Number(rows[0].bytes);
+  } finally {
+    await client.end();
+  }
+}
+
+/** An answer's parts the bench reads; anything else it ignores. */
+interface Answer {
+  status: number;
+  json: { request_id: string; result: { id: string; count: number } };
+}
+
+async function post(baseUrl: string, path: string, body: unknown): Promise<Answer> {
+  const response = await fetch(`${baseUrl}${path}`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${BENCH_AUDIT_TOKEN}` },
+    body: JSON.stringify(body),
+  });
+  return { status: response.status, json: (await response.json()) as Answer["json"] };
+}
+
+export async function runSearchBench(options: SearchBenchOptions): Promise<void> {
+  const { backend, record, progress } = options;
+  const p = (name: string) => `${backend === "postgres" ? "pg_" : ""}search_${name}`;
+  const dataDir = mkdtempSync(join(tmpdir(), "veritrail-search-bench-"));
+  const env = {
+    VERITRAIL_DATA_DIR: dataDir,
+    VERITRAIL_ADMIN_TOKEN: BENCH_ADMIN_TOKEN,
+    VERITRAIL_INIT_AUDIT_TOKEN: BENCH_AUDIT_TOKEN,
+    ...(options.postgres ? { VERITRAIL_DATABASE_URL: options.postgres.url } : {}),
+  };
+  const open = (): Store =>
+    backend === "sqlite"
+      ? new SqliteStore({ dataDir, synchronous: "NORMAL" })
+      : new PostgresStore({ connectionString: options.postgres!.url, poolSize: 4 });
+  try {
+    // 1. Fill one configuration through the append path, and measure what its indexes cost.
+    const store = open();
+    await store.migrate();
+    const report = await bootstrap(store, loadConfig(env), () => new Date().toISOString());
+    const configId = report!.configId;
+    const config = (await store.configs.getConfig(configId))!;
+    const schema = config.settings.schema;
+    const head = (await store.log.getTreeHead(configId))!;
+    const nowMicros = Date.now() * 1000;
+    const span = SPAN_DAYS * DAY_MICROS;
+    progress(`search (${backend}): appending ${options.events} events through the store`);
+    const filled = await fill(store, head.id, schema, options.events, {
+      seed: 7,
+      index: true,
+      startMicros: nowMicros - span,
+      spanMicros: span,
+    });
+    record(p("build_events_per_s"), options.events / filled.seconds, "events/s");
+
+    progress(`search (${backend}): ingest ratio, ${options.ratioEvents} events with and without index rows`);
+    const withTree = await newConfig(store, configId, "ratiowith");
+    const withoutTree = await newConfig(store, configId, "ratiowithout");
+    const fillOptions = { seed: 11, startMicros: nowMicros - span, spanMicros: span };
+    const without = await fill(store, withoutTree.id, schema, options.ratioEvents, {
+      ...fillOptions,
+      index: false,
+    });
+    const withIndex = await fill(store, withTree.id, schema, options.ratioEvents, {
+      ...fillOptions,
+      index: true,
+    });
+    record(p("ingest_with_indexes_events_per_s"), options.ratioEvents / withIndex.seconds, "events/s");
+    record(p("ingest_without_indexes_events_per_s"), options.ratioEvents / without.seconds, "events/s");
+    record(p("ingest_indexed_vs_unindexed"), without.seconds / withIndex.seconds, "ratio");
+    await store.close();
+
+    const totalEvents = options.events + 2 * options.ratioEvents;
+    const totalEnvelope = filled.envelopeBytes + without.envelopeBytes + withIndex.envelopeBytes;
+    const bytes = await storeBytes(options, dataDir);
+    record(p("store_bytes_per_event"), bytes / totalEvents, "bytes");
+    record(p("envelope_bytes_per_event"), totalEnvelope / totalEvents, "bytes");
+    record(p("store_vs_envelope"), bytes / totalEnvelope, "ratio");
+
+    // 2. The queries, over HTTP against the service, and against the store alone.
+    const rare = word(4000);
+    const common = word(0);
+    const dayEnd = new Date((nowMicros - 10 * DAY_MICROS) / 1000);
+    const dayStart = new Date(dayEnd.getTime() - 86_400_000);
+    const queries: { name: string; body: Record<string, unknown> }[] = [
+      { name: "exact", body: { query: "actor=user123@example.com" } },
+      { name: "rare", body: { query: `message:${rare}` } },
+      { name: "common", body: { query: `message:${common}` } },
+      { name: "newest20_day", body: { query: "", start: dayStart.toISOString(), end: dayEnd.toISOString() } },
+    ];
+    const server = await startBenchServer({
+      dataDir,
+      ...(options.postgres ? { databaseUrl: options.postgres.url } : {}),
+    });
+    const direct = open();
+    try {
+      const base = { limit: 20, order: "desc", order_by: "received_at", start: "60d", verbose: true };
+      for (const { name, body } of queries) {
+        const check = await post(server.baseUrl, "/v1/search", { ...base, ...body });
+        if (check.status !== 200)
+          throw new Error(`search ${name} answered ${check.status}: ${JSON.stringify(check.json)}`);
+        record(p(`${name}_count`), check.json.result.count, "events");
+        const http = await timed(options.repeats, () =>
+          post(server.baseUrl, "/v1/search", { ...base, ...body }),
+        );
+        record(p(`${name}_p50_ms`), http.p50, "ms");
+        record(p(`${name}_p99_ms`), http.p99, "ms");
+
+        const parsed = parseQuery(String(body["query"]), schema);
+        if (!parsed.ok) throw new Error(`bad bench query ${name}`);
+        const query: SearchQuery = {
+          treeId: head.id,
+          schema,
+          fieldNumbers: searchFieldNumbers(schema),
+          where: restrictQuery(parsed.ast, schema, {}),
+          startMicros: body["start"] ? Date.parse(String(body["start"])) * 1000 : nowMicros - 60 * DAY_MICROS,
+          endMicros: body["end"] ? Date.parse(String(body["end"])) * 1000 : undefined,
+          order: "desc",
+          orderBy: { kind: "received_at" },
+          limit: 10_000,
+        };
+        const sql = await timed(options.repeats, () => direct.search.searchLeaves(query));
+        record(p(`${name}_store_p50_ms`), sql.p50, "ms");
+        record(p(`${name}_store_p99_ms`), sql.p99, "ms");
+        record(p(`${name}_http_vs_store`), http.p50 / Math.max(sql.p50, 0.001), "ratio");
+      }
+
+      const made = await post(server.baseUrl, "/v1/search", { ...base, query: `message:${common}` });
+      const id = made.json.result.id;
+      const page = await timed(options.repeats, () =>
+        post(server.baseUrl, "/v1/results", { id, limit: 20, offset: 5000 }),
+      );
+      record(p("results_page_p50_ms"), page.p50, "ms");
+      record(p("results_page_p99_ms"), page.p99, "ms");
+
+      // What the index saves: the rare term found by scanning every envelope of the tree.
+      const like = await timed(Math.max(3, Math.floor(options.repeats / 10)), () =>
+        unindexedScan(options, dataDir, head.id, rare),
+      );
+      record(p("rare_like_scan_p50_ms"), like.p50, "ms");
+
+      // Export throughput: every event of the configuration, streamed into a file.
+      const started = performance.now();
+      const accepted = await post(server.baseUrl, "/v1/export", {
+        format: "json",
+        start: "60d",
+        verbose: false,
+      });
+      if (accepted.status === 202) {
+        const requestId = accepted.json.request_id;
+        for (;;) {
+          const polled = await fetch(`${server.baseUrl}/request/${requestId}`, {
+            headers: { authorization: `Bearer ${BENCH_AUDIT_TOKEN}` },
+          });
+          if (polled.status !== 202) break;
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        record(p("export_events_per_s"), options.events / ((performance.now() - started) / 1000), "events/s");
+      } else {
+        progress(`search (${backend}): export answered ${accepted.status}; no export figure`);
+      }
+    } finally {
+      await direct.close();
+      await server.stop();
+    }
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** `LIKE '%term%'` over the envelopes of a tree, newest 20: the search without its index. */
+async function unindexedScan(options: SearchBenchOptions, dataDir: string, treeId: number, term: string) {
+  if (options.backend === "sqlite") {
+    const db = new Database(join(dataDir, "veritrail.db"), { readonly: true });
+    try {
+      return db
+        .prepare(
+          "SELECT leaf_index FROM events WHERE tree_id = ? AND envelope LIKE ? ORDER BY leaf_index DESC LIMIT 20",
+        )
+        .all(treeId, `%${term}%`);
+    } finally {
+      db.close();
+    }
+  }
+  const client = new pg.Client({ connectionString: options.postgres!.url });
+  await client.connect();
+  try {
+    return (
+      await client.query(
+        "SELECT leaf_index FROM events WHERE tree_id = $1 AND envelope LIKE $2 ORDER BY leaf_index DESC LIMIT 20",
+        [treeId, `%${term}%`],
+      )
+    ).rows;
+  } finally {
+    await client.end();
+  }
+}
