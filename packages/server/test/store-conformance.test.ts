@@ -1,10 +1,14 @@
 import assert from "node:assert/strict";
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join, relative } from "node:path";
 import { describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
 import { CompactRange } from "@veritrail/core";
 import { describeConfigConformance } from "../src/store/conformance/config.js";
 import { seedTree, sequenceEvents, T } from "../src/store/conformance/fixtures.js";
 import { describeJobConformance } from "../src/store/conformance/job.js";
 import { describeLogConformance } from "../src/store/conformance/log.js";
+import { describeSearchConformance, searchAnswers } from "../src/store/conformance/search.js";
 import { describeStoreConformance } from "../src/store/conformance/store.js";
 import { describeTokenConformance } from "../src/store/conformance/token.js";
 import {
@@ -32,6 +36,7 @@ for (const kind of ["sqlite", "postgres"] as const) {
     describeConfigConformance(open);
     describeTokenConformance(open);
     describeJobConformance(open);
+    describeSearchConformance(open);
   });
 }
 
@@ -99,5 +104,67 @@ describe("postgres: several processes on one database", {
       await Promise.all(stores.map((s) => s.close()));
       await dropSchema(schema);
     }
+  });
+});
+
+describe("search on both backends", { skip: TEST_DATABASE_URL ? false : POSTGRES_SKIP_REASON }, () => {
+  it("gives identical answers to every query of the search table", async () => {
+    const answers = [];
+    for (const kind of ["sqlite", "postgres"] as const) {
+      const store = await openFreshTestStore(kind);
+      try {
+        await store.migrate();
+        answers.push(await searchAnswers(store));
+      } finally {
+        await store.close();
+      }
+    }
+    assert.deepEqual(answers[0], answers[1]);
+  });
+});
+
+/** Every TypeScript source under `dir`. */
+function sourcesUnder(dir: string, out: string[] = []): string[] {
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) sourcesUnder(path, out);
+    else if (name.endsWith(".ts")) out.push(path);
+  }
+  return out;
+}
+
+/**
+ * The only expressions a template literal of SQL may interpolate in the stores: identifiers
+ * checked where they are made (the PostgreSQL schema name, the SQLite synchronous mode) and the
+ * constant column list of tokens (contract/rows.ts). Values
+ * are bound parameters; compiled searches join constant fragments and placeholders.
+ */
+const SQL_INTERPOLATION_ALLOWED = new Set(["this.#schema", "options.synchronous", "TOKEN_INSERT_COLUMNS"]);
+
+describe("store SQL", () => {
+  it("puts no value into SQL: a template literal of SQL interpolates only allowed identifiers", () => {
+    const storeDir = fileURLToPath(new URL("../src/store/", import.meta.url));
+    const offenders: string[] = [];
+    let sqlTemplates = 0;
+    for (const file of sourcesUnder(storeDir)) {
+      // Comments quote names in backticks; only code is scanned.
+      const text = readFileSync(file, "utf8")
+        .replace(/\/\*[\s\S]*?\*\//g, "")
+        .replace(/^\s*\/\/.*$/gm, "");
+      for (const match of text.matchAll(/`(?:[^`\\]|\\.)*`/gs)) {
+        const literal = match[0];
+        if (!/\b(SELECT|INSERT|UPDATE|DELETE|CREATE|DROP|ALTER|PRAGMA|WITH|VALUES|WHERE)\b/.test(literal))
+          continue;
+        sqlTemplates += 1;
+        for (const interpolation of literal.matchAll(/\$\{([^}]*)\}/g)) {
+          const expression = interpolation[1]!.trim();
+          if (!SQL_INTERPOLATION_ALLOWED.has(expression)) {
+            offenders.push(`${relative(storeDir, file)}: \${${expression}}`);
+          }
+        }
+      }
+    }
+    assert.ok(sqlTemplates > 0, "the scan finds the stores' SQL template literals");
+    assert.deepEqual(offenders, []);
   });
 });

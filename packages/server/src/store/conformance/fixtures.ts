@@ -118,7 +118,15 @@ export function sequenceEvents(
   assert.ok(rootHash && count > 0, "a batch has at least one event");
   const completedRequests =
     options.completes === undefined ? [] : [{ id: options.completes, result: JSON.stringify({ results }) }];
-  return { leaves, nodes, size: head.size + count, rootHash, lastReceivedAt: last, completedRequests, searchRows: [] };
+  return {
+    leaves,
+    nodes,
+    size: head.size + count,
+    rootHash,
+    lastReceivedAt: last,
+    completedRequests,
+    searchRows: [],
+  };
 }
 
 /** Stores an async request of `v2/log_async` and returns its id. */

@@ -1,3 +1,4 @@
+// biome-ignore-all lint/style/useTemplate: compiled SQL is joined from constant fragments and placeholders, so that no template literal of SQL interpolates anything (test/store-conformance.test.ts).
 import {
   conjoin,
   type MatchNode,

@@ -1,6 +1,7 @@
+// biome-ignore-all lint/style/useTemplate: compiled SQL is joined from constant fragments and placeholders, so that no template literal of SQL interpolates anything (test/store-conformance.test.ts).
 import { type MatchNode, parseReceivedAt, type QueryNode } from "@veritrail/core";
 import type pg from "pg";
-import { leafFromRow, type Row } from "../contract/rows.js";
+import { leafFromRow } from "../contract/rows.js";
 import {
   type ResultSetRecord,
   type SearchQuery,
@@ -180,10 +181,10 @@ class PostgresSearchCompiler {
     }
     const fieldNo = this.#query.fieldNumbers.get(node.field);
     if (fieldNo === undefined) return this.#undecided(wide);
+    if (node.fieldType === "string-unindexed") return this.#undecided(wide);
+    // Every placeholder made is used: PostgreSQL cannot type a parameter the text never names.
     const field = "v.field_no = " + p(fieldNo) + " AND ";
     switch (node.fieldType) {
-      case "string-unindexed":
-        return this.#undecided(wide);
       case "string":
       case "text":
         if (node.op === "contains") {

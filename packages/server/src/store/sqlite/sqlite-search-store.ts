@@ -1,3 +1,4 @@
+// biome-ignore-all lint/style/useTemplate: compiled SQL is joined from constant fragments and placeholders, so that no template literal of SQL interpolates anything (test/store-conformance.test.ts).
 import { type MatchNode, parseReceivedAt, type QueryNode } from "@veritrail/core";
 import { leafFromRow, type Row } from "../contract/rows.js";
 import {
