@@ -2,7 +2,15 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { newId } from "@veritrail/core";
 import { AsyncRequestTakenError } from "../contract/store.js";
-import { createRequest, NOW, type OpenStore, seedTree, sequenceEvents, T, useFreshStore } from "./fixtures.js";
+import {
+  createRequest,
+  NOW,
+  type OpenStore,
+  seedTree,
+  sequenceEvents,
+  T,
+  useFreshStore,
+} from "./fixtures.js";
 
 /**
  * The job role (store/contract/job.ts): async requests leased, postponed, finished and expired,
