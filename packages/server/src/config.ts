@@ -35,6 +35,11 @@ export interface ServerConfig {
   readonly adminToken: string | undefined;
   /** Fixed initial audit token granted the default configuration (automation). */
   readonly initAuditToken: string | undefined;
+  /**
+   * The key that signs download links. Without it, a random key is made once and kept in the
+   * database, so that every process of a cluster verifies the links any of them made.
+   */
+  readonly downloadSecret: string | undefined;
 }
 
 /** A configuration problem, naming the variable at fault. */
@@ -138,5 +143,6 @@ export function loadConfig(env: Env): ServerConfig {
     sqliteSynchronous: oneOf(env, "VERITRAIL_SQLITE_SYNCHRONOUS", "FULL", ["FULL", "NORMAL"] as const),
     adminToken,
     initAuditToken,
+    downloadSecret: secret(env, "VERITRAIL_DOWNLOAD_SECRET"),
   });
 }

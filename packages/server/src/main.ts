@@ -7,6 +7,7 @@ import { type Clock, nowIso, systemClock } from "./clock.js";
 import type { ServerConfig } from "./config.js";
 import { createApp } from "./http/app.js";
 import { Sequencer } from "./ingest/sequencer.js";
+import { exportJob } from "./jobs/kinds/export.js";
 import { logAsyncJob } from "./jobs/kinds/log-async.js";
 import { JobRunner } from "./jobs/runner.js";
 import { ConfigDirectory } from "./log/config-directory.js";
@@ -45,7 +46,7 @@ export function createService(options: {
   const directory = new ConfigDirectory({ store, cacheMs: config.authCacheMs, nowMillis });
   const jobs = new JobRunner({
     jobs: store.jobs,
-    kinds: [logAsyncJob({ sequencer, directory })],
+    kinds: [logAsyncJob({ sequencer, directory }), exportJob({ store, directory, clock })],
     clock,
     log,
     leaseMs: config.asyncLeaseMs,

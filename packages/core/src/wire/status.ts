@@ -67,9 +67,10 @@ export type ApiErrorStatus = Exclude<ApiStatus, "Success" | "Accepted">;
  *   const code: ValidationCode = "AboveMaxLength";
  */
 export type ValidationCode =
-  // A required member is missing, or one of a set of alternatives is.
+  // A required member is missing, or one of a set of alternatives is (or more than one is).
   | "FieldRequired"
   | "MustProvideOne"
+  | "MutuallyExclusive"
   // A member of the wrong JSON type.
   | "InvalidString"
   | "InvalidInteger"

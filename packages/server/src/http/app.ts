@@ -12,9 +12,12 @@ import { ApiError } from "../errors.js";
 import { checkJsonShape } from "../guards/json-shape.js";
 import type { Services } from "../services.js";
 import type { TokenRecord } from "../store/contract/store.js";
+import { DownloadLinks } from "./download-link.js";
 import { sendEnvelope } from "./envelope.js";
 import { answerFor } from "./error-map.js";
 import { registerConfigRoutes } from "./routes/config-admin.js";
+import { registerDownloadFileRoute, registerDownloadRoutes } from "./routes/download.js";
+import { registerExportRoutes } from "./routes/export.js";
 import { registerLogRoutes } from "./routes/log.js";
 import { registerRequestRoutes } from "./routes/request.js";
 import { registerRootRoutes } from "./routes/root.js";
@@ -99,6 +102,7 @@ export function createApp(services: Services, log: FastifyBaseLogger): FastifyIn
   // (docs/design/tokens.md). A scope's hook covers every route registered in it.
   const dataPlane = requireToken(services.authenticator, "service");
   const management = requireToken(services.authenticator, "admin");
+  const links = new DownloadLinks({ config: services.config, store: services.store, clock: services.clock });
   for (const prefix of ["", "/audit"]) {
     app.register(
       async (scope) => {
@@ -107,6 +111,8 @@ export function createApp(services: Services, log: FastifyBaseLogger): FastifyIn
         registerRootRoutes(scope, services);
         registerSearchRoutes(scope, services);
         registerRequestRoutes(scope, services);
+        registerExportRoutes(scope, services);
+        registerDownloadRoutes(scope, services, links);
       },
       { prefix },
     );
@@ -121,6 +127,10 @@ export function createApp(services: Services, log: FastifyBaseLogger): FastifyIn
   app.register(async (scope) => {
     scope.addHook("onRequest", management);
     registerTokenRoutes(scope, services);
+  });
+  // A download link authorises itself (http/download-link.ts): no token hook, by design.
+  app.register(async (scope) => {
+    registerDownloadFileRoute(scope, services, links);
   });
   return app;
 }

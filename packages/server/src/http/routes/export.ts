@@ -1,0 +1,93 @@
+import type { FastifyInstance } from "fastify";
+import { isoAt } from "../../clock.js";
+import { BodyReader } from "../../guards/body-reader.js";
+import type { ExportPayload } from "../../jobs/kinds/export.js";
+import type { EventFileFormat } from "../../log/event-file.js";
+import type { Services } from "../../services.js";
+import { sendEnvelope } from "../envelope.js";
+import { acceptedResult, authorizeAudit } from "./data-plane.js";
+import { readOrder, readOrderBy, readTimeWindow } from "./search-request.js";
+
+/** Reads `format`: `csv` or `json`; undefined when absent (each endpoint says what that means). */
+export function readFormat(body: BodyReader): EventFileFormat | undefined {
+  const format = body.raw("format");
+  if (format === undefined || format === null) return undefined;
+  if (format === "csv" || format === "json") return format;
+  body.errors.push({
+    code: "NotEnumMember",
+    detail: "format must be csv or json",
+    source: body.at("format"),
+  });
+  return undefined;
+}
+
+/**
+ * `v1/export` (wire-protocol §4.5): checks the request, stores it and answers 202 at once; the
+ * export job (jobs/kinds/export.ts) writes the file, and `GET request/{id}` answers Success with
+ * `{}` once it is there, for `v1/download_results` with that `request_id`.
+ *
+ * - `start`/`end` read as `v1/search` reads them (RFC 3339 or a duration back from now, taken
+ *   now, at the request), but an absent `start` is the beginning of the log, not 14 days ago:
+ *   an export without a window is the whole log (the OpenAPI: "Providing no filtering will
+ *   request all of the available logs").
+ * - `order` defaults to `asc` (oldest first, the order an auditor replays); `order_by` is
+ *   `received_at` or an indexed schema field, as for a search; `format` defaults to `csv` and
+ *   `verbose` to true (the OpenAPI's defaults).
+ * - There is no query: the export holds every event of the window that the token's field
+ *   restrictions on the configuration allow, those the token had when it asked.
+ */
+export function registerExportRoutes(app: FastifyInstance, services: Services): void {
+  const { store, clock, config } = services;
+
+  app.post("/v1/export", async (request, reply) => {
+    const body = new BodyReader(request.body, "", [
+      "format",
+      "start",
+      "end",
+      "order",
+      "order_by",
+      "verbose",
+      "config_id",
+    ]);
+    const { token, resolved } = await authorizeAudit(services, request, "v1/export", body);
+    const format = readFormat(body) ?? "csv";
+    const window = readTimeWindow(body, clock.nowMicros());
+    const hasStart = body.raw("start") !== undefined && body.raw("start") !== null;
+    const hasOrder = body.raw("order") !== undefined && body.raw("order") !== null;
+    const order = hasOrder ? readOrder(body) : "asc";
+    const orderBy = readOrderBy(body, resolved);
+    const verbose = body.boolean("verbose") ?? true;
+    body.throwIfInvalid();
+
+    const id = request.veritrail.requestId;
+    const now = clock.nowMillis();
+    const payload: ExportPayload = {
+      format,
+      verbose,
+      order,
+      orderBy,
+      startMicros: hasStart ? window.startMicros : undefined,
+      endMicros: window.endMicros,
+      restriction: token.grants.audit?.field_restrictions?.[resolved.config.id] ?? {},
+    };
+    // Stored before the 202, as every accepted request is; any process's job runner takes it.
+    await store.jobs.createAsyncRequest({
+      id,
+      tokenId: token.id,
+      configId: resolved.config.id,
+      endpoint: "v1/export",
+      state: "pending",
+      payload: JSON.stringify(payload),
+      createdAt: isoAt(now),
+      expiresAt: isoAt(now + config.asyncResultTtlMinutes * 60_000),
+    });
+    services.jobs.wake();
+    return sendEnvelope(
+      request,
+      reply,
+      "Accepted",
+      "Accepted: poll the location, then download the export with v1/download_results",
+      acceptedResult(services, id),
+    );
+  });
+}

@@ -1,0 +1,238 @@
+import {
+  type Envelope,
+  type FieldRestrictions,
+  MATCH_ALL,
+  matchesQuery,
+  type QueryNode,
+  restrictQuery,
+} from "@veritrail/core";
+import type { Clock } from "../../clock.js";
+import { isoAt } from "../../clock.js";
+import { MAX_SEARCH_RESULTS } from "../../limits.js";
+import type { ConfigDirectory, ResolvedConfig } from "../../log/config-directory.js";
+import {
+  EVENT_FILE_BATCH,
+  type EventFileFormat,
+  eventFileText,
+  leafBatches,
+  writeGzipChunks,
+} from "../../log/event-file.js";
+import type { SearchOrderBy } from "../../store/contract/search.js";
+import type { AsyncRequestRecord, LeafRecord, Store } from "../../store/contract/store.js";
+import { type JobKind, type JobLease, PermanentJobError } from "../job-kind.js";
+
+/** The stored work of a `v1/export` request: what was read and checked before the 202. */
+export interface ExportPayload {
+  format: EventFileFormat;
+  verbose: boolean;
+  order: "asc" | "desc";
+  orderBy: SearchOrderBy;
+  /** The `received_at` window, microseconds, inclusive; absent is open (an export has no default window). */
+  startMicros?: number | undefined;
+  endMicros?: number | undefined;
+  /**
+   * The token's field restrictions on the configuration when the export was asked for, as the
+   * grant holds them: the export holds only what they allow, and its download is refused once
+   * the token's restrictions are no longer these.
+   */
+  restriction: FieldRestrictions;
+}
+
+/** Reads a stored payload, or fails the request for good: retrying cannot make it readable. */
+function readPayload(request: AsyncRequestRecord): ExportPayload {
+  try {
+    const payload = JSON.parse(request.payload) as ExportPayload;
+    if (payload.format !== "csv" && payload.format !== "json") throw new Error(`format ${payload.format}`);
+    return payload;
+  } catch (error) {
+    throw new PermanentJobError("PayloadUnreadable", "The stored request could not be read", {
+      cause: error,
+    });
+  }
+}
+
+/**
+ * The first leaf index below `size` whose `received_at` satisfies `reached`, which once true
+ * stays true (leaves are stamped in strictly increasing order): O(log n) single reads.
+ */
+async function firstIndexWhere(
+  store: Store,
+  treeId: number,
+  size: number,
+  reached: (receivedAtMicros: number) => boolean,
+): Promise<number> {
+  let low = 0;
+  let high = size;
+  while (low < high) {
+    const mid = Math.floor((low + high) / 2);
+    const leaf = await store.log.getLeaf(treeId, mid);
+    if (!leaf) throw new Error(`tree ${treeId} has no leaf ${mid} below its size ${size}`);
+    if (reached(leaf.receivedAt)) high = mid;
+    else low = mid + 1;
+  }
+  return low;
+}
+
+/**
+ * The leaves of the window in `received_at` order (which is leaf order), `EVENT_FILE_BATCH` at a
+ * time, keeping the lease between batches. The window is a range of leaf indices, found by
+ * binary search, so an export of any size reads each event once and holds one batch.
+ */
+async function* windowBatches(
+  store: Store,
+  treeId: number,
+  size: number,
+  payload: ExportPayload,
+  lease: JobLease,
+): AsyncGenerator<LeafRecord[]> {
+  const { startMicros, endMicros } = payload;
+  const from =
+    startMicros === undefined ? 0 : await firstIndexWhere(store, treeId, size, (t) => t >= startMicros);
+  const to =
+    endMicros === undefined ? size : await firstIndexWhere(store, treeId, size, (t) => t > endMicros);
+  const count = Math.max(0, to - from);
+  for (let done = 0; done < count; done += EVENT_FILE_BATCH) {
+    const n = Math.min(EVENT_FILE_BATCH, count - done);
+    const indices =
+      payload.order === "asc"
+        ? Array.from({ length: n }, (_, i) => from + done + i)
+        : Array.from({ length: n }, (_, i) => to - 1 - done - i);
+    const leaves = await store.search.getLeaves(treeId, indices);
+    if (leaves.length !== n) throw new Error(`tree ${treeId} is missing leaves between ${from} and ${to}`);
+    yield leaves;
+    await lease.keep();
+  }
+}
+
+/** Keeps only the leaves whose stored event `where` matches (the token's restrictions). */
+async function* restricted(
+  batches: AsyncIterable<LeafRecord[]>,
+  where: QueryNode,
+  resolved: ResolvedConfig,
+): AsyncGenerator<LeafRecord[]> {
+  const schema = resolved.config.settings.schema;
+  for await (const leaves of batches) {
+    yield leaves.filter((leaf) => {
+      const envelope = JSON.parse(leaf.envelope) as Envelope;
+      return matchesQuery(where, { event: envelope.event, receivedAt: envelope.received_at }, schema);
+    });
+  }
+}
+
+/** Counts the events that pass through. */
+async function* counted(
+  batches: AsyncIterable<LeafRecord[]>,
+  tally: { events: number },
+): AsyncGenerator<LeafRecord[]> {
+  for await (const leaves of batches) {
+    tally.events += leaves.length;
+    yield leaves;
+  }
+}
+
+/** Passes batches through, keeping the lease between them. */
+async function* keeping(batches: AsyncIterable<LeafRecord[]>, lease: JobLease): AsyncGenerator<LeafRecord[]> {
+  for await (const leaves of batches) {
+    yield leaves;
+    await lease.keep();
+  }
+}
+
+/**
+ * `v1/export` (wire-protocol §4.5, docs/design/exports.md): writes the configuration's events
+ * in the window, as the token may read them, to a gzip file stored in chunks in the database,
+ * so that any process serves its download. The request is marked done (result `{}`) in the
+ * same transaction that records the file; a retaken request starts its file again under its
+ * new attempt number, and chunks of an attempt that lost are never read.
+ *
+ * - Ordered by `received_at` (the default), the window is a range of leaves read in batches:
+ *   any size, constant memory. The token's restrictions filter each batch with core's
+ *   `matchesQuery`, the reference every backend's search is held to.
+ * - Ordered by a schema field, the search index orders the window (restrictions ANDed into the
+ *   query), and such an export holds at most `MAX_SEARCH_RESULTS` events; more fails it with
+ *   `ExportTooLarge`.
+ * - Proofs (`verbose`, JSON only) are against the root at the tree's size when the job read it.
+ */
+export function exportJob(deps: { store: Store; directory: ConfigDirectory; clock: Clock }): JobKind {
+  const { store, directory, clock } = deps;
+  return {
+    endpoint: "v1/export",
+    async run(request: AsyncRequestRecord, lease: JobLease): Promise<void> {
+      const payload = readPayload(request);
+      const resolved = await directory.find(request.configId);
+      if (!resolved) {
+        throw new PermanentJobError(
+          "ConfigurationDeleted",
+          "The configuration of this request no longer exists",
+        );
+      }
+      const { treeId } = resolved;
+      const schema = resolved.config.settings.schema;
+      const where = restrictQuery(MATCH_ALL, schema, { token: payload.restriction });
+
+      let size: number;
+      let batches: AsyncIterable<LeafRecord[]>;
+      if (payload.orderBy.kind === "received_at") {
+        size = (await store.log.getTreeHead(request.configId))?.size ?? 0;
+        batches = windowBatches(store, treeId, size, payload, lease);
+        if (where.kind !== "all") batches = restricted(batches, where, resolved);
+      } else {
+        const leaves = await store.search.searchLeaves({
+          treeId,
+          schema,
+          fieldNumbers: resolved.fieldNumbers,
+          where,
+          startMicros: payload.startMicros,
+          endMicros: payload.endMicros,
+          order: payload.order,
+          orderBy: payload.orderBy,
+          limit: MAX_SEARCH_RESULTS + 1,
+        });
+        if (leaves.length > MAX_SEARCH_RESULTS) {
+          throw new PermanentJobError(
+            "ExportTooLarge",
+            `An export ordered by ${payload.orderBy.fieldId} holds at most ${MAX_SEARCH_RESULTS} events and this one has more: order it by received_at, or narrow start and end`,
+          );
+        }
+        // Read after the search, so every event found has a proof against the root at this size.
+        size = (await store.log.getTreeHead(request.configId))?.size ?? 0;
+        batches = keeping(leafBatches(store, treeId, leaves), lease);
+      }
+
+      const tally = { events: 0 };
+      const text = eventFileText(
+        store,
+        {
+          tree: resolved,
+          schema,
+          format: payload.format,
+          proveAt: payload.verbose && payload.format === "json" ? size : undefined,
+        },
+        counted(batches, tally),
+      );
+      const attempt = request.attempts;
+      try {
+        const { chunks, bytes } = await writeGzipChunks(text, (seq, data) =>
+          store.jobs.writeExportChunk(request.id, attempt, seq, data),
+        );
+        await store.jobs.finishExport(
+          {
+            requestId: request.id,
+            attempt,
+            format: payload.format,
+            chunks,
+            bytes,
+            events: tally.events,
+            restriction: JSON.stringify(payload.restriction),
+            createdAt: isoAt(clock.nowMillis()),
+          },
+          "{}",
+        );
+      } catch (error) {
+        // This attempt's chunks are of no use to anyone now; a later attempt writes its own.
+        await store.jobs.discardExportChunks(request.id, attempt).catch(() => undefined);
+        throw error;
+      }
+    },
+  };
+}

@@ -1,0 +1,165 @@
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { createGzip } from "node:zlib";
+import type { Envelope } from "@veritrail/core";
+import type { EventSchema, LeafRecord, Store } from "../store/contract/store.js";
+import { membershipProofs } from "./proofs.js";
+
+/*
+ * The file a download serves (wire-protocol §4.5): the events of a search's result set or of an
+ * export, as gzip-compressed CSV or JSON (docs/design/exports.md). The text is made batch by
+ * batch from an iterable of leaves, so no file is ever held whole in memory.
+ *
+ * - CSV: a header row `received_at`, the schema's field ids in schema order, `hash`; then one
+ *   row per event (RFC 4180: CRLF line ends, a value holding a comma, quote or line break
+ *   quoted). Values are written exactly as stored, for fidelity; only JSON can be verified.
+ * - JSON: `{"unpublished_root":{tree_name,size,root_hash},"events":[…],"count":n}`, each event
+ *   `{envelope, hash, membership_proof, published:false}` as `v1/search` shows a verbose one,
+ *   with `envelope` exactly the stored canonical JSON, so `sha256(canonicalEnvelope(envelope))`
+ *   is `hash` and the proof folds the hash to `root_hash`. Without proofs, events are
+ *   `{envelope, hash}` and there is no root. Nothing is published yet, so no `leaf_index`.
+ */
+
+export type EventFileFormat = "csv" | "json";
+
+/** Events read per batch, by downloads and exports alike. */
+export const EVENT_FILE_BATCH = 1000;
+
+/** What a file holds and how it is proved. */
+export interface EventFileOptions {
+  tree: { treeId: number; treeName: string };
+  schema: EventSchema;
+  format: EventFileFormat;
+  /** The tree size every proof is against (at least each leaf index + 1); no proofs when undefined. */
+  proveAt?: number | undefined;
+}
+
+/** The file name of a download, in its URL and its `Content-Disposition`: `<id>.<format>.gz`. */
+export function fileNameOf(id: string, format: EventFileFormat): string {
+  return `${id}.${format}.gz`;
+}
+
+/** One CSV value: quoted (quotes doubled) when it holds a comma, a quote or a line break. */
+function csvValue(value: unknown): string {
+  if (value === undefined || value === null) return "";
+  const text = typeof value === "string" ? value : String(value);
+  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+function csvHeader(schema: EventSchema): string {
+  return `${["received_at", ...schema.fields.map((f) => f.id), "hash"].map(csvValue).join(",")}\r\n`;
+}
+
+function csvRow(leaf: LeafRecord, schema: EventSchema): string {
+  const envelope = JSON.parse(leaf.envelope) as Envelope;
+  const event = envelope.event as Record<string, unknown>;
+  const cells = [envelope.received_at, ...schema.fields.map((f) => event[f.id]), leaf.hash.toString("hex")];
+  return `${cells.map(csvValue).join(",")}\r\n`;
+}
+
+/**
+ * The text of the file, piece by piece: one piece for the head, one per batch of leaves, one for
+ * the tail. A batch's proofs come from one read of the stored subtrees.
+ */
+export async function* eventFileText(
+  store: Store,
+  options: EventFileOptions,
+  batches: AsyncIterable<readonly LeafRecord[]>,
+): AsyncGenerator<string> {
+  const { tree, schema, format, proveAt } = options;
+  const prove = proveAt !== undefined && proveAt > 0;
+  if (format === "csv") {
+    yield csvHeader(schema);
+    for await (const leaves of batches) {
+      if (leaves.length > 0) yield leaves.map((leaf) => csvRow(leaf, schema)).join("");
+    }
+    return;
+  }
+  let count = 0;
+  if (prove) {
+    const { rootHash } = await membershipProofs(store, tree.treeId, [], proveAt);
+    const root = { tree_name: tree.treeName, size: proveAt, root_hash: rootHash.toString("hex") };
+    yield `{"unpublished_root":${JSON.stringify(root)},"events":[`;
+  } else {
+    yield '{"events":[';
+  }
+  for await (const leaves of batches) {
+    if (leaves.length === 0) continue;
+    const proofs = prove
+      ? (
+          await membershipProofs(
+            store,
+            tree.treeId,
+            leaves.map((l) => l.leafIndex),
+            proveAt,
+          )
+        ).proofs
+      : undefined;
+    const items = leaves.map((leaf, i) => {
+      // The stored canonical JSON as it is: the exact bytes that were hashed.
+      const head = `{"envelope":${leaf.envelope},"hash":"${leaf.hash.toString("hex")}"`;
+      return proofs
+        ? `${head},"membership_proof":${JSON.stringify(proofs[i])},"published":false}`
+        : `${head}}`;
+    });
+    yield `${count === 0 ? "" : ","}${items.join(",")}`;
+    count += leaves.length;
+  }
+  yield `],"count":${count}}`;
+}
+
+/** The leaves at `leafIndices`, in that order, read `EVENT_FILE_BATCH` at a time. */
+export async function* leafBatches(
+  store: Store,
+  treeId: number,
+  leafIndices: readonly number[],
+): AsyncGenerator<LeafRecord[]> {
+  for (let i = 0; i < leafIndices.length; i += EVENT_FILE_BATCH) {
+    yield await store.search.getLeaves(treeId, leafIndices.slice(i, i + EVENT_FILE_BATCH));
+  }
+}
+
+/**
+ * The gzip-compressed bytes of `text`, as a stream (what a download answers with). A failure
+ * while reading (the database gone mid-file) destroys the stream, so the client sees a cut-off
+ * gzip file, which no gunzip accepts, never a file that looks complete; `onError` hears of it.
+ */
+export function gzipStream(text: AsyncIterable<string>, onError: (error: unknown) => void): Readable {
+  const gzip = createGzip();
+  pipeline(Readable.from(text), gzip).catch(onError);
+  return gzip;
+}
+
+/** Bytes per stored chunk of an export file: large enough for few rows, small enough for any driver. */
+export const EXPORT_CHUNK_BYTES = 1024 * 1024;
+
+/**
+ * Compresses `text` with gzip and hands the bytes to `writeChunk` in chunks of about
+ * `EXPORT_CHUNK_BYTES`, numbered from 0, one at a time (the compression waits for each write).
+ */
+export async function writeGzipChunks(
+  text: AsyncIterable<string>,
+  writeChunk: (seq: number, data: Buffer) => Promise<void>,
+): Promise<{ chunks: number; bytes: number }> {
+  let chunks = 0;
+  let bytes = 0;
+  await pipeline(Readable.from(text), createGzip(), async (compressed: AsyncIterable<Buffer>) => {
+    let pending: Buffer[] = [];
+    let pendingBytes = 0;
+    const flush = async () => {
+      const data = Buffer.concat(pending);
+      pending = [];
+      pendingBytes = 0;
+      await writeChunk(chunks, data);
+      chunks += 1;
+      bytes += data.length;
+    };
+    for await (const piece of compressed) {
+      pending.push(piece);
+      pendingBytes += piece.length;
+      if (pendingBytes >= EXPORT_CHUNK_BYTES) await flush();
+    }
+    if (pendingBytes > 0 || chunks === 0) await flush();
+  });
+  return { chunks, bytes };
+}
