@@ -608,8 +608,8 @@ describe("authorisation matrix of the data plane", () => {
     });
   });
 
-  describe("endpoints not implemented yet", () => {
-    it("v1/search × grant for both configurations vs no audit grant vs no token → the same 404 NotFound", async () => {
+  describe("the read endpoints", () => {
+    it("v1/search × grant for both configurations → Success; × no audit grant and × no token → the one 401", async () => {
       const call = (token: string | undefined) =>
         fetchApi(`${server.url}/v1/search`, {
           method: "POST",
@@ -621,18 +621,18 @@ describe("authorisation matrix of the data plane", () => {
         });
       const granted = await call(secrets.get("grant for both configurations"));
       assertEnvelope(granted);
-      assert.equal(granted.status, 404);
-      assert.equal(granted.body.status, "NotFound");
-      assert.equal(granted.body.result, null);
+      assert.equal(granted.status, 200);
+      assert.equal(granted.body.status, "Success");
       for (const [who, token] of [
         ["no audit grant", secrets.get("no audit grant")],
         ["no token", undefined],
       ] as const) {
-        const other = await call(token);
+        const refused = await call(token);
+        assertEnvelope(refused);
         assert.deepEqual(
-          [other.status, other.body.status, other.body["summary"], other.body.result],
-          [granted.status, granted.body.status, granted.body["summary"], granted.body.result],
-          `v1/search × ${who} answers like the granted token`,
+          [refused.status, refused.body.status, refused.body["summary"], refused.body.result],
+          [401, "Unauthorized", UNAUTHORIZED_SUMMARY, { errors: [] }],
+          `v1/search × ${who}`,
         );
       }
     });
