@@ -11,6 +11,7 @@ import { describeLogConformance } from "../src/store/conformance/log.js";
 import { describeSearchConformance, searchAnswers } from "../src/store/conformance/search.js";
 import { describeStoreConformance } from "../src/store/conformance/store.js";
 import { describeTokenConformance } from "../src/store/conformance/token.js";
+import { SqliteStore } from "../src/store/sqlite/sqlite-store.js";
 import {
   dropSchema,
   freshSchema,
@@ -105,6 +106,14 @@ describe("postgres: several processes on one database", {
       await dropSchema(schema);
     }
   });
+});
+
+describe("sqlite search with no contains term counted rare", () => {
+  // Each contains term of a residual is then checked by instr on the candidates' values, the path
+  // the data set's 200 events would otherwise never take.
+  describeSearchConformance(
+    async () => new SqliteStore({ dataDir: ":memory:", synchronous: "NORMAL", searchRareTermMatches: 0 }),
+  );
 });
 
 describe("search on both backends", { skip: TEST_DATABASE_URL ? false : POSTGRES_SKIP_REASON }, () => {

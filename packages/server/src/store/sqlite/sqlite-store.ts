@@ -38,7 +38,15 @@ export class SqliteStore implements Store {
   readonly #statements: StatementCache;
 
   /** Opens (creating if needed) `veritrail.db` in `dataDir`, or an in-memory database for ":memory:". */
-  constructor(options: { dataDir: string | ":memory:"; synchronous: "FULL" | "NORMAL" }) {
+  /**
+   * @param options.searchRareTermMatches how many matches make a contains term rare enough to be
+   *   checked as a set (sqlite-search-store.ts); tests set 0 to hold the other path to the answers.
+   */
+  constructor(options: {
+    dataDir: string | ":memory:";
+    synchronous: "FULL" | "NORMAL";
+    searchRareTermMatches?: number;
+  }) {
     let file = ":memory:";
     if (options.dataDir !== ":memory:") {
       mkdirSync(options.dataDir, { recursive: true });
@@ -54,7 +62,7 @@ export class SqliteStore implements Store {
     this.configs = new SqliteConfigStore(statements);
     this.tokens = new SqliteTokenStore(statements);
     this.jobs = new SqliteJobStore(statements);
-    this.search = new SqliteSearchStore(statements);
+    this.search = new SqliteSearchStore(statements, options.searchRareTermMatches);
     this.#statements = statements;
   }
 
