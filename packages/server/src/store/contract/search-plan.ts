@@ -62,6 +62,8 @@ export interface SearchPlan {
   driver: SearchDriver;
   /** What a candidate of the driver must still satisfy: `where` without what the driver decides. */
   residual: QueryNode;
+  /** The conjunct the driver decides, if any (a backend may hand it back to its own planner). */
+  driving?: QueryNode;
   /** The `received_at` window, microseconds, inclusive: the query's own and top-level `received_at` terms. */
   startMicros: number | undefined;
   endMicros: number | undefined;
@@ -119,6 +121,7 @@ export function planSearch(query: SearchQuery): SearchPlan {
   if (!chosen) return { driver: { kind: "scan" }, residual: conjoin(rest), startMicros, endMicros };
   return {
     driver: chosen.driver,
+    driving: rest[chosen.index],
     residual: conjoin(rest.filter((_, i) => i !== chosen.index)),
     startMicros,
     endMicros,

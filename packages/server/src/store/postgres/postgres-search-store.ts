@@ -1,5 +1,5 @@
 // biome-ignore-all lint/style/useTemplate: compiled SQL is joined from constant fragments and placeholders, so that no template literal of SQL interpolates anything (test/store-conformance.test.ts).
-import { type MatchNode, parseReceivedAt, type QueryNode } from "@veritrail/core";
+import { conjoin, type MatchNode, parseReceivedAt, type QueryNode } from "@veritrail/core";
 import type pg from "pg";
 import { leafFromRow } from "../contract/rows.js";
 import {
@@ -290,7 +290,19 @@ export class PostgresSearchStore implements SearchStore {
 
   async searchLeaves(search: SearchQuery): Promise<number[]> {
     if (search.where.kind === "none" || search.limit <= 0) return [];
-    const plan = planSearch(search);
+    const chosen = planSearch(search);
+    // A contains term is left to PostgreSQL's planner: with its statistics it reads a rare term's
+    // trigram bitmap, and walks the events newest first for a common one, stopping at the limit;
+    // a GIN scan can only ever give the whole set. Exact values stay the driver (a B-tree walk in
+    // leaf order is the best plan for them whatever their frequency).
+    const plan =
+      chosen.driver.kind === "contains" && chosen.driving
+        ? {
+            ...chosen,
+            driver: { kind: "scan" } as const,
+            residual: conjoin([chosen.driving, chosen.residual]),
+          }
+        : chosen;
     const range = await this.#leafRange(search.treeId, plan.startMicros, plan.endMicros);
     if (!range) return [];
     const compiler = new PostgresSearchCompiler(search);
