@@ -1,9 +1,12 @@
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
-import { CompactRange } from "@veritrail/core";
+import { CompactRange, parseQuery } from "@veritrail/core";
+import Database from "better-sqlite3";
+import pg from "pg";
 import { describeConfigConformance } from "../src/store/conformance/config.js";
 import { seedTree, sequenceEvents, T } from "../src/store/conformance/fixtures.js";
 import { describeJobConformance } from "../src/store/conformance/job.js";
@@ -11,6 +14,8 @@ import { describeLogConformance } from "../src/store/conformance/log.js";
 import { describeSearchConformance, searchAnswers } from "../src/store/conformance/search.js";
 import { describeStoreConformance } from "../src/store/conformance/store.js";
 import { describeTokenConformance } from "../src/store/conformance/token.js";
+import { searchFieldNumbers } from "../src/store/contract/search.js";
+import type { Store } from "../src/store/contract/store.js";
 import { SqliteStore } from "../src/store/sqlite/sqlite-store.js";
 import {
   dropSchema,
@@ -114,6 +119,109 @@ describe("sqlite search with no contains term counted rare", () => {
   describeSearchConformance(
     async () => new SqliteStore({ dataDir: ":memory:", synchronous: "NORMAL", searchRareTermMatches: 0 }),
   );
+});
+
+/** Undoes migration 007 (its objects and its row), keeping the events stored under it. */
+const UNDO_SEARCH_INDEX = [
+  "DROP TABLE search_values",
+  "DROP TABLE search_trigrams",
+  "DROP TABLE result_sets",
+  "DROP INDEX events_by_received_at",
+  "DELETE FROM schema_migrations WHERE version = 7",
+];
+const UNDO_SEARCH_INDEX_POSTGRES = [
+  "DROP TABLE search_texts",
+  "DROP TABLE search_numbers",
+  "DROP TABLE result_sets",
+  "DROP INDEX events_by_received_at",
+  "DELETE FROM schema_migrations WHERE version = 7",
+];
+
+/** Stores 12 events without index rows, as a database made before the search index holds them. */
+async function seedUnindexed(store: Store): Promise<{ configId: string; treeId: number }> {
+  const { configId, treeId } = await seedTree(store);
+  for (const tag of ["old", "older"]) {
+    await store.log.appendBatch(treeId, (head) => sequenceEvents(head, 6, { tag, nowMicros: 1 }));
+  }
+  return { configId, treeId };
+}
+
+/** Every event of the seeded tree whose message contains `term`, newest first. */
+async function searchMessages(
+  store: Store,
+  configId: string,
+  treeId: number,
+  term: string,
+): Promise<number[]> {
+  const config = await store.configs.getConfig(configId);
+  assert.ok(config);
+  const schema = config.settings.schema;
+  const parsed = parseQuery(term, schema);
+  assert.ok(parsed.ok);
+  return store.search.searchLeaves({
+    treeId,
+    schema,
+    fieldNumbers: searchFieldNumbers(schema),
+    where: parsed.ast,
+    order: "desc",
+    orderBy: { kind: "received_at" },
+    limit: 100,
+  });
+}
+
+describe("search index migration", () => {
+  it("indexes the events a SQLite database held before it", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "veritrail-backfill-"));
+    try {
+      const before = new SqliteStore({ dataDir, synchronous: "NORMAL" });
+      await before.migrate();
+      const { configId, treeId } = await seedUnindexed(before);
+      await before.close();
+      const db = new Database(join(dataDir, "veritrail.db"));
+      for (const sql of UNDO_SEARCH_INDEX) db.exec(sql);
+      db.close();
+      const after = new SqliteStore({ dataDir, synchronous: "NORMAL" });
+      try {
+        await after.migrate();
+        assert.deepEqual(
+          await searchMessages(after, configId, treeId, "message:older-"),
+          [11, 10, 9, 8, 7, 6],
+        );
+        assert.deepEqual(await searchMessages(after, configId, treeId, "message=old-2"), [2]);
+        assert.deepEqual(await searchMessages(after, configId, treeId, "der-4"), [10]);
+      } finally {
+        await after.close();
+      }
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it("indexes the events a PostgreSQL database held before it", {
+    skip: TEST_DATABASE_URL ? false : POSTGRES_SKIP_REASON,
+  }, async () => {
+    const schema = freshSchema();
+    const store = openSharedPostgresStore(schema);
+    try {
+      await store.migrate();
+      const { configId, treeId } = await seedUnindexed(store);
+      const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
+      await client.connect();
+      try {
+        await client.query("SELECT set_config('search_path', $1, false)", [schema]);
+        for (const sql of UNDO_SEARCH_INDEX_POSTGRES) await client.query(sql);
+      } finally {
+        await client.end();
+      }
+      await store.migrate();
+      assert.deepEqual(await searchMessages(store, configId, treeId, "message:older-"), [11, 10, 9, 8, 7, 6]);
+      assert.deepEqual(await searchMessages(store, configId, treeId, "message=old-2"), [2]);
+      assert.deepEqual(await searchMessages(store, configId, treeId, "der-4"), [10]);
+    } finally {
+      await store.close();
+      await dropSchema(schema);
+    }
+  });
 });
 
 describe("search on both backends", { skip: TEST_DATABASE_URL ? false : POSTGRES_SKIP_REASON }, () => {
