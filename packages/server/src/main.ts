@@ -51,6 +51,7 @@ export function createService(options: {
     log,
     leaseMs: config.asyncLeaseMs,
     pollMs: config.asyncPollMs,
+    purges: [{ what: "search result sets", run: (now) => store.search.deleteExpiredResultSets(now) }],
   });
   const ids = new IdGenerator();
   const app = createApp({ config, store, sequencer, authenticator, directory, clock, ids, jobs }, log);

@@ -341,3 +341,46 @@ describe("retryDelayMs", () => {
     );
   });
 });
+
+describe("JobRunner purges", () => {
+  it("deletes what expired through each purge at most once a minute, on the clock it is given", async () => {
+    const store = new SqliteStore({ dataDir: ":memory:", synchronous: "NORMAL" });
+    await store.migrate();
+    let millis = Date.parse(NOW);
+    const calls: string[] = [];
+    const runner = new JobRunner({
+      jobs: store.jobs,
+      kinds: [],
+      clock: { nowMillis: () => millis, nowMicros: () => millis * 1000 },
+      log: quiet,
+      leaseMs: 60_000,
+      pollMs: 600_000,
+      purges: [
+        {
+          what: "search result sets",
+          run: async (now) => {
+            calls.push(now);
+            return 0;
+          },
+        },
+      ],
+    });
+    try {
+      const settle = () => sleep(30);
+      runner.start();
+      await settle();
+      assert.deepEqual(calls, [NOW]);
+      millis += 59_000;
+      runner.wake();
+      await settle();
+      assert.equal(calls.length, 1, "not again within the minute");
+      millis += 2_000;
+      runner.wake();
+      await settle();
+      assert.deepEqual(calls, [NOW, new Date(Date.parse(NOW) + 61_000).toISOString()]);
+    } finally {
+      await runner.stop();
+      await store.close();
+    }
+  });
+});

@@ -31,7 +31,16 @@ export function retryDelayMs(attempts: number, random: () => number = Math.rando
  * error is a passing fault: the request is postponed with a growing delay and tried again, for as
  * long as it takes, since its events were acknowledged.
  */
+/** Stored data with an expiry that the runner deletes once it has passed, at most once a minute per process. */
+export interface ExpiryPurge {
+  /** For the log line, e.g. "search result sets". */
+  what: string;
+  /** Deletes what expired before `now` (ISO); returns how many. */
+  run(now: string): Promise<number>;
+}
+
 export class JobRunner implements JobSignal {
+  readonly #purges: readonly ExpiryPurge[];
   readonly #jobs: JobStore;
   readonly #kinds: Map<string, JobKind>;
   readonly #clock: Clock;
@@ -52,8 +61,14 @@ export class JobRunner implements JobSignal {
     log: Logger;
     leaseMs: number;
     pollMs: number;
+    /** What expires besides async results (search result sets, say); each is purged on the same beat. */
+    purges?: readonly ExpiryPurge[];
   }) {
     this.#jobs = options.jobs;
+    this.#purges = [
+      { what: "async request results", run: (now) => options.jobs.deleteExpiredAsyncRequests(now) },
+      ...(options.purges ?? []),
+    ];
     this.#kinds = new Map(options.kinds.map((kind) => [kind.endpoint, kind]));
     this.#clock = options.clock;
     this.#log = options.log;
@@ -115,8 +130,10 @@ export class JobRunner implements JobSignal {
     const now = this.#clock.nowMillis();
     if (now - this.#lastPurge < PURGE_EVERY_MS) return;
     this.#lastPurge = now;
-    const deleted = await this.#jobs.deleteExpiredAsyncRequests(isoAt(now));
-    if (deleted > 0) this.#log.info({ deleted }, "deleted expired async request results");
+    for (const purge of this.#purges) {
+      const deleted = await purge.run(isoAt(now));
+      if (deleted > 0) this.#log.info({ deleted }, `deleted expired ${purge.what}`);
+    }
   }
 
   /** The lease of one claimed request, renewed by the job as it goes (jobs/job-kind.ts). */
