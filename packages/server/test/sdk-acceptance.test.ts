@@ -1,7 +1,7 @@
 // The official Node SDK, unmodified, against a real server: sdk-acceptance-cases.md A1–A3, A5–A7,
 // A11–A12, B14–B16 and D27–D29, with the assertions of pangea-javascript's
-// packages/pangea-node-sdk/tests/integration/audit.test.ts (release 5.6.0). The search halves of
-// A6/A7 wait for `v1/search`.
+// packages/pangea-node-sdk/tests/integration/audit.test.ts (release 5.6.0), including the search
+// halves of A6/A7 (the other search cases are in sdk-search.test.ts).
 //
 // Beside what the SDK checks by itself, every answer is also checked on the wire, independently of
 // the SDK's parser (which turns JSON text under `message`/`new`/`old` back into objects, §5.3): the
@@ -322,6 +322,35 @@ describe("pangea-node-sdk 5.6.0 against Veritrail", () => {
       assert.equal(response.result.signature_verification, "pass");
       assert.equal(response.result.envelope.public_key, canonicalPublicKeyOf(signer));
       assertHashOfEnvelope(wireLogResult());
+    });
+
+    it("A6: the JSON event is found again by search: count 1, membership pass, signature none, consistency none", async () => {
+      const response = await audit.search(
+        "message:JSON-message status:no-signed",
+        { limit: 1, max_results: 1 },
+        { verifyConsistency: true },
+      );
+      assert.equal(response.status, "Success");
+      assert.equal(response.result.count, 1);
+      const [found] = response.result.events;
+      assert.ok(found);
+      assert.equal(found.membership_verification, "pass");
+      assert.equal(found.signature_verification, "none");
+      // Unpublished: it is new, so nothing published covers it yet.
+      assert.equal(found.consistency_verification, "none");
+      assert.equal(typeof found.envelope.event["new"], "object");
+    });
+
+    it("A7: a follow-up search returns the locally signed event with signature pass and the same public_key", async () => {
+      const response = await audit.search(`message:sign-test-local actor:${ACTOR}`, { limit: 1 }, {});
+      assert.equal(response.status, "Success");
+      const [found] = response.result.events;
+      assert.ok(found);
+      assert.equal(found.signature_verification, "pass");
+      assert.match(
+        found.envelope.public_key ?? "",
+        /^\{"algorithm":"ED25519","key":"-----BEGIN PUBLIC KEY-----\\n/,
+      );
     });
 
     it("serves the same log under the /audit/ base URL layout", async () => {
