@@ -547,7 +547,24 @@ export class SqliteSearchStore implements SearchStore {
     });
   }
 
+  /**
+   * A result set is a cache of a search, not audit data: its insert does not wait for fsync
+   * (synchronous = NORMAL for this one statement; in WAL mode a commit then syncs only at
+   * checkpoints; the configured level is restored after). A crash may lose the newest result
+   * sets, which only means a client searches again.
+   */
   async createResultSet(set: ResultSetRecord): Promise<void> {
+    const db = this.#sql.db;
+    const configured = db.pragma("synchronous", { simple: true }) as number;
+    if (configured > 1) db.pragma("synchronous = NORMAL");
+    try {
+      this.#insertResultSet(set);
+    } finally {
+      if (configured > 1) db.pragma("synchronous = " + configured);
+    }
+  }
+
+  #insertResultSet(set: ResultSetRecord): void {
     this.#sql
       .prepare(
         `INSERT INTO result_sets (id, token_id, config_id, tree_id, leaves, restriction, is_verbose, tree_size, created_at, expires_at)
