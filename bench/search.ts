@@ -198,6 +198,10 @@ export async function runSearchBench(options: SearchBenchOptions): Promise<void>
     record(p("ingest_with_indexes_events_per_s"), options.ratioEvents / withIndex.seconds, "events/s");
     record(p("ingest_without_indexes_events_per_s"), options.ratioEvents / without.seconds, "events/s");
     record(p("ingest_indexed_vs_unindexed"), without.seconds / withIndex.seconds, "ratio");
+    // What the trigram index alone allows: the same texts into a bare trigram index, nothing else.
+    const trigramSeconds = await trigramCeiling(options, dataDir, options.ratioEvents);
+    record(p("trigram_insert_ceiling_events_per_s"), options.ratioEvents / trigramSeconds, "events/s");
+    record(p("ingest_indexed_vs_trigram_ceiling"), trigramSeconds / withIndex.seconds, "ratio");
     await store.close();
 
     const totalEvents = options.events + 2 * options.ratioEvents;
@@ -295,6 +299,56 @@ export async function runSearchBench(options: SearchBenchOptions): Promise<void>
     }
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Seconds to put the string and text values of `count` generated events (one row per value, as
+ * the store's index holds them) into a bare trigram index, in transactions of one batch: on
+ * SQLite a contentless FTS5 `trigram` table in a database of its own, on PostgreSQL a table with
+ * a GIN `gin_trgm_ops` index. The bound on what indexed ingest can reach.
+ */
+async function trigramCeiling(options: SearchBenchOptions, dataDir: string, count: number): Promise<number> {
+  const next = searchEvents(11);
+  const batches: string[][] = [];
+  for (let done = 0; done < count; done += BATCH) {
+    const texts: string[] = [];
+    for (let i = 0; i < Math.min(BATCH, count - done); i++) texts.push(...Object.values(next()));
+    batches.push(texts);
+  }
+  if (options.backend === "sqlite") {
+    const db = new Database(join(dataDir, "trigram-ceiling.db"));
+    try {
+      db.pragma("journal_mode = WAL");
+      db.pragma("synchronous = NORMAL");
+      db.exec("CREATE VIRTUAL TABLE t USING fts5(text, content='', tokenize='trigram case_sensitive 1')");
+      const insert = db.prepare("INSERT INTO t (text) VALUES (?)");
+      const write = db.transaction((texts: string[]) => {
+        for (const text of texts) insert.run(text);
+      });
+      const start = performance.now();
+      for (const texts of batches) write(texts);
+      return (performance.now() - start) / 1000;
+    } finally {
+      db.close();
+    }
+  }
+  const client = new pg.Client({ connectionString: options.postgres!.url });
+  await client.connect();
+  try {
+    await client.query("CREATE TABLE trigram_ceiling (text TEXT NOT NULL)");
+    await client.query("CREATE INDEX ON trigram_ceiling USING gin (text public.gin_trgm_ops)");
+    const start = performance.now();
+    for (const texts of batches) {
+      await client.query("BEGIN");
+      await client.query("INSERT INTO trigram_ceiling (text) SELECT unnest($1::text[])", [texts]);
+      await client.query("COMMIT");
+    }
+    const seconds = (performance.now() - start) / 1000;
+    await client.query("DROP TABLE trigram_ceiling");
+    return seconds;
+  } finally {
+    await client.end();
   }
 }
 
