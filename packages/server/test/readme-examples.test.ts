@@ -45,7 +45,7 @@ describe("README examples", () => {
     await server.close();
   });
 
-  it("the curl example logs an event and reads the root", async () => {
+  it("the curl example logs an event, reads the root and finds the event again", async () => {
     const example = blocks("sh").find((b) => b.includes("curl") && b.includes("/v1/log"));
     assert.ok(example, "README has a curl example for v1/log");
     const script = example
@@ -63,10 +63,13 @@ describe("README examples", () => {
       .map((line) => JSON.parse(line) as { status: string; result: Record<string, unknown> });
     assert.deepEqual(
       answers.map((a) => a.status),
-      ["Success", "Success"],
+      ["Success", "Success", "Success"],
     );
     assert.match(String(answers[0]!.result["hash"]), /^[0-9a-f]{64}$/);
     assert.equal((answers[1]!.result["data"] as { size: number }).size, 1);
+    const found = answers[2]!.result as { count: number; events: { hash: string }[] };
+    assert.equal(found.count, 1);
+    assert.equal(found.events[0]!.hash, answers[0]!.result["hash"]);
   });
 
   it("the Node SDK example verifies membership and consistency on the client", async () => {
