@@ -52,25 +52,58 @@ function ftsPhrase(term: string): string {
   return '"' + term.replaceAll('"', '""') + '"';
 }
 
-/** Writes the index rows of one batch; the caller runs it inside the append transaction. */
+/**
+ * Writes the index rows of one batch; the caller runs it inside the append transaction. Each
+ * table takes its rows in one statement, from a JSON array: one bind per batch, not one per row
+ * (JSON text carries a string's lone surrogates to the same bytes binding it would). The values
+ * go in key order and the trigrams in rowid order: FTS5 flushes its pending terms to a new
+ * segment whenever a rowid is not above the one before, and an event's values come in schema
+ * order, not field number order.
+ */
 export function writeSearchRows(sql: StatementCache, treeId: number, rows: readonly SearchRow[]): void {
   if (rows.length === 0) return;
-  const text = sql.prepare(
-    "INSERT INTO search_values (tree_id, field_no, value, leaf_index, cut) VALUES (?, ?, ?, ?, ?)",
-  );
-  // better-sqlite3 binds every JS number as REAL: the cast keeps integers compact.
-  const number = sql.prepare(
-    "INSERT INTO search_values (tree_id, field_no, value, leaf_index, cut) VALUES (?, ?, CAST(? AS INTEGER), ?, 0)",
-  );
-  const trigrams = sql.prepare("INSERT INTO search_trigrams (rowid, text) VALUES (?, ?)");
+  const texts: [number, string, number, number][] = [];
+  const numbers: [number, number, number][] = [];
+  const trigrams: [number, number, string][] = [];
   for (const row of rows) {
     if (row.text !== undefined) {
       const prefix = indexPrefix(row.text);
-      text.run(treeId, row.fieldNo, prefix, row.leafIndex, prefix === row.text ? 0 : 1);
-      trigrams.run(packRowid(treeId, row.leafIndex, row.fieldNo), row.text);
+      const cut = prefix === row.text ? 0 : 1;
+      texts.push([row.fieldNo, prefix, row.leafIndex, cut]);
+      trigrams.push([row.leafIndex, row.fieldNo, row.text]);
     } else if (row.number !== undefined) {
-      number.run(treeId, row.fieldNo, row.number, row.leafIndex);
+      numbers.push([row.fieldNo, row.number, row.leafIndex]);
     }
+  }
+  if (texts.length > 0) {
+    sql
+      .prepare(
+        "INSERT INTO search_values (tree_id, field_no, value, leaf_index, cut)" +
+          " SELECT ?, r.value ->> 0, r.value ->> 1, r.value ->> 2, r.value ->> 3 FROM json_each(?) r" +
+          " ORDER BY 2, 3, 4",
+      )
+      .run(treeId, JSON.stringify(texts));
+  }
+  if (numbers.length > 0) {
+    // As the number bound alone would be: a REAL (better-sqlite3 binds every JS number so), then
+    // cast to INTEGER to keep it compact. JSON text may print a large double in fewer digits.
+    sql
+      .prepare(
+        "INSERT INTO search_values (tree_id, field_no, value, leaf_index, cut)" +
+          " SELECT ?, r.value ->> 0, CAST(CAST(r.value ->> 1 AS REAL) AS INTEGER), r.value ->> 2, 0 FROM json_each(?) r" +
+          " ORDER BY 2, 3, 4",
+      )
+      .run(treeId, JSON.stringify(numbers));
+  }
+  if (trigrams.length > 0) {
+    // The rowid packs tree, leaf and field (see the migration); `<<` and `|` bind alike in SQLite.
+    sql
+      .prepare(
+        "INSERT INTO search_trigrams (rowid, text)" +
+          " SELECT ((? << 44) | ((r.value ->> 0) << 8)) | (r.value ->> 1), r.value ->> 2 FROM json_each(?) r" +
+          " ORDER BY 1",
+      )
+      .run(treeId, JSON.stringify(trigrams));
   }
 }
 
