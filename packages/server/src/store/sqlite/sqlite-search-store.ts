@@ -55,10 +55,10 @@ function ftsPhrase(term: string): string {
 /**
  * Writes the index rows of one batch; the caller runs it inside the append transaction. Each
  * table takes its rows in one statement, from a JSON array: one bind per batch, not one per row
- * (JSON text carries a string's lone surrogates to the same bytes binding it would). The values
- * go in key order and the trigrams in rowid order: FTS5 flushes its pending terms to a new
- * segment whenever a rowid is not above the one before, and an event's values come in schema
- * order, not field number order.
+ * (JSON text carries a string's lone surrogates to the same bytes binding it would). The trigrams
+ * go in rowid order: FTS5 flushes its pending terms to a new segment whenever a rowid is not above
+ * the one before, and an event's values come in schema order, not field number order. The values
+ * go as they come: sorting them by key first cost more than it saved.
  */
 export function writeSearchRows(sql: StatementCache, treeId: number, rows: readonly SearchRow[]): void {
   if (rows.length === 0) return;
@@ -79,8 +79,7 @@ export function writeSearchRows(sql: StatementCache, treeId: number, rows: reado
     sql
       .prepare(
         "INSERT INTO search_values (tree_id, field_no, value, leaf_index, cut)" +
-          " SELECT ?, r.value ->> 0, r.value ->> 1, r.value ->> 2, r.value ->> 3 FROM json_each(?) r" +
-          " ORDER BY 2, 3, 4",
+          " SELECT ?, r.value ->> 0, r.value ->> 1, r.value ->> 2, r.value ->> 3 FROM json_each(?) r",
       )
       .run(treeId, JSON.stringify(texts));
   }
@@ -90,8 +89,7 @@ export function writeSearchRows(sql: StatementCache, treeId: number, rows: reado
     sql
       .prepare(
         "INSERT INTO search_values (tree_id, field_no, value, leaf_index, cut)" +
-          " SELECT ?, r.value ->> 0, CAST(CAST(r.value ->> 1 AS REAL) AS INTEGER), r.value ->> 2, 0 FROM json_each(?) r" +
-          " ORDER BY 2, 3, 4",
+          " SELECT ?, r.value ->> 0, CAST(CAST(r.value ->> 1 AS REAL) AS INTEGER), r.value ->> 2, 0 FROM json_each(?) r",
       )
       .run(treeId, JSON.stringify(numbers));
   }
