@@ -66,10 +66,12 @@ function percentiles(samples: number[]): Timing {
   return { p50: at(0.5), p99: at(0.99) };
 }
 
-async function timed(repeats: number, fn: () => Promise<unknown>): Promise<Timing> {
+/** Repeats `fn` up to `repeats` times, or for at most `budgetMs` (a slow query gets fewer samples). */
+async function timed(repeats: number, fn: () => Promise<unknown>, budgetMs = 15_000): Promise<Timing> {
   await fn(); // warm caches and statements once
   const samples: number[] = [];
-  for (let i = 0; i < repeats; i++) {
+  const until = performance.now() + budgetMs;
+  for (let i = 0; i < repeats && (i < 3 || performance.now() < until); i++) {
     const start = performance.now();
     await fn();
     samples.push(performance.now() - start);
