@@ -18,6 +18,8 @@ import { openStore } from "./store/open-store.js";
 export interface Service {
   app: FastifyInstance;
   store: Store;
+  /** The background job runner; `whenIdle()` waits out the pass under way. */
+  jobs: Pick<JobRunner, "wake" | "whenIdle">;
   /** Stops accepting, finishes in-flight requests and batches, closes the database. */
   close(): Promise<void>;
 }
@@ -59,6 +61,7 @@ export function createService(options: {
   return {
     app,
     store,
+    jobs,
     async close() {
       await app.close();
       await jobs.stop();

@@ -99,6 +99,11 @@ export class JobRunner implements JobSignal {
     });
   }
 
+  /** Resolves once the pass under way (if any) has finished: the runner is then idle until woken. */
+  async whenIdle(): Promise<void> {
+    while (this.#running) await this.#running;
+  }
+
   /** Stops polling and waits for the work in hand; a request not finished stays leased, then is retaken. */
   async stop(): Promise<void> {
     this.#stopped = true;
