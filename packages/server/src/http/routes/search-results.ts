@@ -1,17 +1,8 @@
-import {
-  buildPath,
-  completeSubtrees,
-  encodeMembershipProof,
-  type FieldRestrictions,
-  type NodeId,
-  nodeKey,
-  nodesForSteps,
-  planMembership,
-  rangeHash,
-} from "@veritrail/core";
+import type { FieldRestrictions } from "@veritrail/core";
 import { type AuditEndpoint, resolveConfig } from "../../auth/resolve-config.js";
 import { ApiError, clip } from "../../errors.js";
 import type { ResolvedConfig } from "../../log/config-directory.js";
+import { membershipProofs } from "../../log/proofs.js";
 import type { Services } from "../../services.js";
 import type { ResultSetRecord } from "../../store/contract/search.js";
 import type { TokenRecord } from "../../store/contract/store.js";
@@ -135,19 +126,14 @@ export async function renderEvents(
   }));
   if (!verbose || treeSize === 0) return { events };
 
-  const plans = leaves.map((leaf) => planMembership(leaf.leafIndex, treeSize));
-  const needed = new Map<string, NodeId>();
-  for (const node of [...completeSubtrees(0, treeSize), ...plans.flatMap((steps) => nodesForSteps(steps))]) {
-    needed.set(nodeKey(node), node);
-  }
-  const hashes = await store.log.readNodes(tree.treeId, [...needed.values()]);
-  const lookup = (node: NodeId): Buffer => {
-    const hash = hashes.get(nodeKey(node));
-    if (!hash) throw new Error(`tree ${tree.treeId} has no stored hash for subtree ${nodeKey(node)}`);
-    return hash;
-  };
-  plans.forEach((steps, i) => {
-    events[i]!.membership_proof = encodeMembershipProof(buildPath(steps, lookup));
+  const { proofs, rootHash } = await membershipProofs(
+    store,
+    tree.treeId,
+    leaves.map((leaf) => leaf.leafIndex),
+    treeSize,
+  );
+  proofs.forEach((proof, i) => {
+    events[i]!.membership_proof = proof;
     events[i]!.published = false;
   });
   return {
@@ -155,7 +141,7 @@ export async function renderEvents(
     unpublished_root: {
       tree_name: tree.treeName,
       size: treeSize,
-      root_hash: rangeHash(0, treeSize, lookup).toString("hex"),
+      root_hash: rootHash.toString("hex"),
     },
   };
 }
