@@ -1,10 +1,11 @@
-import type { FastifyRequest } from "fastify";
+import type { FastifyReply, FastifyRequest } from "fastify";
 import { type AuditEndpoint, resolveConfig } from "../../auth/resolve-config.js";
+import { isoAt } from "../../clock.js";
 import type { BodyReader } from "../../guards/body-reader.js";
 import type { ResolvedConfig } from "../../log/config-directory.js";
 import type { Services } from "../../services.js";
 import type { TokenRecord } from "../../store/contract/store.js";
-import { authenticatedToken } from "../envelope.js";
+import { authenticatedToken, sendEnvelope } from "../envelope.js";
 
 /*
  * What every data-plane route shares: the token and the one configuration a request works on
@@ -40,4 +41,32 @@ export function acceptedResult(
     retry_counter: 0,
     location: `${config.publicUrl}/request/${id}`,
   };
+}
+
+/**
+ * Accepts work for later: stores the request (before the answer, so an accepted request is never
+ * lost), wakes the job runner that any process may take it from, and answers 202 with where to
+ * poll (wire-protocol §3.3). `v2/log_async` and `v1/export` both go through here.
+ */
+export async function acceptForLater(
+  services: Services,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  work: { token: TokenRecord; configId: string; endpoint: string; payload: unknown; summary: string },
+): Promise<FastifyReply> {
+  const { store, clock, config } = services;
+  const id = request.veritrail.requestId;
+  const now = clock.nowMillis();
+  await store.jobs.createAsyncRequest({
+    id,
+    tokenId: work.token.id,
+    configId: work.configId,
+    endpoint: work.endpoint,
+    state: "pending",
+    payload: JSON.stringify(work.payload),
+    createdAt: isoAt(now),
+    expiresAt: isoAt(now + config.asyncResultTtlMinutes * 60_000),
+  });
+  services.jobs.wake();
+  return sendEnvelope(request, reply, "Accepted", work.summary, acceptedResult(services, id));
 }

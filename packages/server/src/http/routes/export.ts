@@ -1,11 +1,9 @@
 import type { FastifyInstance } from "fastify";
-import { isoAt } from "../../clock.js";
 import { BodyReader } from "../../guards/body-reader.js";
 import type { ExportPayload } from "../../jobs/kinds/export.js";
 import type { EventFileFormat } from "../../log/event-file.js";
 import type { Services } from "../../services.js";
-import { sendEnvelope } from "../envelope.js";
-import { acceptedResult, authorizeAudit } from "./data-plane.js";
+import { acceptForLater, authorizeAudit } from "./data-plane.js";
 import { readOrder, readOrderBy, readTimeWindow } from "./search-request.js";
 
 /** Reads `format`: `csv` or `json`; undefined when absent (each endpoint says what that means). */
@@ -37,7 +35,7 @@ export function readFormat(body: BodyReader): EventFileFormat | undefined {
  *   restrictions on the configuration allow, those the token had when it asked.
  */
 export function registerExportRoutes(app: FastifyInstance, services: Services): void {
-  const { store, clock, config } = services;
+  const { clock } = services;
 
   app.post("/v1/export", async (request, reply) => {
     const body = new BodyReader(request.body, "", [
@@ -59,8 +57,6 @@ export function registerExportRoutes(app: FastifyInstance, services: Services): 
     const verbose = body.boolean("verbose") ?? true;
     body.throwIfInvalid();
 
-    const id = request.veritrail.requestId;
-    const now = clock.nowMillis();
     const payload: ExportPayload = {
       format,
       verbose,
@@ -71,23 +67,12 @@ export function registerExportRoutes(app: FastifyInstance, services: Services): 
       restriction: token.grants.audit?.field_restrictions?.[resolved.config.id] ?? {},
     };
     // Stored before the 202, as every accepted request is; any process's job runner takes it.
-    await store.jobs.createAsyncRequest({
-      id,
-      tokenId: token.id,
+    return acceptForLater(services, request, reply, {
+      token,
       configId: resolved.config.id,
       endpoint: "v1/export",
-      state: "pending",
-      payload: JSON.stringify(payload),
-      createdAt: isoAt(now),
-      expiresAt: isoAt(now + config.asyncResultTtlMinutes * 60_000),
+      payload,
+      summary: "Accepted: poll the location, then download the export with v1/download_results",
     });
-    services.jobs.wake();
-    return sendEnvelope(
-      request,
-      reply,
-      "Accepted",
-      "Accepted: poll the location, then download the export with v1/download_results",
-      acceptedResult(services, id),
-    );
   });
 }

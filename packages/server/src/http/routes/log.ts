@@ -1,5 +1,4 @@
 import type { FastifyInstance } from "fastify";
-import { isoAt } from "../../clock.js";
 import { BodyReader } from "../../guards/body-reader.js";
 import type { PreparedEntry } from "../../ingest/prepared-entry.js";
 import { type IngestPolicy, readEntry } from "../../ingest/read-entry.js";
@@ -11,7 +10,7 @@ import { consistencyProof, membershipProof } from "../../log/proofs.js";
 import type { Services } from "../../services.js";
 import type { TokenRecord } from "../../store/contract/store.js";
 import { sendEnvelope } from "../envelope.js";
-import { acceptedResult, authorizeAudit } from "./data-plane.js";
+import { acceptForLater, authorizeAudit } from "./data-plane.js";
 
 const ROOT_HASH = new RegExp(`^[0-9a-f]{${ROOT_HASH_HEX_LENGTH}}$`);
 
@@ -70,7 +69,7 @@ function readBulk(body: BodyReader, policy: IngestPolicy): PreparedEntry[] {
  * configuration, read the body through guards, append, answer.
  */
 export function registerLogRoutes(app: FastifyInstance, services: Services): void {
-  const { store, sequencer, config } = services;
+  const { store, sequencer } = services;
 
   app.post("/v1/log", async (request, reply) => {
     const body = new BodyReader(request.body, "", [
@@ -128,27 +127,13 @@ export function registerLogRoutes(app: FastifyInstance, services: Services): voi
     const verbose = body.boolean("verbose") ?? false;
     const entries = readBulk(body, policyFor(token, resolved));
     body.throwIfInvalid();
-    // The request is stored before the 202: once accepted, its events are never lost.
-    const id = request.veritrail.requestId;
-    const now = services.clock.nowMillis();
     const payload: LogAsyncPayload = { entries, verbose };
-    await store.jobs.createAsyncRequest({
-      id,
-      tokenId: token.id,
+    return acceptForLater(services, request, reply, {
+      token,
       configId: resolved.config.id,
       endpoint: "v2/log_async",
-      state: "pending",
-      payload: JSON.stringify(payload),
-      createdAt: isoAt(now),
-      expiresAt: isoAt(now + config.asyncResultTtlMinutes * 60_000),
+      payload,
+      summary: "Accepted: poll the location for the result",
     });
-    services.jobs.wake();
-    return sendEnvelope(
-      request,
-      reply,
-      "Accepted",
-      "Accepted: poll the location for the result",
-      acceptedResult(services, id),
-    );
   });
 }
