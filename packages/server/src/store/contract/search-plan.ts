@@ -261,3 +261,30 @@ export function resultSetFromRow(row: Row): ResultSetRecord {
     expiresAt: String(row["expires_at"]),
   };
 }
+
+/**
+ * The boolean part of compiling `node` to one SQL predicate, the same on both backends: `and`,
+ * `or`, `not` and the constants; `term` compiles each match the backend's way. In `wide` mode a
+ * term the index cannot decide is true (the candidate is rechecked), in narrow mode false; `not`
+ * swaps the mode, so the whole predicate is always a superset of the matches.
+ */
+export function compilePredicate(
+  node: QueryNode,
+  wide: boolean,
+  sql: { yes: string; no: string; term(node: MatchNode, wide: boolean): string },
+): string {
+  switch (node.kind) {
+    case "all":
+      return sql.yes;
+    case "none":
+      return sql.no;
+    case "and":
+      return "(" + node.children.map((c) => compilePredicate(c, wide, sql)).join(" AND ") + ")";
+    case "or":
+      return "(" + node.children.map((c) => compilePredicate(c, wide, sql)).join(" OR ") + ")";
+    case "not":
+      return "NOT " + compilePredicate(node.child, !wide, sql);
+    case "match":
+      return sql.term(node, wide);
+  }
+}

@@ -12,6 +12,7 @@ import {
 } from "../contract/search.js";
 import {
   BoundParams,
+  compilePredicate,
   encodeLeafList,
   envelopeMatches,
   freeTextFieldNumbers,
@@ -132,20 +133,7 @@ class PostgresSearchCompiler {
 
   /** As in SQLite: undecided terms are true in wide mode, false in narrow mode; `not` swaps. */
   predicate(node: QueryNode, leaf: string, wide = true): string {
-    switch (node.kind) {
-      case "all":
-        return "TRUE";
-      case "none":
-        return "FALSE";
-      case "and":
-        return "(" + node.children.map((c) => this.predicate(c, leaf, wide)).join(" AND ") + ")";
-      case "or":
-        return "(" + node.children.map((c) => this.predicate(c, leaf, wide)).join(" OR ") + ")";
-      case "not":
-        return "NOT " + this.predicate(node.child, leaf, !wide);
-      case "match":
-        return this.#term(node, leaf, wide);
-    }
+    return compilePredicate(node, wide, { yes: "TRUE", no: "FALSE", term: (t, w) => this.#term(t, leaf, w) });
   }
 
   #undecided(wide: boolean): string {

@@ -11,6 +11,7 @@ import {
 } from "../contract/search.js";
 import {
   BoundParams,
+  compilePredicate,
   encodeLeafList,
   envelopeMatches,
   freeTextFieldNumbers,
@@ -177,20 +178,7 @@ class SqliteSearchCompiler {
    * the whole predicate is always a superset of the matches.
    */
   predicate(node: QueryNode, leaf: string, wide = true): string {
-    switch (node.kind) {
-      case "all":
-        return "1";
-      case "none":
-        return "0";
-      case "and":
-        return "(" + node.children.map((c) => this.predicate(c, leaf, wide)).join(" AND ") + ")";
-      case "or":
-        return "(" + node.children.map((c) => this.predicate(c, leaf, wide)).join(" OR ") + ")";
-      case "not":
-        return "NOT " + this.predicate(node.child, leaf, !wide);
-      case "match":
-        return this.#term(node, leaf, wide);
-    }
+    return compilePredicate(node, wide, { yes: "1", no: "0", term: (t, w) => this.#term(t, leaf, w) });
   }
 
   #undecided(wide: boolean): string {
