@@ -76,7 +76,8 @@ const PROOFS_FIGURES = [
   "publish_latency_p50_ms",
   "publish_latency_p99_ms",
   "publish_poll_ms",
-  "publish_latency_p50_vs_poll",
+  "publish_trigger_ms",
+  "publish_latency_p50_vs_trigger_and_poll",
 ];
 
 /**
