@@ -346,3 +346,28 @@ describe("publishing a rewritten tree", () => {
     assert.equal((await store.checkpoints.latestCheckpoint(treeId))?.size, 3);
   });
 });
+
+describe("the publisher's own timer", () => {
+  let server: TestServer;
+  after(() => server.close());
+
+  it("publishes a grown tree without being told, once its event count is reached", async () => {
+    server = await startTestServer({
+      VERITRAIL_PUBLISH_INTERVAL_MS: "100",
+      VERITRAIL_PUBLISH_EVERY_EVENTS: "2",
+    });
+    const treeName = (await server.service.store.log.getTreeHead(server.configId))!.treeName;
+    await logEvents(server, "timer", 2);
+    // The poll runs every 100 ms here; give it many chances on a busy machine.
+    let note: string | undefined;
+    for (let i = 0; i < 200 && note === undefined; i++) {
+      const response = await fetch(`${server.url}/trees/${treeName}/checkpoint`);
+      if (response.status === 200) note = await response.text();
+      else await response.body?.cancel();
+      if (note === undefined) await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    assert.ok(note, "a checkpoint was published within 10 s");
+    const key = await server.service.publishing.view.verifierKey();
+    assert.equal(openCheckpoint(note, key).size, 2);
+  });
+});
