@@ -8,6 +8,7 @@ import { CompactRange, parseQuery } from "@veritrail/core";
 import Database from "better-sqlite3";
 import pg from "pg";
 import { describeConfigConformance } from "../src/store/conformance/config.js";
+import { describeErasureConformance } from "../src/store/conformance/erasure.js";
 import { seedTree, sequenceEvents, T } from "../src/store/conformance/fixtures.js";
 import { describeJobConformance } from "../src/store/conformance/job.js";
 import { describeLogConformance } from "../src/store/conformance/log.js";
@@ -43,6 +44,7 @@ for (const kind of ["sqlite", "postgres"] as const) {
     describeTokenConformance(open);
     describeJobConformance(open);
     describeSearchConformance(open);
+    describeErasureConformance(open);
   });
 }
 

@@ -1,4 +1,5 @@
 import type { ConfigStore } from "./config.js";
+import type { ErasureStore } from "./erasure.js";
 import type { JobStore } from "./job.js";
 import type { LogStore } from "./log.js";
 import type { SearchStore } from "./search.js";
@@ -23,6 +24,7 @@ export type {
   SchemaField,
   SigningKeyRecord,
 } from "./config.js";
+export type { ErasedLeaf, EraseRequest, ErasureMark, ErasureStore } from "./erasure.js";
 export {
   type AsyncRequestRecord,
   type AsyncRequestState,
@@ -48,6 +50,7 @@ export interface Store {
   readonly tokens: TokenStore;
   readonly jobs: JobStore;
   readonly search: SearchStore;
+  readonly erasure: ErasureStore;
 
   /** Applies pending migrations. Idempotent and safe when several processes start at once. */
   migrate(): Promise<void>;
