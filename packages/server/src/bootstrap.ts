@@ -1,5 +1,6 @@
 import { timingSafeEqual } from "node:crypto";
 import { newId } from "@veritrail/core";
+import { ensureActivityConfig } from "./admin/activity-log.js";
 import { hashSecret } from "./auth/authenticator.js";
 import { newToken, worksAt } from "./auth/tokens.js";
 import { nextTimestamp } from "./clock.js";
@@ -29,13 +30,28 @@ export interface BootstrapLog {
  * an admin credential and an audit token granted that configuration. Later starts only make sure
  * the credentials fixed by `VERITRAIL_ADMIN_TOKEN` / `VERITRAIL_INIT_AUDIT_TOKEN` exist, and
  * revoke the admin credential an earlier value of `VERITRAIL_ADMIN_TOKEN` made (see
- * `settleEnvironmentAdmin`). Returns a report only when the project was created.
+ * `settleEnvironmentAdmin`). Every start makes sure the project has its admin activity log.
+ * Returns a report only when the project was created.
  */
 export async function bootstrap(
   store: Store,
   config: ServerConfig,
   now: () => string,
   log?: BootstrapLog,
+): Promise<BootstrapReport | undefined> {
+  const report = await setUpProject(store, config, now, log);
+  // After the project's own setup, so its default configuration stays its oldest; the activity
+  // log takes the setup lock itself and looks again inside it (admin/activity-log.ts).
+  const project = await store.configs.getFirstProject();
+  if (project) await ensureActivityConfig(store, project.id, { now, newConfigId: () => newId("pci") });
+  return report;
+}
+
+async function setUpProject(
+  store: Store,
+  config: ServerConfig,
+  now: () => string,
+  log: BootstrapLog | undefined,
 ): Promise<BootstrapReport | undefined> {
   return store.withSetupLock(async () => {
     let project = await store.configs.getFirstProject();

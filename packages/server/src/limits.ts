@@ -213,3 +213,29 @@ export const MAX_SEARCH_ORDER_BY_LENGTH = 64;
  * restriction may list (`MAX_RESTRICTED_VALUES`), each at most `MAX_RESTRICTED_VALUE_LENGTH`.
  */
 export const MAX_SEARCH_RESTRICTION_VALUES = MAX_RESTRICTED_VALUES;
+
+// ---- Admin activity and erasure (docs/design/admin-activity.md, docs/design/erasure.md) ------
+
+/**
+ * Longest change summary (`old`, `new`) of one admin activity event, in characters. A whole
+ * configuration document fits (a hundred-field schema is about 10,000), and the event stays far
+ * below the text field's `AUDIT_TEXT_FIELD_SIZE`; a longer change records only its key names.
+ */
+export const MAX_ACTIVITY_CHANGE_LENGTH = 16_384;
+
+/**
+ * How many times an admin activity event is appended before it is queued as a job instead: one
+ * retry covers a lost connection, more would only hold the admin's answer on an outage.
+ */
+export const ACTIVITY_APPEND_ATTEMPTS = 2;
+
+/**
+ * Most events one erasure request erases, and its default. An erasure is one transaction that
+ * rewrites each event's row and deletes its index rows, and its activity record lists every leaf;
+ * 1000 keeps both small (the list under 16 KB), like a bulk append. More takes several requests,
+ * each recorded.
+ */
+export const MAX_ERASURE_EVENTS = 1000;
+
+/** Longest `reason` of an erasure: a reference to the person's request, not the request itself. */
+export const MAX_ERASURE_REASON_LENGTH = 256;

@@ -1,6 +1,7 @@
 import { IdGenerator } from "@veritrail/core";
 import type { FastifyInstance } from "fastify";
 import { type DestinationStream, type Logger, pino } from "pino";
+import { AdminActivityLog } from "./admin/activity-log.js";
 import { Authenticator } from "./auth/authenticator.js";
 import { bootstrap, describeBootstrap } from "./bootstrap.js";
 import { type Clock, nowIso, systemClock } from "./clock.js";
@@ -56,7 +57,11 @@ export function createService(options: {
     purges: [{ what: "search result sets", run: (now) => store.search.deleteExpiredResultSets(now) }],
   });
   const ids = new IdGenerator();
-  const app = createApp({ config, store, sequencer, authenticator, directory, clock, ids, jobs }, log);
+  const activity = new AdminActivityLog({ store, sequencer, directory, clock, ids, log });
+  const app = createApp(
+    { config, store, sequencer, authenticator, directory, clock, ids, jobs, activity },
+    log,
+  );
   jobs.start();
   return {
     app,

@@ -1,4 +1,5 @@
 import type { IdGenerator } from "@veritrail/core";
+import type { AdminActivityLog } from "./admin/activity-log.js";
 import type { Authenticator } from "./auth/authenticator.js";
 import type { Clock } from "./clock.js";
 import type { ServerConfig } from "./config.js";
@@ -29,4 +30,6 @@ export interface Services {
   /** Makes every id of the process (request ids, configuration ids, …) from one random pool. */
   readonly ids: IdGenerator;
   readonly jobs: JobSignal;
+  /** Writes each committed admin action to the project's admin activity log (`recordAdminActivity`). */
+  readonly activity: AdminActivityLog;
 }
