@@ -1,6 +1,6 @@
 import { timingSafeEqual } from "node:crypto";
 import { newId } from "@veritrail/core";
-import { ensureActivityConfig } from "./admin/activity-log.js";
+import { ensureActivityConfig, isActivityConfig } from "./admin/activity-log.js";
 import { hashSecret } from "./auth/authenticator.js";
 import { newToken, worksAt } from "./auth/tokens.js";
 import { nextTimestamp } from "./clock.js";
@@ -87,7 +87,8 @@ async function setUpProject(
       await store.tokens.createToken(record);
       report.adminSecret = secret;
     }
-    const configId = report?.configId ?? (await store.configs.listConfigs(project.id))[0]?.id;
+    const configId =
+      report?.configId ?? (await store.configs.listConfigs(project.id)).find((c) => !isActivityConfig(c))?.id;
     // Generated only on first start; a fixed secret is added whenever it is not yet stored.
     const fixed = config.initAuditToken;
     const wanted =
