@@ -17,6 +17,7 @@ import { sendEnvelope } from "./envelope.js";
 import { answerFor } from "./error-map.js";
 import { registerConfigRoutes } from "./routes/config-admin.js";
 import { registerDownloadFileRoute, registerDownloadRoutes } from "./routes/download.js";
+import { registerErasureRoutes } from "./routes/erasure-admin.js";
 import { registerExportRoutes } from "./routes/export.js";
 import { registerLogRoutes } from "./routes/log.js";
 import { registerRequestRoutes } from "./routes/request.js";
@@ -127,6 +128,7 @@ export function createApp(services: Services, log: FastifyBaseLogger): FastifyIn
   app.register(async (scope) => {
     scope.addHook("onRequest", management);
     registerTokenRoutes(scope, services);
+    registerErasureRoutes(scope, services);
   });
   // A download link authorises itself (http/download-link.ts): no token hook, by design.
   app.register(async (scope) => {
