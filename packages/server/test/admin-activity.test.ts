@@ -20,6 +20,7 @@ import { loadConfig } from "../src/config.js";
 import { Sequencer } from "../src/ingest/sequencer.js";
 import { logAsyncJob } from "../src/jobs/kinds/log-async.js";
 import { ConfigDirectory } from "../src/log/config-directory.js";
+import { startServer } from "../src/main.js";
 import type { Store } from "../src/store/contract/store.js";
 import {
   adminPost,
@@ -31,7 +32,7 @@ import {
 } from "./support/admin.js";
 import { assertApiError, assertUnauthorized, assertValidationError } from "./support/api-assertions.js";
 import { recordExchanges } from "./support/sdk.js";
-import { postJson, startTestServer, type TestServer } from "./support/test-server.js";
+import { freePort, postJson, startTestServer, type TestServer } from "./support/test-server.js";
 import {
   dropSchema,
   freshSchema,
@@ -39,6 +40,7 @@ import {
   openTestStore,
   POSTGRES_SKIP_REASON,
   TEST_DATABASE_URL,
+  testStoreKind,
 } from "./support/test-store.js";
 
 /** One event of the activity log as the SDK returns it. */
@@ -284,6 +286,79 @@ describe("admin activity log", () => {
       assert.ok(root.result.data.size >= 1);
     } finally {
       recorder.restore();
+    }
+  });
+});
+
+describe("admin activity log at start-up", () => {
+  it("records what start-up creates and revokes, with the server as the actor", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "veritrail-activity-start-"));
+    const schema = freshSchema();
+    const FIRST = "pts_startupfirst000000000000000000000000";
+    const SECOND = "pts_startupsecond00000000000000000000000";
+    const start = async (adminToken: string) => {
+      const config = loadConfig({
+        VERITRAIL_HOST: "127.0.0.1",
+        VERITRAIL_PORT: String(await freePort()),
+        VERITRAIL_DATA_DIR: dataDir,
+        VERITRAIL_LOG_LEVEL: "silent",
+        VERITRAIL_ADMIN_TOKEN: adminToken,
+        VERITRAIL_AUTH_CACHE_MS: "0",
+      });
+      // The same database at both starts: the SQLite file in dataDir, or one PostgreSQL schema.
+      const store =
+        testStoreKind() === "postgres" ? openSharedPostgresStore(schema) : await openTestStore(dataDir);
+      const service = await startServer(config, { store, print: () => {} });
+      return { service, url: config.publicUrl };
+    };
+    let shown = "";
+    try {
+      const first = await start(FIRST);
+      await first.service.close();
+      const second = await start(SECOND);
+      try {
+        const list = successResult<{ items: ConfigView[] }>(
+          await postJson(`${second.url}/v1beta/config/list`, {}, SECOND),
+        );
+        const activityId = list.items.find((c) => c["admin_activity"] === true)!.id;
+        const reader = successResult<CreatedToken>(
+          await postJson(
+            `${second.url}/v1/admin/token/create`,
+            { name: "auditor", grants: { audit: { configs: [activityId] } } },
+            SECOND,
+          ),
+        );
+        const sdk = new AuditService(
+          reader.token,
+          new PangeaConfig({ baseUrlTemplate: second.url, requestRetries: 0 }),
+          undefined,
+          activityId,
+        );
+        const found = await sdk.search(
+          "",
+          { order: "asc", verbose: true, start: "1d" },
+          { verifyConsistency: true },
+        );
+        const records = found.result.events as unknown as ActivityRecord[];
+        shown = JSON.stringify(records);
+        const startUp = records.filter((r) => r.envelope.event.actor === "server");
+        assert.deepEqual(
+          startUp.map((r) => r.envelope.event.action),
+          // First start: the default configuration, FIRST's credential, the audit token; then
+          // the second start stores SECOND's credential and revokes FIRST's.
+          ["config.create", "token.create", "token.create", "token.create", "token.revoke"],
+        );
+        for (const record of records) assert.equal(record.membership_verification, "pass");
+        assert.equal(startUp[0]!.envelope.event.actor_name, "Veritrail start-up");
+        assert.equal(startUp[4]!.envelope.event.target, startUp[1]!.envelope.event.target);
+        assert.equal(records.at(-1)!.envelope.event.action, "token.create", "then the auditor's token");
+        for (const secret of [FIRST, SECOND, reader.token]) assert.ok(!shown.includes(secret));
+      } finally {
+        await second.service.close();
+      }
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+      if (testStoreKind() === "postgres") await dropSchema(schema);
     }
   });
 });
