@@ -230,6 +230,13 @@ export const MAX_ACTIVITY_CHANGE_LENGTH = 16_384;
 export const ACTIVITY_APPEND_ATTEMPTS = 2;
 
 /**
+ * How long the result of a queued admin activity record is kept once its job appended it: a
+ * week, so an operator looking into the warning that queued it still finds it. Nobody polls it;
+ * a pending request is never purged, whatever this says.
+ */
+export const ACTIVITY_JOB_RESULT_TTL_MS = 7 * 86_400_000;
+
+/**
  * Most events one erasure request erases, and its default. An erasure is one transaction that
  * rewrites each event's row and deletes its index rows, and its activity record lists every leaf;
  * 1000 keeps both small (the list under 16 KB), like a bulk append. More takes several requests,

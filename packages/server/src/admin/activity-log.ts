@@ -6,6 +6,7 @@ import { readEntry } from "../ingest/read-entry.js";
 import type { Sequencer } from "../ingest/sequencer.js";
 import {
   ACTIVITY_APPEND_ATTEMPTS,
+  ACTIVITY_JOB_RESULT_TTL_MS,
   AUDIT_CODE_FIELD_SIZE,
   AUDIT_NAME_FIELD_SIZE,
   AUDIT_TEXT_FIELD_SIZE,
@@ -239,8 +240,7 @@ export class AdminActivityLog {
           state: "pending",
           payload: JSON.stringify({ entries: [entry], verbose: false }),
           createdAt: isoAt(now),
-          // Kept as long as any accepted request: the runner finishes it long before.
-          expiresAt: isoAt(now + 7 * 86_400_000),
+          expiresAt: isoAt(now + ACTIVITY_JOB_RESULT_TTL_MS),
         });
         this.#log?.warn(
           { err: failure, action: activity.action, target: activity.target },
