@@ -83,7 +83,7 @@ export async function runErasureBench(options: ErasureBenchOptions): Promise<voi
     if (erased !== chosen.length) throw new Error(`erased ${erased} of ${chosen.length} events`);
     record(p("events_per_s"), eraseRate, "events/s");
     record(p("append_events_per_s"), appendRate, "events/s");
-    record(p("ratio"), eraseRate / appendRate, "x");
+    record(p("ratio"), eraseRate / appendRate, "ratio");
   } finally {
     await store.close();
     rmSync(dataDir, { recursive: true, force: true });
