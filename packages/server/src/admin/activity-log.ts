@@ -92,6 +92,8 @@ function activitySettings(): ConfigSettings {
     version: 3,
     schema: structuredClone(ACTIVITY_SCHEMA),
     hot_storage: "14d",
+    // The longest the configuration bounds allow: an admin trail outlives the logs it governs.
+    warm_storage: "10y",
     vault_sign: false,
     admin_activity: true,
   };
