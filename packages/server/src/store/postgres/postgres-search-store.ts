@@ -16,9 +16,11 @@ import {
   encodeLeafList,
   envelopeMatches,
   freeTextFieldNumbers,
+  isPureWindow,
   planSearch,
   resultSetFromRow,
   type SearchDriver,
+  windowLeaves,
 } from "../contract/search-plan.js";
 import type { ConfigSettings, LeafRecord } from "../contract/store.js";
 import { query, rowCount } from "./postgres-pool.js";
@@ -340,6 +342,13 @@ export class PostgresSearchStore implements SearchStore {
         : chosen;
     const range = await this.#leafRange(search.treeId, plan.startMicros, plan.endMicros);
     if (!range) return [];
+    if (isPureWindow(plan, search)) {
+      const [last] = await query(this.#pool, "SELECT max(leaf_index) AS hi FROM events WHERE tree_id = $1", [
+        search.treeId,
+      ]);
+      if (!last || last["hi"] === null) return [];
+      return windowLeaves(range.lo, Math.min(range.hi, Number(last["hi"])), search.order, search.limit);
+    }
     const compiler = new PostgresSearchCompiler(search);
     const driver = compiler.driver(plan.driver, range.lo, range.hi);
     const residual = compiler.predicate(plan.residual, driver.leaf);
