@@ -119,21 +119,21 @@ export async function renderEvents(
   treeSize: number,
 ): Promise<{ events: SearchEvent[]; unpublished_root?: UnpublishedRoot }> {
   const { store } = services;
-  const leaves = leafIndices.length === 0 ? [] : await store.search.getLeaves(tree.treeId, leafIndices);
+  const prove = verbose && treeSize > 0;
+  // The events and the subtrees their proofs need are read at once: both need only the indices.
+  const [leaves, proved] = await Promise.all([
+    leafIndices.length === 0 ? [] : store.search.getLeaves(tree.treeId, leafIndices),
+    prove ? membershipProofs(store, tree.treeId, leafIndices, treeSize) : undefined,
+  ]);
   const events: SearchEvent[] = leaves.map((leaf) => ({
     envelope: JSON.parse(leaf.envelope),
     hash: leaf.hash.toString("hex"),
   }));
-  if (!verbose || treeSize === 0) return { events };
-
-  const { proofs, rootHash } = await membershipProofs(
-    store,
-    tree.treeId,
-    leaves.map((leaf) => leaf.leafIndex),
-    treeSize,
-  );
-  proofs.forEach((proof, i) => {
-    events[i]!.membership_proof = proof;
+  if (!proved) return { events };
+  const proofOf = new Map(leafIndices.map((leafIndex, i) => [leafIndex, proved.proofs[i]!]));
+  const { rootHash } = proved;
+  leaves.forEach((leaf, i) => {
+    events[i]!.membership_proof = proofOf.get(leaf.leafIndex)!;
     events[i]!.published = false;
   });
   return {
