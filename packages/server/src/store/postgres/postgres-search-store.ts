@@ -343,11 +343,17 @@ export class PostgresSearchStore implements SearchStore {
     const range = await this.#leafRange(search.treeId, plan.startMicros, plan.endMicros);
     if (!range) return [];
     if (isPureWindow(plan, search)) {
-      const [last] = await query(this.#pool, "SELECT max(leaf_index) AS hi FROM events WHERE tree_id = $1", [
-        search.treeId,
-      ]);
-      if (!last || last["hi"] === null) return [];
-      return windowLeaves(range.lo, Math.min(range.hi, Number(last["hi"])), search.order, search.limit);
+      let hi = range.hi;
+      if (hi === Number.MAX_SAFE_INTEGER) {
+        const [last] = await query(
+          this.#pool,
+          "SELECT max(leaf_index) AS hi FROM events WHERE tree_id = $1",
+          [search.treeId],
+        );
+        if (!last || last["hi"] === null) return [];
+        hi = Number(last["hi"]);
+      }
+      return windowLeaves(range.lo, hi, search.order, search.limit);
     }
     const compiler = new PostgresSearchCompiler(search);
     const driver = compiler.driver(plan.driver, range.lo, range.hi);
