@@ -554,29 +554,18 @@ export class PostgresSearchStore implements SearchStore {
 
   /**
    * A result set is a cache of a search, not audit data: its commit does not wait for the WAL to
-   * reach the disk (`synchronous_commit = off` for this transaction alone), as SQLite's insert
-   * does not wait for fsync. A crash may lose the newest result sets, which only means a client
-   * searches again; the database stays consistent either way.
+   * reach the disk, as SQLite's insert does not wait for fsync. A crash may lose the newest result
+   * sets, which only means a client searches again; the database stays consistent either way.
+   * One statement, so one round trip: `set_config(…, true)` sets `synchronous_commit = off` for
+   * the statement's own transaction only (the commit reads it before the setting is undone), and
+   * the connection's setting stays as it was for whatever it runs next.
    */
   async createResultSet(set: ResultSetRecord): Promise<void> {
-    const client = await this.#pool.connect();
-    try {
-      await client.query("BEGIN; SET LOCAL synchronous_commit = off");
-      await this.#insertResultSet(client, set);
-      await client.query("COMMIT");
-    } catch (error) {
-      await client.query("ROLLBACK").catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
-  }
-
-  async #insertResultSet(client: pg.PoolClient, set: ResultSetRecord): Promise<void> {
     await query(
-      client,
+      this.#pool,
       `INSERT INTO result_sets (id, token_id, config_id, tree_id, leaves, restriction, is_verbose, tree_size, created_at, expires_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+       SELECT $1::text, $2::text, $3::text, $4::integer, $5::bytea, $6::text, $7::boolean, $8::bigint, $9::text, $10::text
+       FROM (SELECT set_config('synchronous_commit', 'off', true)) AS unsynced`,
       [
         set.id,
         set.tokenId,
