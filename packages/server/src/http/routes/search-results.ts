@@ -124,23 +124,29 @@ export async function renderEvents(
   treeSize: number,
 ): Promise<{ events: SearchEvent[]; root?: PublishedRootJson; unpublished_root?: UnpublishedRootJson }> {
   const { store } = services;
-  const leaves = leafIndices.length === 0 ? [] : await store.search.getLeaves(tree.treeId, leafIndices);
+  const prove = verbose && treeSize > 0;
+  // The events and their proofs need only the indices: both are read at once.
+  const [leaves, proved] = await Promise.all([
+    leafIndices.length === 0 ? [] : store.search.getLeaves(tree.treeId, leafIndices),
+    prove
+      ? provingRoots(store, tree.treeId, treeSize).then(async (roots) => ({
+          roots,
+          ...(await proveRecords(store, tree.treeId, leafIndices, roots)),
+        }))
+      : undefined,
+  ]);
   const events: SearchEvent[] = leaves.map((leaf) => {
     const erased = erasedFieldsOf(leaf);
     return erased
       ? { hash: leaf.hash.toString("hex"), ...erased }
       : { envelope: JSON.parse(leaf.envelope), hash: leaf.hash.toString("hex") };
   });
-  if (!verbose || treeSize === 0) return { events };
+  if (!proved) return { events };
 
-  const roots = await provingRoots(store, tree.treeId, treeSize);
-  const { proofs, unpublishedRootHash } = await proveRecords(
-    store,
-    tree.treeId,
-    leaves.map((leaf) => leaf.leafIndex),
-    roots,
-  );
-  proofs.forEach((proof, i) => {
+  const { roots, unpublishedRootHash } = proved;
+  const proofOf = new Map(proved.proofs.map((proof) => [proof.leafIndex, proof]));
+  leaves.forEach((leaf, i) => {
+    const proof = proofOf.get(leaf.leafIndex)!;
     const event = events[i]!;
     if ("proof" in proof) event.membership_proof = proof.proof;
     event.published = proof.published;
