@@ -21,6 +21,7 @@ function policyFor(token: TokenRecord, resolved: ResolvedConfig): IngestPolicy {
     signer: resolved.signer,
     restrictions: token.grants.audit?.field_restrictions?.[resolved.config.id],
     fieldNumbers: resolved.fieldNumbers,
+    redactor: resolved.redactor,
   };
 }
 

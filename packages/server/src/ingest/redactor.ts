@@ -1,0 +1,122 @@
+import { createHmac } from "node:crypto";
+import {
+  type CompiledRule,
+  compileRule,
+  type NormalizedEvent,
+  type QueryNode,
+  redactText,
+} from "@veritrail/core";
+import { MAX_REDACTION_PATTERN_INSTRUCTIONS, REDACTION_HASH_HEX_LENGTH } from "../limits.js";
+import type { ConfigSettings, SignedEventPolicy } from "../store/contract/config.js";
+
+/*
+ * A configuration's redaction at ingest, compiled once per configuration (log/config-directory.ts
+ * caches it): the rules of `redaction.rules` on the fields marked `redact`, or the older
+ * whole-value `mask` when there are none (docs/design/redaction.md).
+ */
+
+/** The name of the server secret (`ensureServerSecret`) that keys a configuration's `hash` rules. */
+export function redactionSecretName(configId: string): string {
+  return `redaction-hmac:${configId}`;
+}
+
+/** Whether the configuration's redaction needs its secret: a rule hashes. */
+export function redactionNeedsSecret(settings: ConfigSettings): boolean {
+  const redaction = settings.redaction;
+  return redaction?.enabled === true && (redaction.rules ?? []).some((r) => r.action === "hash");
+}
+
+/** What redaction did to one event. */
+export interface RedactedEvent {
+  event: NormalizedEvent;
+  /** Field id → names of the rules that changed it; empty when no rule fired (or for the whole-value mask). */
+  firedBy: Record<string, string[]>;
+  /** The fields whose value changed, in schema order. */
+  changed: string[];
+}
+
+export class Redactor {
+  readonly signedEvents: SignedEventPolicy;
+  readonly #fields: readonly string[];
+  readonly #rules: readonly CompiledRule[];
+  readonly #mask: string;
+  readonly #hash: ((value: string) => string) | undefined;
+  readonly #hashes: boolean;
+
+  /**
+   * @param secret the configuration's redaction secret; needed when a rule hashes
+   *   ({@link redactionNeedsSecret}).
+   */
+  constructor(settings: ConfigSettings, secret?: Buffer) {
+    const redaction = settings.redaction!;
+    this.signedEvents = redaction.signed_events ?? "store_unredacted";
+    this.#mask = redaction.mask;
+    this.#fields = settings.schema.fields.filter((f) => f.redact).map((f) => f.id);
+    this.#rules = (redaction.rules ?? []).map((spec) => {
+      const compiled = compileRule(spec, MAX_REDACTION_PATTERN_INSTRUCTIONS);
+      // Stored rules were compiled when the configuration was written (admin/redaction-document.ts).
+      if (!compiled.ok) throw new Error(`stored redaction rule ${spec.name} no longer compiles`);
+      return compiled.rule;
+    });
+    this.#hashes = this.#rules.some((r) => r.action === "hash");
+    if (this.#hashes && !secret) throw new Error("a redaction rule hashes, and no secret was given");
+    this.#hash = secret
+      ? (value) =>
+          createHmac("sha256", secret).update(value, "utf8").digest("hex").slice(0, REDACTION_HASH_HEX_LENGTH)
+      : undefined;
+  }
+
+  /** The configuration's redaction, when it is on; undefined when there is nothing to do. */
+  static of(settings: ConfigSettings, secret?: Buffer): Redactor | undefined {
+    if (!settings.redaction?.enabled || !settings.schema.fields.some((f) => f.redact)) return undefined;
+    return new Redactor(settings, secret);
+  }
+
+  /** Redacts the `redact` fields of `event` (a copy; `event` is not changed). */
+  redact(event: NormalizedEvent): RedactedEvent {
+    const out: NormalizedEvent = { ...event };
+    const firedBy: Record<string, string[]> = {};
+    const changed: string[] = [];
+    for (const field of this.#fields) {
+      const value = event[field];
+      if (typeof value !== "string") continue;
+      if (this.#rules.length === 0) {
+        // The older form: the whole value becomes the mask.
+        if (value !== this.#mask) changed.push(field);
+        out[field] = this.#mask;
+        continue;
+      }
+      const result = redactText(value, this.#rules, this.#hash);
+      if (result.fired.length === 0) continue;
+      out[field] = result.text;
+      firedBy[field] = [...result.fired];
+      changed.push(field);
+    }
+    return { event: out, firedBy, changed };
+  }
+
+  /**
+   * The query as it must run on stored values: a `field:value` or `field=value` on a redacted
+   * field whose value a `hash` rule would hash is rewritten to the stored form, so a search for
+   * the original finds the events without the original being stored. Other values are left as
+   * written: a labelled or masked original is not stored, and a search for it finds nothing.
+   */
+  rewriteQuery(node: QueryNode): QueryNode {
+    if (!this.#hashes) return node;
+    switch (node.kind) {
+      case "and":
+      case "or":
+        return { kind: node.kind, children: node.children.map((c) => this.rewriteQuery(c)) };
+      case "not":
+        return { kind: "not", child: this.rewriteQuery(node.child) };
+      case "match": {
+        if (node.field === null || typeof node.value !== "string") return node;
+        if (node.fieldType === "datetime" || !this.#fields.includes(node.field)) return node;
+        const result = redactText(node.value, this.#rules, this.#hash);
+        return result.hashed ? { ...node, value: result.text } : node;
+      }
+      default:
+        return node;
+    }
+  }
+}
