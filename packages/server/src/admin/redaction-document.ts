@@ -6,7 +6,7 @@ import {
   type RedactionAction,
   type RedactionRuleSpec,
 } from "@veritrail/core";
-import type { ErrorField } from "../errors.js";
+import { clip, type ErrorField } from "../errors.js";
 import { BodyReader } from "../guards/body-reader.js";
 import {
   MAX_REDACTION_LABEL_LENGTH,
@@ -158,16 +158,19 @@ export function readRedaction(
       const names = new Set<string>();
       raw.forEach((item, i) => {
         const rule = readRule(item, `${body.at("rules")}/${i}`, errors);
-        if (!rule) return;
-        if (names.has(rule.name)) {
-          errors.push({
-            code: "ItemNotUnique",
-            detail: `rule name ${rule.name} appears twice`,
-            source: `${body.at("rules")}/${i}/name`,
-          });
+        // Names are compared even when a rule is otherwise wrong, so every problem shows at once.
+        const name = (item as { name?: unknown } | null)?.name;
+        if (typeof name === "string") {
+          if (names.has(name)) {
+            errors.push({
+              code: "ItemNotUnique",
+              detail: `rule name ${clip(name)} appears twice`,
+              source: `${body.at("rules")}/${i}/name`,
+            });
+          }
+          names.add(name);
         }
-        names.add(rule.name);
-        rules.push(rule);
+        if (rule) rules.push(rule);
       });
       settings.rules = rules;
     }
