@@ -44,6 +44,9 @@
  * measurement); `--profile DIR` writes a V8 CPU profile of every server process to DIR when it
  * stops; `--phases ingest,search` picks the groups of phases to run (both by default).
  *
+ * The redaction phase (redaction.ts) compares bulk ingest with three detectors on `message` to
+ * the same ingest without redaction; its figures carry a `redaction_` prefix.
+ *
  * The search phases (search.ts) fill one configuration with 1,000,000 events through the store's
  * append path and time queries over HTTP beside the same searches on the store alone, on each
  * backend; their figures carry a `search_` (or `pg_search_`) prefix.
@@ -64,6 +67,7 @@ import {
   redactedUrl,
   withFreshSchema,
 } from "./postgres.js";
+import { runRedactionBench } from "./redaction.js";
 import { runSearchBench } from "./search.js";
 import { BENCH_AUDIT_TOKEN, type BenchServer, startBenchServer } from "./server-process.js";
 
@@ -510,7 +514,7 @@ async function main(): Promise<void> {
       quick: { type: "boolean", default: false },
       json: { type: "string" },
       profile: { type: "string" },
-      phases: { type: "string", default: "ingest,search" },
+      phases: { type: "string", default: "ingest,search,redaction" },
     },
   });
   const quick = values.quick;
@@ -549,6 +553,7 @@ async function main(): Promise<void> {
       ? await sqlitePhases(traffic, quick, values.profile)
       : (loadConfig(process.env).sqliteSynchronous as "FULL" | "NORMAL");
     if (phases.has("search")) await runSearchBench({ ...search, backend: "sqlite" });
+    if (phases.has("redaction")) await runRedactionBench({ quick, record, progress, problems });
 
     const database = benchDatabase();
     if ("skipped" in database) {

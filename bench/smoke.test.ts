@@ -52,6 +52,9 @@ const FIGURES = [
   "v2_log_vs_sqlite",
   "v2_log_vs_sha256",
   "server_peak_rss_mb",
+  "redaction_v2_log_events_per_s",
+  "redaction_off_v2_log_events_per_s",
+  "redaction_v2_log_vs_off",
 ];
 
 /**
