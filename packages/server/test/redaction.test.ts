@@ -293,6 +293,27 @@ describe("redaction at ingest", () => {
       });
     });
 
+    it("redacts the kept value of a malformed redacted field too (save_malformed: all)", async () => {
+      const config = await createConfig(server, {
+        name: "malformed",
+        schema: {
+          save_malformed: "all",
+          fields: [
+            { id: "message", type: "text", required: true },
+            { id: "actor", type: "string", size: 10, redact: true },
+          ],
+        },
+        redaction: { enabled: true, rules: RULES },
+      });
+      const token = await createToken(server, { audit: { configs: [config.id] } });
+      const logged = await log(
+        { config, token: token.token },
+        { event: { message: "m", actor: "henry@example.com" } },
+      );
+      assert.equal(logged.envelope.err?.length, 1);
+      assert.match(logged.envelope.err![0]!.value!, /^<EMAIL_ADDRESS:[0-9a-f]{20}>$/);
+    });
+
     it("keeps the older whole-value mask working while a configuration has no rules", async () => {
       const legacy = await target({ enabled: true, mask: "[hidden]" });
       const logged = await log(legacy, { event: { message: "alice@example.com", actor: "a", target: "t" } });

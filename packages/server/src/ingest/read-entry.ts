@@ -73,6 +73,7 @@ export function readEntry(body: BodyReader, policy: IngestPolicy): PreparedEntry
       checked.errors,
       policy.settings,
       eventPointer,
+      policy.redactor,
     ));
   }
   checkRestrictions(event, policy.restrictions, eventPointer, body.errors);
@@ -120,6 +121,7 @@ function keepMalformed(
   errors: ErrorField[],
   settings: ConfigSettings,
   eventPointer: string,
+  redactor: Redactor | undefined,
 ): { event: NonNullable<PreparedEntry["event"]>; err: EnvelopeError[] } {
   const badFields = new Map<string, ErrorField>();
   for (const error of errors) {
@@ -144,10 +146,10 @@ function keepMalformed(
     const value = Object.hasOwn(raw, field) ? raw[field] : undefined;
     const hideValue = settings.schema.save_malformed === "unredacted" && redacted.has(field);
     if (value !== undefined && value !== null && !hideValue) {
-      note.value = (typeof value === "string" ? value : canonicalize(value)).slice(
-        0,
-        MAX_MALFORMED_VALUE_LENGTH,
-      );
+      const text = typeof value === "string" ? value : canonicalize(value);
+      // A bad value of a redacted field is redacted like a good one: nothing stored keeps it.
+      const shown = redactor && redacted.has(field) ? redactor.redactValue(field, text) : text;
+      note.value = shown.slice(0, MAX_MALFORMED_VALUE_LENGTH);
     }
     err.push(note);
   }

@@ -72,6 +72,11 @@ export class Redactor {
     return new Redactor(settings, secret);
   }
 
+  /** One value of a `redact` field as it would be stored (the malformed-value notes use it). */
+  redactValue(field: string, value: string): string {
+    return this.redact({ [field]: value }).event[field] as string;
+  }
+
   /** Redacts the `redact` fields of `event` (a copy; `event` is not changed). */
   redact(event: NormalizedEvent): RedactedEvent {
     const out: NormalizedEvent = { ...event };
