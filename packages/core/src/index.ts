@@ -88,6 +88,7 @@ export {
   type RedactionAction,
   type RedactionRuleSpec,
   redactText,
+  type StepBudget,
 } from "./redaction/rules.js";
 export {
   type AllNode,

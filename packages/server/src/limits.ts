@@ -182,6 +182,13 @@ export const MAX_REDACTION_PATTERN_LENGTH = 512;
 export const MAX_REDACTION_PATTERN_INSTRUCTIONS = 512;
 
 /**
+ * Steps all custom redaction patterns may take over one ingest request's events together. A
+ * step costs tens of nanoseconds, so this keeps the worst request under about a second of one
+ * core; past it, each further pattern is cut off and fails closed (its value is redacted whole).
+ */
+export const MAX_REDACTION_STEPS_PER_REQUEST = 20_000_000;
+
+/**
  * Hex characters of the keyed hash a `hash` rule writes (HMAC-SHA-256, truncated): 80 bits keep
  * equal values equal and unequal ones apart for any realistic log, at a third of the full length.
  */

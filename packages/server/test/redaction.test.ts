@@ -337,6 +337,28 @@ describe("redaction at ingest", () => {
       assert.equal(matched.envelope.event["message"], "<REDACTED>");
     });
 
+    it("bounds the steps of one request's patterns together: later events of a costly bulk request fail closed", async () => {
+      const t = await target({
+        enabled: true,
+        rules: [{ name: "wide", pattern: "[a-z]{0,100}y", action: "label", label: "CUT_OFF" }],
+      });
+      // Each value costs about 200 steps per character and has no match; the request's budget
+      // (MAX_REDACTION_STEPS_PER_REQUEST) covers the first few of them only.
+      const value = "x".repeat(30_000);
+      const results = successResult<{ results: Logged[] }>(
+        await post(t, "/v2/log", {
+          verbose: true,
+          events: Array.from({ length: 8 }, () => ({ event: { message: value } })),
+        }),
+      ).results;
+      const messages = results.map((r) => r.envelope.event["message"]);
+      assert.equal(messages[0], value);
+      assert.equal(messages[7], "<CUT_OFF>");
+      assert.deepEqual(results[7]!.envelope.redacted_by, { message: ["wide"] });
+      // A request of its own gets a budget of its own.
+      assert.equal((await log(t, { event: { message: value } })).envelope.event["message"], value);
+    });
+
     it("cuts off a pattern that runs past its step budget and fails closed: the whole value is redacted", async () => {
       const t = await target({
         enabled: true,

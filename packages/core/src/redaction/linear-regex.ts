@@ -353,6 +353,31 @@ class Parser {
   }
 }
 
+/**
+ * The tests one of which the first character of every match passes (assertions take no
+ * character, so they are looked through). The pattern is not nullable, so a match has one.
+ */
+function firstTests(node: Node): Test[] {
+  switch (node.t) {
+    case "char":
+      return [node.test];
+    case "assert":
+      return [];
+    case "cat": {
+      const out: Test[] = [];
+      for (const item of node.items) {
+        out.push(...firstTests(item));
+        if (!nullable(item)) break;
+      }
+      return out;
+    }
+    case "alt":
+      return node.items.flatMap(firstTests);
+    case "rep":
+      return firstTests(node.item);
+  }
+}
+
 function nullable(node: Node): boolean {
   switch (node.t) {
     case "char":
@@ -436,12 +461,15 @@ export class LinearPattern {
   readonly flags: string;
   readonly #prog: Inst[];
   readonly #multiline: boolean;
+  /** Whether a character can start a match: positions where none can are skipped. */
+  readonly #canStart: Test;
 
-  constructor(source: string, flags: string, prog: Inst[], multiline: boolean) {
+  constructor(source: string, flags: string, prog: Inst[], multiline: boolean, first: Test[]) {
     this.source = source;
     this.flags = flags;
     this.#prog = prog;
     this.#multiline = multiline;
+    this.#canStart = first.length === 1 ? first[0]! : (c) => first.some((test) => test(c));
   }
 
   /** How many instructions the pattern compiled to: the per-character cost of a scan. */
@@ -529,7 +557,14 @@ export class LinearPattern {
       }
     };
 
+    const canStart = this.#canStart;
     for (let i = from; i <= text.length; i++) {
+      // With no thread alive and no match yet, nothing can happen until a character that can
+      // start a match: skip to it (this is what keeps a scan of ordinary text cheap).
+      if (cpc.length === 0 && match === undefined) {
+        while (i < text.length && !canStart(text.charCodeAt(i))) i++;
+        if (i === text.length) break;
+      }
       generation++;
       // The threads carried over were added for this position under the previous generation;
       // mark them seen so a new start thread does not duplicate them.
@@ -589,7 +624,10 @@ export function compilePattern(source: string, flags = "", maxInstructions = 512
     if (prog.length > maxInstructions) {
       throw new Refusal(`the pattern compiles to over ${maxInstructions} steps`, 0);
     }
-    return { ok: true, pattern: new LinearPattern(source, flags, prog, flags.includes("m")) };
+    return {
+      ok: true,
+      pattern: new LinearPattern(source, flags, prog, flags.includes("m"), firstTests(node)),
+    };
   } catch (error) {
     if (error instanceof Refusal) return { ok: false, problem: { detail: error.detail, index: error.index } };
     throw error;

@@ -91,6 +91,18 @@ describe("redactText", () => {
     assert.deepEqual(result.fired, ["greedy"]);
   });
 
+  it("shares a step budget across values: once it is spent, further patterns fail closed", () => {
+    const wide = rule({ name: "wide", pattern: "[a-z]{0,50}y", action: "label", label: "CUT" });
+    const value = "x".repeat(2000);
+    const budget = { remaining: 1_000_000 };
+    const results = Array.from({ length: 5 }, () => redactText(value, [wide], undefined, budget).text);
+    assert.equal(results[0], value, "the first values fit in the budget and have no match");
+    assert.equal(results[4], "<CUT>", "the last ones are cut off and redacted whole");
+    assert.ok(budget.remaining <= 0);
+    // Without a shared budget each value has its own, and none is cut off.
+    assert.equal(redactText(value, [wide]).text, value);
+  });
+
   it("needs a keyed hash only when a hash rule fires", () => {
     assert.equal(redactText("no email", [hashedEmails]).text, "no email");
     assert.throws(() => redactText("a@example.com", [hashedEmails]), /no keyed hash/);

@@ -33,10 +33,21 @@ export interface CompiledRule {
   readonly name: string;
   readonly action: RedactionAction;
   readonly label: string;
-  /** The rule's spans in `text`; `complete` is false when a pattern ran out of steps. */
-  find(text: string): { spans: Array<[number, number]>; complete: boolean };
+  /**
+   * The rule's spans in `text`; `complete` is false when a pattern ran out of steps. A pattern
+   * takes its steps from `budget` too, when one is given.
+   */
+  find(text: string, budget?: StepBudget): { spans: Array<[number, number]>; complete: boolean };
   /** The form of a span that is hashed. */
   canonical(span: string): string;
+}
+
+/**
+ * Steps the custom patterns of many values may take together (a request's, say): each scan
+ * takes what it used, and once none is left every further pattern is cut off and fails closed.
+ */
+export interface StepBudget {
+  remaining: number;
 }
 
 /** A keyed hash of a value, as short printable text (the server's: hex of an HMAC-SHA-256 prefix). */
@@ -76,7 +87,12 @@ export function compileRule(
     rule: {
       ...base,
       label: spec.label ?? DEFAULT_PATTERN_LABEL,
-      find: (text) => pattern.findAll(text),
+      find: (text, budget) => {
+        const own = 2 * pattern.size * (text.length + 1);
+        const found = pattern.findAll(text, budget ? Math.min(own, budget.remaining) : own);
+        if (budget) budget.remaining -= found.steps;
+        return found;
+      },
       canonical: (s) => s,
     },
   };
@@ -116,7 +132,7 @@ function isAlnum(c: number): boolean {
 /**
  * Redacts one value with `rules`. A rule whose scan was cut off (a pattern out of steps) fails
  * closed: its action is applied to the whole value. `keyedHash` is needed only if a `hash` rule
- * fires.
+ * fires; `budget`, when given, bounds the steps of all patterns over all the values it is passed with.
  *
  * @example
  *   redactText("mail bob@example.com", [emailLabelRule]) // { text: "mail <EMAIL_ADDRESS>", fired: ["emails"], hashed: false }
@@ -125,10 +141,11 @@ export function redactText(
   text: string,
   rules: readonly CompiledRule[],
   keyedHash?: KeyedHash,
+  budget?: StepBudget,
 ): RedactedValue {
   const found: Array<{ start: number; end: number; rule: number }> = [];
   rules.forEach((rule, index) => {
-    const { spans, complete } = rule.find(text);
+    const { spans, complete } = rule.find(text, budget);
     if (!complete) found.push({ start: 0, end: text.length, rule: index });
     else for (const [start, end] of spans) found.push({ start, end, rule: index });
   });

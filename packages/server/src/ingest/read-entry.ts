@@ -1,4 +1,4 @@
-import { canonicalize, canonicalPublicKey, type EnvelopeError } from "@veritrail/core";
+import { canonicalize, canonicalPublicKey, type EnvelopeError, type StepBudget } from "@veritrail/core";
 import { type ErrorField, pointerToken } from "../errors.js";
 import type { BodyReader } from "../guards/body-reader.js";
 import { MAX_MALFORMED_VALUE_LENGTH, MAX_PUBLIC_KEY_LENGTH, MAX_SIGNATURE_LENGTH } from "../limits.js";
@@ -22,6 +22,8 @@ export interface IngestPolicy {
   fieldNumbers: ReadonlyMap<string, number>;
   /** The configuration's redaction, when it is on. */
   redactor?: Redactor | undefined;
+  /** The steps the request's custom redaction patterns may still take, all events together. */
+  redactionBudget?: StepBudget | undefined;
 }
 
 /**
@@ -73,7 +75,7 @@ export function readEntry(body: BodyReader, policy: IngestPolicy): PreparedEntry
       checked.errors,
       policy.settings,
       eventPointer,
-      policy.redactor,
+      policy,
     ));
   }
   checkRestrictions(event, policy.restrictions, eventPointer, body.errors);
@@ -86,7 +88,7 @@ export function readEntry(body: BodyReader, policy: IngestPolicy): PreparedEntry
     // Redacting a signed event would break its signature (product-features "Surprises"): the
     // configuration says whether such an event is refused or kept exactly as signed.
     if (redactor?.signedEvents === "reject") {
-      const { changed } = redactor.redact(event);
+      const { changed } = redactor.redact(event, policy.redactionBudget);
       for (const field of changed) {
         body.errors.push({
           code: "BadState",
@@ -100,7 +102,7 @@ export function readEntry(body: BodyReader, policy: IngestPolicy): PreparedEntry
     entry.publicKey = canonicalPublicKey(publicKey);
   } else {
     if (redactor) {
-      const { event: redacted, firedBy } = redactor.redact(event);
+      const { event: redacted, firedBy } = redactor.redact(event, policy.redactionBudget);
       entry.event = redacted;
       if (Object.keys(firedBy).length > 0) entry.redactedBy = firedBy;
     }
@@ -121,7 +123,7 @@ function keepMalformed(
   errors: ErrorField[],
   settings: ConfigSettings,
   eventPointer: string,
-  redactor: Redactor | undefined,
+  policy: IngestPolicy,
 ): { event: NonNullable<PreparedEntry["event"]>; err: EnvelopeError[] } {
   const badFields = new Map<string, ErrorField>();
   for (const error of errors) {
@@ -148,7 +150,9 @@ function keepMalformed(
     if (value !== undefined && value !== null && !hideValue) {
       const text = typeof value === "string" ? value : canonicalize(value);
       // A bad value of a redacted field is redacted like a good one: nothing stored keeps it.
-      const shown = redactor && redacted.has(field) ? redactor.redactValue(field, text) : text;
+      const { redactor, redactionBudget } = policy;
+      const shown =
+        redactor && redacted.has(field) ? redactor.redactValue(field, text, redactionBudget) : text;
       note.value = shown.slice(0, MAX_MALFORMED_VALUE_LENGTH);
     }
     err.push(note);

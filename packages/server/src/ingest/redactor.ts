@@ -5,6 +5,7 @@ import {
   type NormalizedEvent,
   type QueryNode,
   redactText,
+  type StepBudget,
 } from "@veritrail/core";
 import { MAX_REDACTION_PATTERN_INSTRUCTIONS, REDACTION_HASH_HEX_LENGTH } from "../limits.js";
 import type { ConfigSettings, SignedEventPolicy } from "../store/contract/config.js";
@@ -73,12 +74,15 @@ export class Redactor {
   }
 
   /** One value of a `redact` field as it would be stored (the malformed-value notes use it). */
-  redactValue(field: string, value: string): string {
-    return this.redact({ [field]: value }).event[field] as string;
+  redactValue(field: string, value: string, budget?: StepBudget): string {
+    return this.redact({ [field]: value }, budget).event[field] as string;
   }
 
-  /** Redacts the `redact` fields of `event` (a copy; `event` is not changed). */
-  redact(event: NormalizedEvent): RedactedEvent {
+  /**
+   * Redacts the `redact` fields of `event` (a copy; `event` is not changed). Custom patterns take
+   * their steps from `budget` (a request's: `IngestPolicy.redactionBudget`).
+   */
+  redact(event: NormalizedEvent, budget?: StepBudget): RedactedEvent {
     const out: NormalizedEvent = { ...event };
     const firedBy: Record<string, string[]> = {};
     const changed: string[] = [];
@@ -91,7 +95,7 @@ export class Redactor {
         out[field] = this.#mask;
         continue;
       }
-      const result = redactText(value, this.#rules, this.#hash);
+      const result = redactText(value, this.#rules, this.#hash, budget);
       if (result.fired.length === 0) continue;
       out[field] = result.text;
       firedBy[field] = [...result.fired];
