@@ -1,7 +1,10 @@
 // Rule evaluation for redaction at ingest (issue 11 §2): each action, custom patterns, overlaps,
 // and failing closed when a pattern runs out of steps.
 import assert from "node:assert/strict";
+import { readdirSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
 import {
   type CompiledRule,
   compileRule,
@@ -111,5 +114,19 @@ describe("redactText", () => {
   it("refuses a rule whose pattern cannot run in linear time", () => {
     const compiled = compileRule({ name: "bad", pattern: "(a)\\1", action: "label" });
     assert.equal(compiled.ok, false);
+  });
+});
+
+describe("the redaction module", () => {
+  it("imports no node: module and reads no clock, so a browser can run it", () => {
+    const dir = dirname(fileURLToPath(import.meta.url));
+    const sources = readdirSync(dir).filter((f) => f.endsWith(".ts") && !f.endsWith(".test.ts"));
+    assert.ok(sources.length >= 3);
+    for (const file of sources) {
+      const text = readFileSync(join(dir, file), "utf8");
+      assert.doesNotMatch(text, /from "node:|require\(|Date\.now\(|performance\./, file);
+      for (const [, spec] of text.matchAll(/from "([^"]+)"/g))
+        assert.match(spec!, /^\.\//, `${file} imports ${spec}`);
+    }
   });
 });
