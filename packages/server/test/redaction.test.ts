@@ -135,6 +135,13 @@ describe("redaction at ingest", () => {
       assert.equal((await search(main, 'message:"alice@example.com"')).count, 1);
       assert.equal((await search(main, 'message:"alice@example.com" AND target:bob')).count, 1);
       assert.equal((await search(main, '-actor="alice@example.com" AND target:bob')).count, 0);
+      // A free term: in any field, hashed where the field is redacted.
+      assert.equal((await search(main, '"alice@example.com" AND target:bob')).count, 1);
+      assert.equal(
+        (await search(main, '"bob@example.com"')).count,
+        1,
+        "a value of a field not redacted, as written",
+      );
     });
 
     it("finds nothing for another address, nor for an original that was labelled or masked", async () => {

@@ -2,6 +2,7 @@ import { createHmac } from "node:crypto";
 import {
   type CompiledRule,
   compileRule,
+  disjoin,
   type NormalizedEvent,
   type QueryNode,
   redactText,
@@ -39,6 +40,8 @@ export interface RedactedEvent {
 export class Redactor {
   readonly signedEvents: SignedEventPolicy;
   readonly #fields: readonly string[];
+  /** The redacted fields a free term searches (`string` and `text`), with their types. */
+  readonly #freeTextFields: ReadonlyArray<{ id: string; type: "string" | "text" }>;
   readonly #rules: readonly CompiledRule[];
   readonly #mask: string;
   readonly #hash: ((value: string) => string) | undefined;
@@ -53,6 +56,9 @@ export class Redactor {
     this.signedEvents = redaction.signed_events ?? "store_unredacted";
     this.#mask = redaction.mask;
     this.#fields = settings.schema.fields.filter((f) => f.redact).map((f) => f.id);
+    this.#freeTextFields = settings.schema.fields
+      .filter((f) => f.redact && (f.type === "string" || f.type === "text"))
+      .map((f) => ({ id: f.id, type: f.type as "string" | "text" }));
     this.#rules = (redaction.rules ?? []).map((spec) => {
       const compiled = compileRule(spec, MAX_REDACTION_PATTERN_INSTRUCTIONS);
       // Stored rules were compiled when the configuration was written (admin/redaction-document.ts).
@@ -109,6 +115,7 @@ export class Redactor {
    * field whose value a `hash` rule would hash is rewritten to the stored form, so a search for
    * the original finds the events without the original being stored. Other values are left as
    * written: a labelled or masked original is not stored, and a search for it finds nothing.
+   * A free term that would be hashed also matches its hashed form in each redacted text field.
    */
   rewriteQuery(node: QueryNode): QueryNode {
     if (!this.#hashes) return node;
@@ -119,7 +126,22 @@ export class Redactor {
       case "not":
         return { kind: "not", child: this.rewriteQuery(node.child) };
       case "match": {
-        if (node.field === null || typeof node.value !== "string") return node;
+        if (node.field === null) {
+          // A free term is in some field: as written in the others, or hashed in a redacted one.
+          const result = redactText(node.value, this.#rules, this.#hash);
+          if (!result.hashed) return node;
+          return disjoin([
+            node,
+            ...this.#freeTextFields.map((f) => ({
+              kind: "match" as const,
+              field: f.id,
+              fieldType: f.type,
+              op: "contains" as const,
+              value: result.text,
+            })),
+          ]);
+        }
+        if (typeof node.value !== "string") return node;
         if (node.fieldType === "datetime" || !this.#fields.includes(node.field)) return node;
         const result = redactText(node.value, this.#rules, this.#hash);
         return result.hashed ? { ...node, value: result.text } : node;
