@@ -70,7 +70,7 @@ export async function runRedactionBench(options: RedactionBenchOptions): Promise
   // several such requests, or it may see no answer inside it.
   const rounds = quick ? 1 : 6;
   const seconds = quick ? 4 : 5;
-  const warmup = quick ? 1 : 3;
+  const warmup = quick ? 0.5 : 3;
   const bodies = Array.from({ length: BODIES }, (_, i) => v2Body(events(9000 + i)));
   const server = await startBenchServer();
   try {
