@@ -4,15 +4,9 @@
 // ingestion nor lets a value through. Runs on the store the test run selects (SQLite, or
 // PostgreSQL with VERITRAIL_TEST_STORE=postgres), so both backends are held to it.
 import assert from "node:assert/strict";
+import { generateKeyPairSync, sign } from "node:crypto";
 import { after, before, describe, it } from "node:test";
-import {
-  canonicalize,
-  type Envelope,
-  generateSigningKey,
-  hashEnvelope,
-  publicKeyPem,
-  signText,
-} from "@veritrail/core";
+import { canonicalize, type Envelope, hashEnvelope } from "@veritrail/core";
 import { AuditService, PangeaConfig } from "pangea-node-sdk";
 import { adminPost, type ConfigView, createConfig, createToken, successResult } from "./support/admin.js";
 import { type ApiResponse, assertValidationError } from "./support/api-assertions.js";
@@ -46,12 +40,16 @@ interface SearchAnswer {
   events: Array<{ envelope: Envelope; hash: string }>;
 }
 
+/** A client-signed entry as the SDKs send it (wire-protocol §5.8): Ed25519 over the canonical event. */
 function clientSigned(event: Record<string, unknown>) {
-  const { privateKey } = generateSigningKey();
+  const { privateKey, publicKey } = generateKeyPairSync("ed25519");
   return {
     event,
-    signature: signText(canonicalize(event), privateKey),
-    public_key: JSON.stringify({ key: publicKeyPem(privateKey), algorithm: "ED25519" }),
+    signature: sign(null, Buffer.from(canonicalize(event), "utf8"), privateKey).toString("base64"),
+    public_key: JSON.stringify({
+      key: publicKey.export({ type: "spki", format: "pem" }),
+      algorithm: "ED25519",
+    }),
   };
 }
 
