@@ -56,6 +56,7 @@ const FIGURES = [
   "redaction_v2_log_events_per_s",
   "redaction_off_v2_log_events_per_s",
   "redaction_v2_log_vs_off",
+  "redaction_rules_only_events_per_s",
 ];
 
 /**
