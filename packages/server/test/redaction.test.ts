@@ -233,6 +233,8 @@ describe("redaction at ingest", () => {
       assert.deepEqual(logged.envelope.event, secretEvent);
       assert.equal(logged.envelope.signature, signed.signature);
       assert.equal("redacted_by" in logged.envelope, false);
+      // Found by its original value like the hashed events are.
+      assert.equal((await search(main, 'message:"frank@example.com"')).count, 1);
     });
   });
 

@@ -120,8 +120,9 @@ export class Redactor {
 
   /**
    * The query as it must run on stored values: a `field:value` or `field=value` on a redacted
-   * field whose value a `hash` rule would hash is rewritten to the stored form, so a search for
-   * the original finds the events without the original being stored. Other values are left as
+   * field whose value a `hash` rule would hash also matches the stored form, so a search for the
+   * original finds the events without the original being stored (and still finds the original
+   * where it is stored: client-signed events kept as signed). Other values are left as
    * written: a labelled or masked original is not stored, and a search for it finds nothing.
    * A free term that would be hashed also matches its hashed form in each redacted text field.
    */
@@ -152,7 +153,8 @@ export class Redactor {
         if (typeof node.value !== "string") return node;
         if (node.fieldType === "datetime" || !this.#fields.includes(node.field)) return node;
         const result = redactText(node.value, this.#rules, this.#hash);
-        return result.hashed ? { ...node, value: result.text } : node;
+        // Either form: a client-signed event kept unredacted holds the original.
+        return result.hashed ? disjoin([node, { ...node, value: result.text }]) : node;
       }
       default:
         return node;
