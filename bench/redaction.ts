@@ -9,7 +9,10 @@
  * phases' (events.ts), whose messages each carry an email address and an IPv4 address, with a
  * card number added to every tenth, so every event is redacted. The two loads alternate in
  * short rounds (A B B A …) so that other work on the machine weighs on both alike. Beside them,
- * the rules alone on the same messages in this process (`redaction_rules_only_events_per_s`).
+ * the rules alone on the same messages in this process (`redaction_rules_only_events_per_s`),
+ * and the server's CPU time per committed event for each (`redaction_cpu_vs_off` = CPU per event
+ * without redaction over CPU per event with it: the throughput ratio a CPU-bound server on an
+ * otherwise idle machine would see).
  */
 import { createHmac } from "node:crypto";
 import { compileRule, type RedactionRuleSpec, redactText } from "@veritrail/core";
@@ -130,14 +133,21 @@ export async function runRedactionBench(options: RedactionBenchOptions): Promise
     );
     await runLoad(load(on), warmup);
     await runLoad(load(off), warmup);
-    const totals = { on: { events: 0, seconds: 0 }, off: { events: 0, seconds: 0 } };
+    const totals = {
+      on: { events: 0, seconds: 0, committed: 0, cpuMs: 0 },
+      off: { events: 0, seconds: 0, committed: 0, cpuMs: 0 },
+    };
     for (let round = 0; round < rounds; round++) {
       const order: Array<"on" | "off"> = round % 2 === 0 ? ["on", "off"] : ["off", "on"];
       for (const which of order) {
+        const before = await server.stats();
         const result = await runLoad(load(which === "on" ? on : off), seconds);
+        const after = await server.stats();
         options.problems.push(...result.problems.map((p) => `redaction ${which}: ${p}`));
         totals[which].events += result.requestsPerSecond * seconds * batch;
         totals[which].seconds += seconds;
+        totals[which].committed += after.events - before.events;
+        totals[which].cpuMs += after.cpuMs - before.cpuMs;
       }
     }
     const rateOn = totals.on.events / totals.on.seconds;
@@ -145,6 +155,13 @@ export async function runRedactionBench(options: RedactionBenchOptions): Promise
     record("redaction_v2_log_events_per_s", rateOn, "events/s");
     record("redaction_off_v2_log_events_per_s", rateOff, "events/s");
     record("redaction_v2_log_vs_off", rateOn / rateOff, "ratio");
+    // The server's CPU per committed event: less disturbed by other processes than wall-clock
+    // throughput, since time the server waits for a core is not counted.
+    const cpuOn = (totals.on.cpuMs * 1000) / totals.on.committed;
+    const cpuOff = (totals.off.cpuMs * 1000) / totals.off.committed;
+    record("redaction_server_cpu_us_per_event", cpuOn, "us");
+    record("redaction_off_server_cpu_us_per_event", cpuOff, "us");
+    record("redaction_cpu_vs_off", cpuOff / cpuOn, "ratio");
     const messages = Array.from({ length: BODIES }, (_, i) =>
       events(9000 + i).map((e) => e["message"] as string),
     );

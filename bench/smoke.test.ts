@@ -57,6 +57,9 @@ const FIGURES = [
   "redaction_off_v2_log_events_per_s",
   "redaction_v2_log_vs_off",
   "redaction_rules_only_events_per_s",
+  "redaction_server_cpu_us_per_event",
+  "redaction_off_server_cpu_us_per_event",
+  "redaction_cpu_vs_off",
 ];
 
 /**
