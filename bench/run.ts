@@ -45,6 +45,10 @@
  * stops; `--phases ingest,search,erasure` picks the groups of phases to run (all by default;
  * erasure.ts has the erasure phase).
  *
+ * The redaction phase (redaction.ts, with the ingest phases or `--phases redaction`) compares
+ * bulk ingest with three detectors on `message` to the same ingest without redaction; its
+ * figures carry a `redaction_` prefix.
+ *
  * The search phases (search.ts) fill one configuration with 1,000,000 events through the store's
  * append path and time queries over HTTP beside the same searches on the store alone, on each
  * backend; their figures carry a `search_` (or `pg_search_`) prefix.
@@ -72,6 +76,7 @@ import {
   withFreshSchema,
 } from "./postgres.js";
 import { runProofsBench } from "./proofs.js";
+import { runRedactionBench } from "./redaction.js";
 import { runSearchBench } from "./search.js";
 import { BENCH_AUDIT_TOKEN, type BenchServer, startBenchServer } from "./server-process.js";
 
@@ -556,6 +561,10 @@ async function main(): Promise<void> {
     sqliteSynchronous = phases.has("ingest")
       ? await sqlitePhases(traffic, quick, values.profile)
       : (loadConfig(process.env).sqliteSynchronous as "FULL" | "NORMAL");
+    // Redaction is an ingest figure: it runs with the ingest phases, or alone as `--phases redaction`.
+    if (phases.has("ingest") || phases.has("redaction")) {
+      await runRedactionBench({ quick, record, progress, problems });
+    }
     if (phases.has("search")) await runSearchBench({ ...search, backend: "sqlite" });
     if (phases.has("proofs")) await runProofsBench({ quick, record, progress });
     const erasure = { events: quick ? 10_000 : 200_000, record, progress };

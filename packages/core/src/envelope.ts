@@ -23,6 +23,11 @@ export interface Envelope {
   received_at: string;
   signature?: string;
   public_key?: string;
+  /**
+   * Veritrail's own: field id → names of the redaction rules that changed it at ingest (never the
+   * values). Hashed like every other key, so the record of what was redacted is proven too.
+   */
+  redacted_by?: Record<string, string[]>;
 }
 
 /**

@@ -90,6 +90,34 @@ export {
 } from "./merkle/tree.js";
 export { formatReceivedAt, parseReceivedAt, ReceivedAtFormatter } from "./received-at.js";
 export {
+  DETECTOR_NAMES,
+  DETECTORS,
+  type Detector,
+  type DetectorName,
+  luhnValid,
+  validIpv6,
+} from "./redaction/detectors.js";
+export {
+  compilePattern,
+  type FindResult,
+  LinearPattern,
+  MAX_PATTERN_REPEAT,
+  type PatternProblem,
+} from "./redaction/linear-regex.js";
+export {
+  type CompiledRule,
+  compileRule,
+  DEFAULT_PATTERN_LABEL,
+  type KeyedHash,
+  maskKeepingLast4,
+  REDACTION_ACTIONS,
+  type RedactedValue,
+  type RedactionAction,
+  type RedactionRuleSpec,
+  redactText,
+  type StepBudget,
+} from "./redaction/rules.js";
+export {
   type AllNode,
   type AndNode,
   type BooleanMatch,

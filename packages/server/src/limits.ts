@@ -163,6 +163,37 @@ export const MAX_SAVE_MALFORMED_LENGTH = 16;
 /** Longest redaction `mask`, the text a redacted value is shown as (`****` by default). */
 export const MAX_REDACTION_MASK_LENGTH = 32;
 
+/** Most redaction rules per configuration: each runs over every redacted field of every event. */
+export const MAX_REDACTION_RULES = 32;
+
+/** Longest redaction rule name; names are recorded in every envelope a rule changes. */
+export const MAX_REDACTION_RULE_NAME_LENGTH = 64;
+
+/** Longest redaction label (`EMAIL_ADDRESS`): it is written into stored values. */
+export const MAX_REDACTION_LABEL_LENGTH = 32;
+
+/** Longest custom redaction pattern, in characters. */
+export const MAX_REDACTION_PATTERN_LENGTH = 512;
+
+/**
+ * Most instructions a custom pattern may compile to. A scan of a value costs at most this many
+ * steps per character (core linear-regex.ts), so it bounds the cost of a rule per stored byte.
+ */
+export const MAX_REDACTION_PATTERN_INSTRUCTIONS = 512;
+
+/**
+ * Steps all custom redaction patterns may take over one ingest request's events together. A
+ * step costs tens of nanoseconds, so this keeps the worst request under about a second of one
+ * core; past it, each further pattern is cut off and fails closed (its value is redacted whole).
+ */
+export const MAX_REDACTION_STEPS_PER_REQUEST = 20_000_000;
+
+/**
+ * Hex characters of the keyed hash a `hash` rule writes (HMAC-SHA-256, truncated): 80 bits keep
+ * equal values equal and unequal ones apart for any realistic log, at a third of the full length.
+ */
+export const REDACTION_HASH_HEX_LENGTH = 20;
+
 /** Most saved searches in a configuration's `ui_metadata`. */
 export const MAX_SAVED_SEARCHES = 50;
 

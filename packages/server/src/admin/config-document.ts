@@ -10,7 +10,6 @@ import {
 } from "../ingest/event-schema.js";
 import {
   MAX_ORDER_LENGTH,
-  MAX_REDACTION_MASK_LENGTH,
   MAX_SAVE_MALFORMED_LENGTH,
   MAX_SAVED_SEARCH_ORDER_BY_LENGTH,
   MAX_SAVED_SEARCH_QUERY_LENGTH,
@@ -25,6 +24,7 @@ import {
   MAX_SCHEMA_FIELDS,
 } from "../limits.js";
 import type { ConfigRecord } from "../store/contract/store.js";
+import { readRedaction } from "./redaction-document.js";
 
 /*
  * The configuration document of the admin API, in Pangea's `AuditServiceConfigV3` shape
@@ -239,15 +239,13 @@ export function readConfigSettings(body: BodyReader, existing?: ConfigSettings):
   const vaultSign = body.boolean("vault_sign");
   if (vaultSign !== undefined) settings.vault_sign = vaultSign;
   if (body.has("redaction")) {
-    const redaction = new BodyReader(
+    const redaction = readRedaction(
       body.raw("redaction"),
       body.at("redaction"),
-      ["enabled", "mask"],
       body.errors,
+      existing?.redaction,
     );
-    const enabled = redaction.boolean("enabled") ?? false;
-    const mask = redaction.string("mask", { max: MAX_REDACTION_MASK_LENGTH }) ?? "****";
-    settings.redaction = { enabled, mask };
+    if (redaction) settings.redaction = redaction;
   }
   if (body.has("ui_metadata")) {
     const ui = new BodyReader(

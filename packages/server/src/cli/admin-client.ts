@@ -22,6 +22,21 @@ export interface SchemaView {
   save_malformed: string;
 }
 
+/** A configuration's redaction at ingest (docs/design/redaction.md). */
+export interface RedactionView {
+  enabled: boolean;
+  mask: string;
+  rules?: Array<{
+    name: string;
+    detector?: string;
+    pattern?: string;
+    flags?: string;
+    action: string;
+    label?: string;
+  }>;
+  signed_events?: string;
+}
+
 export interface ConfigView {
   id: string;
   name: string;
@@ -35,7 +50,7 @@ export interface ConfigView {
   cold_storage?: string;
   vault_sign: boolean;
   vault_key_id?: string;
-  redaction?: { enabled: boolean; mask: string };
+  redaction?: RedactionView;
   ui_metadata?: { saved_searches: unknown[] };
 }
 
@@ -60,7 +75,7 @@ export interface ConfigChanges {
   warm_storage?: string;
   cold_storage?: string;
   vault_sign?: boolean;
-  redaction?: { enabled: boolean; mask: string };
+  redaction?: { enabled: boolean; mask: string; rules?: unknown[]; signed_events?: string };
 }
 
 export interface AuditGrant {

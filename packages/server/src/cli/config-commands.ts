@@ -35,7 +35,28 @@ const SETTING_OPTIONS: Record<string, OptionSpec> = {
   redaction: { type: "boolean", help: ["--redaction", "mask the schema's redact fields at ingestion"] },
   "redaction-mask": {
     type: "string",
-    help: ["--redaction-mask TEXT", "what replaces a redacted value (default ****)"],
+    help: [
+      "--redaction-mask TEXT",
+      "what replaces a whole redacted value while there are no rules (default ****)",
+    ],
+  },
+  "redaction-rules": {
+    type: "string",
+    help: [
+      "--redaction-rules FILE",
+      "redaction rules, a JSON list: [{name, detector | pattern, flags?, action: label|mask|hash, label?}]",
+    ],
+  },
+  "redaction-rules-json": {
+    type: "string",
+    help: ["--redaction-rules-json JSON", "the redaction rules, given inline"],
+  },
+  "signed-events": {
+    type: "string",
+    help: [
+      "--signed-events POLICY",
+      "client-signed events redaction would change: reject, or store_unredacted (default)",
+    ],
   },
 };
 
@@ -73,6 +94,34 @@ function readSchemaOption(context: Context): Record<string, unknown> | undefined
   throw new CliError(`${origin} must hold a JSON object with "fields", or a list of fields`);
 }
 
+/** The rules of --redaction-rules or --redaction-rules-json, as the API takes them. */
+function readRulesOption(context: Context): unknown[] | undefined {
+  const file = context.string("redaction-rules");
+  const inline = context.string("redaction-rules-json");
+  if (file !== undefined && inline !== undefined) {
+    throw context.usageError("give either --redaction-rules or --redaction-rules-json, not both");
+  }
+  let text = inline;
+  let origin = "--redaction-rules-json";
+  if (file !== undefined) {
+    origin = file;
+    try {
+      text = readFileSync(file, "utf8");
+    } catch (error) {
+      throw new CliError(`cannot read the rules file ${file}: ${(error as Error).message}`);
+    }
+  }
+  if (text === undefined) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new CliError(`${origin} is not valid JSON: ${(error as Error).message}`);
+  }
+  if (!Array.isArray(value)) throw new CliError(`${origin} must hold a JSON list of rules`);
+  return value;
+}
+
 /** The settings the options give; `current` is the configuration an update starts from. */
 function readChanges(context: Context, current?: ConfigView): ConfigChanges {
   const changes: ConfigChanges = {};
@@ -90,19 +139,31 @@ function readChanges(context: Context, current?: ConfigView): ConfigChanges {
   }
   const vaultSign = context.toggle("vault-sign");
   if (vaultSign !== undefined) changes.vault_sign = vaultSign;
-  const redaction = current ? context.toggle("redaction") : context.flag("redaction") || undefined;
+  // Read as a toggle on create too (create has no --no-redaction, so it is only ever on or unset):
+  // the update's first read, before the current configuration is fetched, must see --no-redaction.
+  const redaction = context.toggle("redaction");
   const mask = context.string("redaction-mask");
-  if (redaction !== undefined || mask !== undefined) {
+  const rules = readRulesOption(context);
+  const signedEvents = context.string("signed-events");
+  if (redaction !== undefined || mask !== undefined || rules !== undefined || signedEvents !== undefined) {
+    // Members left out keep their values on the server (admin/redaction-document.ts).
     changes.redaction = {
       enabled: redaction ?? current?.redaction?.enabled ?? false,
       mask: mask ?? current?.redaction?.mask ?? "****",
+      ...(rules !== undefined ? { rules } : {}),
+      ...(signedEvents !== undefined ? { signed_events: signedEvents } : {}),
     };
   }
   return changes;
 }
 
 function configDetails(config: ConfigView): string {
-  const redaction = config.redaction?.enabled ? `on (mask ${config.redaction.mask})` : "off";
+  const rules = config.redaction?.rules ?? [];
+  const redaction = !config.redaction?.enabled
+    ? "off"
+    : rules.length === 0
+      ? `on (mask ${config.redaction.mask})`
+      : `on (${rules.map((r) => `${r.name}: ${r.detector ?? `/${r.pattern}/${r.flags ?? ""}`} → ${r.action}`).join(", ")}; signed events: ${config.redaction.signed_events ?? "store_unredacted"})`;
   return `${fields([
     ["id", config.id],
     ["name", config.name],

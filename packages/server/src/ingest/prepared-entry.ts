@@ -9,6 +9,8 @@ export interface PreparedEntry {
   publicKey?: string;
   /** Malformed fields, when the configuration stores malformed events (`save_malformed`). */
   err?: EnvelopeError[];
+  /** Field id → the redaction rules that changed it, recorded in the envelope as `redacted_by`. */
+  redactedBy?: Record<string, string[]>;
   /** The event's searchable values as stored (store/contract/search.ts), indexed with it in the append. */
   search?: SearchValue[];
 }

@@ -1,11 +1,12 @@
-import { canonicalize, canonicalPublicKey, type EnvelopeError } from "@veritrail/core";
-import type { ErrorField } from "../errors.js";
+import { canonicalize, canonicalPublicKey, type EnvelopeError, type StepBudget } from "@veritrail/core";
+import { type ErrorField, pointerToken } from "../errors.js";
 import type { BodyReader } from "../guards/body-reader.js";
 import { MAX_MALFORMED_VALUE_LENGTH, MAX_PUBLIC_KEY_LENGTH, MAX_SIGNATURE_LENGTH } from "../limits.js";
 import { searchValuesOf } from "../store/contract/search.js";
 import type { ConfigSettings } from "./event-schema.js";
 import { validateEvent } from "./event-schema.js";
 import type { PreparedEntry } from "./prepared-entry.js";
+import type { Redactor } from "./redactor.js";
 import { type ServerSigner, signEntry } from "./signer.js";
 
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
@@ -19,6 +20,10 @@ export interface IngestPolicy {
   restrictions?: Record<string, string[]> | undefined;
   /** The configuration's search field numbers (`searchFieldNumbers`), to index each event as stored. */
   fieldNumbers: ReadonlyMap<string, number>;
+  /** The configuration's redaction, when it is on. */
+  redactor?: Redactor | undefined;
+  /** The steps the request's custom redaction patterns may still take, all events together. */
+  redactionBudget?: StepBudget | undefined;
 }
 
 /**
@@ -70,6 +75,7 @@ export function readEntry(body: BodyReader, policy: IngestPolicy): PreparedEntry
       checked.errors,
       policy.settings,
       eventPointer,
+      policy,
     ));
   }
   checkRestrictions(event, policy.restrictions, eventPointer, body.errors);
@@ -77,14 +83,32 @@ export function readEntry(body: BodyReader, policy: IngestPolicy): PreparedEntry
 
   const entry: PreparedEntry = { event };
   if (err) entry.err = err;
+  const redactor = policy.redactor;
   if (signature !== undefined && publicKey !== undefined) {
+    // Redacting a signed event would break its signature (product-features "Surprises"): the
+    // configuration says whether such an event is refused or kept exactly as signed.
+    if (redactor?.signedEvents === "reject") {
+      const { changed } = redactor.redact(event, policy.redactionBudget);
+      for (const field of changed) {
+        body.errors.push({
+          code: "BadState",
+          detail: `this configuration redacts ${field} and refuses client-signed events it would have to redact: redact before signing, or send the event unsigned`,
+          source: `${eventPointer}/${pointerToken(field)}`,
+        });
+      }
+      if (changed.length > 0) return undefined;
+    }
     entry.signature = signature;
     entry.publicKey = canonicalPublicKey(publicKey);
   } else {
-    redact(entry, policy.settings);
+    if (redactor) {
+      const { event: redacted, firedBy } = redactor.redact(event, policy.redactionBudget);
+      entry.event = redacted;
+      if (Object.keys(firedBy).length > 0) entry.redactedBy = firedBy;
+    }
     if (policy.signer) signEntry(entry, policy.signer);
   }
-  // Indexed as stored: a redacted value is searchable only as its mask.
+  // Indexed as stored: a redacted value is searchable only as what replaced it.
   entry.search = searchValuesOf(entry.event, policy.settings.schema, policy.fieldNumbers);
   return entry;
 }
@@ -99,6 +123,7 @@ function keepMalformed(
   errors: ErrorField[],
   settings: ConfigSettings,
   eventPointer: string,
+  policy: IngestPolicy,
 ): { event: NonNullable<PreparedEntry["event"]>; err: EnvelopeError[] } {
   const badFields = new Map<string, ErrorField>();
   for (const error of errors) {
@@ -123,10 +148,12 @@ function keepMalformed(
     const value = Object.hasOwn(raw, field) ? raw[field] : undefined;
     const hideValue = settings.schema.save_malformed === "unredacted" && redacted.has(field);
     if (value !== undefined && value !== null && !hideValue) {
-      note.value = (typeof value === "string" ? value : canonicalize(value)).slice(
-        0,
-        MAX_MALFORMED_VALUE_LENGTH,
-      );
+      const text = typeof value === "string" ? value : canonicalize(value);
+      // A bad value of a redacted field is redacted like a good one: nothing stored keeps it.
+      const { redactor, redactionBudget } = policy;
+      const shown =
+        redactor && redacted.has(field) ? redactor.redactValue(field, text, redactionBudget) : text;
+      note.value = shown.slice(0, MAX_MALFORMED_VALUE_LENGTH);
     }
     err.push(note);
   }
@@ -150,14 +177,5 @@ function checkRestrictions(
         source: `${eventPointer}/${field}`,
       });
     }
-  }
-}
-
-/** Replaces the values of fields marked `redact` when the configuration's redaction is on. */
-function redact(entry: PreparedEntry, settings: ConfigSettings): void {
-  if (!settings.redaction?.enabled) return;
-  for (const field of settings.schema.fields) {
-    if (field.redact && typeof entry.event[field.id] === "string")
-      entry.event[field.id] = settings.redaction.mask;
   }
 }

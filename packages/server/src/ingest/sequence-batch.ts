@@ -44,6 +44,7 @@ export function sequenceBatch(
       last = receivedAt;
       const envelope: Envelope = { event: entry.event, received_at: format(receivedAt) };
       if (entry.err !== undefined) envelope.err = entry.err;
+      if (entry.redactedBy !== undefined) envelope.redacted_by = entry.redactedBy;
       if (entry.signature !== undefined) envelope.signature = entry.signature;
       if (entry.publicKey !== undefined) envelope.public_key = entry.publicKey;
       const text = canonicalEnvelope(envelope);

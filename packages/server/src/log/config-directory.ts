@@ -1,4 +1,7 @@
+import { randomBytes } from "node:crypto";
+import { isoAt } from "../clock.js";
 import { ApiError } from "../errors.js";
+import { Redactor, redactionNeedsSecret, redactionSecretName } from "../ingest/redactor.js";
 import { type ServerSigner, serverSignerFrom } from "../ingest/signer.js";
 import { searchFieldNumbers } from "../store/contract/search.js";
 import type { ConfigRecord, Store } from "../store/contract/store.js";
@@ -13,6 +16,8 @@ export interface ResolvedConfig {
   signer?: ServerSigner | undefined;
   /** Each schema field's number in the search index (store/contract/search.ts). */
   fieldNumbers: ReadonlyMap<string, number>;
+  /** The configuration's redaction at ingest, when it is on (ingest/redactor.ts). */
+  redactor?: Redactor | undefined;
 }
 
 /**
@@ -24,11 +29,13 @@ export class ConfigDirectory {
   readonly #store: Store;
   readonly #configs: TtlCache<ResolvedConfig | undefined>;
   readonly #projects: TtlCache<{ id: string; activity: boolean }[]>;
+  readonly #nowMillis: () => number;
 
   constructor(options: { store: Store; cacheMs: number; nowMillis: () => number }) {
     this.#store = options.store;
     this.#configs = new TtlCache({ ttlMs: options.cacheMs, nowMillis: options.nowMillis });
     this.#projects = new TtlCache({ ttlMs: options.cacheMs, nowMillis: options.nowMillis });
+    this.#nowMillis = options.nowMillis;
   }
 
   /** The live configuration, or `Unauthorized`: a request may not learn whether an id exists. */
@@ -75,12 +82,21 @@ export class ConfigDirectory {
     const tree = config && (await this.#store.log.getTreeHead(configId));
     if (!config || !tree) return undefined;
     const key = config.settings.vault_sign ? await this.#store.configs.getSigningKey(configId) : undefined;
+    // Made on first use and shared by every process on the database, like the other server secrets.
+    const secret = redactionNeedsSecret(config.settings)
+      ? await this.#store.configs.ensureServerSecret(
+          redactionSecretName(configId),
+          randomBytes(32),
+          isoAt(this.#nowMillis()),
+        )
+      : undefined;
     return {
       config,
       treeId: tree.id,
       treeName: tree.treeName,
       signer: key && serverSignerFrom(key),
       fieldNumbers: searchFieldNumbers(config.settings.schema),
+      redactor: Redactor.of(config.settings, secret),
     };
   }
 }

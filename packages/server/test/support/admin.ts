@@ -21,7 +21,7 @@ export interface ConfigView {
   cold_storage?: string;
   vault_sign: boolean;
   vault_key_id?: string;
-  redaction?: { enabled: boolean; mask: string };
+  redaction?: { enabled: boolean; mask: string; rules?: unknown[]; signed_events?: string };
   [key: string]: unknown;
 }
 

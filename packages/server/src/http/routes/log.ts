@@ -4,7 +4,7 @@ import type { PreparedEntry } from "../../ingest/prepared-entry.js";
 import { type IngestPolicy, readEntry } from "../../ingest/read-entry.js";
 import { bulkResult } from "../../ingest/sequence-batch.js";
 import type { LogAsyncPayload } from "../../jobs/kinds/log-async.js";
-import { MAX_BULK_EVENTS, ROOT_HASH_HEX_LENGTH } from "../../limits.js";
+import { MAX_BULK_EVENTS, MAX_REDACTION_STEPS_PER_REQUEST, ROOT_HASH_HEX_LENGTH } from "../../limits.js";
 import type { ResolvedConfig } from "../../log/config-directory.js";
 import { consistencyProof, membershipProof } from "../../log/proofs.js";
 import type { Services } from "../../services.js";
@@ -21,6 +21,9 @@ function policyFor(token: TokenRecord, resolved: ResolvedConfig): IngestPolicy {
     signer: resolved.signer,
     restrictions: token.grants.audit?.field_restrictions?.[resolved.config.id],
     fieldNumbers: resolved.fieldNumbers,
+    redactor: resolved.redactor,
+    // One budget per request, shared by all its events (limits.ts).
+    redactionBudget: { remaining: MAX_REDACTION_STEPS_PER_REQUEST },
   };
 }
 

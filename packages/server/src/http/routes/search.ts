@@ -99,7 +99,9 @@ export function registerSearchRoutes(app: FastifyInstance, services: Services): 
 
     const configId = resolved.config.id;
     const imposed = token.grants.audit?.field_restrictions?.[configId];
-    const where = restrictQuery(parsed.ast, schema, { token: imposed, request: requested });
+    const restricted = restrictQuery(parsed.ast, schema, { token: imposed, request: requested });
+    // A value that a `hash` rule stores hashed is searched for hashed (ingest/redactor.ts).
+    const where = resolved.redactor ? resolved.redactor.rewriteQuery(restricted) : restricted;
     const leaves = await store.search.searchLeaves({
       treeId: resolved.treeId,
       schema,

@@ -169,7 +169,8 @@ export function exportJob(deps: { store: Store; directory: ConfigDirectory; cloc
       }
       const { treeId } = resolved;
       const schema = resolved.config.settings.schema;
-      const where = restrictQuery(MATCH_ALL, schema, { token: payload.restriction });
+      const asWritten = restrictQuery(MATCH_ALL, schema, { token: payload.restriction });
+      const where = resolved.redactor ? resolved.redactor.rewriteQuery(asWritten) : asWritten;
 
       let size: number;
       let batches: AsyncIterable<LeafRecord[]>;

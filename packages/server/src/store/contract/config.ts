@@ -1,3 +1,5 @@
+import type { RedactionRuleSpec } from "@veritrail/core";
+
 /*
  * The configuration role of the store: projects, service configurations and their signing keys,
  * and the secrets the server makes for itself.
@@ -25,6 +27,21 @@ export interface EventSchema {
   save_malformed: SaveMalformed;
 }
 
+/** What a client-signed event meets when redaction would change it: refused, or stored as signed. */
+export type SignedEventPolicy = "reject" | "store_unredacted";
+
+/**
+ * Redaction at ingestion of the fields marked `redact`. With `rules`, each rule's matches are
+ * rewritten; without (the older form), the whole value becomes `mask`.
+ */
+export interface RedactionSettings {
+  enabled: boolean;
+  mask: string;
+  rules?: RedactionRuleSpec[];
+  /** Absent: `store_unredacted`, what configurations did before there was a choice. */
+  signed_events?: SignedEventPolicy;
+}
+
 /** Everything a configuration decides, stored as one JSON document beside its id and name. */
 export interface ConfigSettings {
   version: 3;
@@ -34,8 +51,8 @@ export interface ConfigSettings {
   cold_storage?: string;
   /** Server-side Ed25519 signing of events the client did not sign. */
   vault_sign: boolean;
-  /** Redaction at ingestion of the fields marked `redact`, for events the client did not sign. */
-  redaction?: { enabled: boolean; mask: string };
+  /** Redaction at ingestion of the fields marked `redact` (docs/design/redaction.md). */
+  redaction?: RedactionSettings;
   ui_metadata?: { saved_searches: unknown[] };
   /** Set only on the project's admin activity log, which the server alone writes (admin/activity-log.ts). */
   admin_activity?: true;
