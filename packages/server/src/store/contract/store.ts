@@ -2,6 +2,7 @@ import type { ConfigStore } from "./config.js";
 import type { JobStore } from "./job.js";
 import type { LogStore } from "./log.js";
 import type { SearchStore } from "./search.js";
+import type { SessionStore } from "./session.js";
 import type { TokenStore } from "./token.js";
 
 /*
@@ -39,6 +40,7 @@ export type {
   SearchStore,
   SearchValue,
 } from "./search.js";
+export type { SessionRecord, SessionStore } from "./session.js";
 export type { ServiceGrant, TokenRecord, TokenStore } from "./token.js";
 
 export interface Store {
@@ -48,6 +50,7 @@ export interface Store {
   readonly tokens: TokenStore;
   readonly jobs: JobStore;
   readonly search: SearchStore;
+  readonly sessions: SessionStore;
 
   /** Applies pending migrations. Idempotent and safe when several processes start at once. */
   migrate(): Promise<void>;

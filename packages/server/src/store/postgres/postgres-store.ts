@@ -1,11 +1,20 @@
 import pg from "pg";
 import { readMigrations } from "../contract/read-migrations.js";
-import type { ConfigStore, JobStore, LogStore, SearchStore, Store, TokenStore } from "../contract/store.js";
+import type {
+  ConfigStore,
+  JobStore,
+  LogStore,
+  SearchStore,
+  SessionStore,
+  Store,
+  TokenStore,
+} from "../contract/store.js";
 import { PostgresConfigStore } from "./postgres-config-store.js";
 import { PostgresJobStore } from "./postgres-job-store.js";
 import { PostgresLogStore } from "./postgres-log-store.js";
 import { query, transaction, withAdvisoryLock } from "./postgres-pool.js";
 import { backfillSearchIndex, PostgresSearchStore } from "./postgres-search-store.js";
+import { PostgresSessionStore } from "./postgres-session-store.js";
 import { PostgresTokenStore } from "./postgres-token-store.js";
 
 /** The schema, as numbered SQL files beside this module (store/contract/read-migrations.ts). */
@@ -36,6 +45,7 @@ export class PostgresStore implements Store {
   readonly tokens: TokenStore;
   readonly jobs: JobStore;
   readonly search: SearchStore;
+  readonly sessions: SessionStore;
   readonly #pool: pg.Pool;
   readonly #schema: string | undefined;
 
@@ -64,6 +74,7 @@ export class PostgresStore implements Store {
     this.tokens = new PostgresTokenStore(this.#pool);
     this.jobs = new PostgresJobStore(this.#pool);
     this.search = new PostgresSearchStore(this.#pool);
+    this.sessions = new PostgresSessionStore(this.#pool);
   }
 
   async migrate(): Promise<void> {

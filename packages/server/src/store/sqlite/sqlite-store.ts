@@ -3,11 +3,20 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { readMigrations } from "../contract/read-migrations.js";
 import type { Row } from "../contract/rows.js";
-import type { ConfigStore, JobStore, LogStore, SearchStore, Store, TokenStore } from "../contract/store.js";
+import type {
+  ConfigStore,
+  JobStore,
+  LogStore,
+  SearchStore,
+  SessionStore,
+  Store,
+  TokenStore,
+} from "../contract/store.js";
 import { SqliteConfigStore } from "./sqlite-config-store.js";
 import { SqliteJobStore } from "./sqlite-job-store.js";
 import { SqliteLogStore } from "./sqlite-log-store.js";
 import { backfillSearchIndex, SqliteSearchStore } from "./sqlite-search-store.js";
+import { SqliteSessionStore } from "./sqlite-session-store.js";
 import { SqliteTokenStore } from "./sqlite-token-store.js";
 import { StatementCache } from "./statement-cache.js";
 
@@ -34,6 +43,7 @@ export class SqliteStore implements Store {
   readonly tokens: TokenStore;
   readonly jobs: JobStore;
   readonly search: SearchStore;
+  readonly sessions: SessionStore;
   readonly #db: Database.Database;
   readonly #statements: StatementCache;
 
@@ -63,6 +73,7 @@ export class SqliteStore implements Store {
     this.tokens = new SqliteTokenStore(statements);
     this.jobs = new SqliteJobStore(statements);
     this.search = new SqliteSearchStore(statements, options.searchRareTermMatches);
+    this.sessions = new SqliteSessionStore(statements);
     this.#statements = statements;
   }
 
