@@ -37,7 +37,10 @@ export function setCsrfToken(token: string | undefined): void {
   csrfToken = token;
 }
 
-/** Called when the server says the session is gone, so the app can show the sign-in page. */
+/**
+ * Called on an Unauthorized answer, so the app can check whether the session itself is gone (and
+ * show the sign-in page) or only this request was beyond the session's grant.
+ */
 let onUnauthorized: (() => void) | undefined;
 export function setUnauthorizedHandler(handler: (() => void) | undefined): void {
   onUnauthorized = handler;
@@ -79,6 +82,6 @@ export async function call<T>(path: string, body: unknown = {}, method: "POST" |
     response.status,
     Array.isArray(result?.errors) ? result.errors : [],
   );
-  if (error.status === "Unauthorized" && path !== "/v1/session/create") onUnauthorized?.();
+  if (error.status === "Unauthorized" && !path.startsWith("/v1/session")) onUnauthorized?.();
   throw error;
 }

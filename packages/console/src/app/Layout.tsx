@@ -46,16 +46,13 @@ export function Layout(props: { session: SessionInfo }) {
       <aside className="sidebar" aria-label="Console navigation">
         <div className="brand">Veritrail</div>
         <Menu.Root>
-          <Menu.Trigger
-            className="config-switcher"
-            aria-label={`Configuration: ${current?.name ?? "choose one"}`}
-          >
+          <Menu.Trigger className="config-switcher">
             <span className="config-switcher-label">Configuration</span>
             <span className="config-switcher-name">{current?.name ?? "Choose a configuration"}</span>
             <span aria-hidden="true">▾</span>
           </Menu.Trigger>
           <Menu.Portal>
-            <Menu.Positioner sideOffset={4} align="start">
+            <Menu.Positioner className="positioner" sideOffset={4} align="start">
               <Menu.Popup className="menu">
                 {(list.data ?? []).map((c) => (
                   <Menu.Item

@@ -36,9 +36,16 @@ export function SessionProvider(props: { children: ReactNode }) {
   }, [accept]);
 
   useEffect(() => {
+    // A refusal may only mean that the token does not grant this endpoint: sign out only when
+    // the session itself no longer works.
     setUnauthorizedHandler(() => {
-      queries.clear();
-      accept(null);
+      sessionApi.get().then(
+        (info) => setCsrfToken(info.csrf_token),
+        () => {
+          queries.clear();
+          accept(null);
+        },
+      );
     });
     refresh().catch(() => accept(null));
     return () => setUnauthorizedHandler(undefined);

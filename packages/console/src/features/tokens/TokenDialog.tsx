@@ -138,7 +138,7 @@ export function TokenDialog(props: {
                     ⚙
                   </Menu.Trigger>
                   <Menu.Portal>
-                    <Menu.Positioner sideOffset={4} align="start">
+                    <Menu.Positioner className="positioner" sideOffset={4} align="start">
                       <Menu.Popup className="menu">
                         <Menu.Item className="menu-item" onClick={() => setGear("endpoints")}>
                           Manage Endpoint Access

@@ -88,7 +88,7 @@ export function TokensPage(props: { configId?: string }) {
                         Actions ▾
                       </Menu.Trigger>
                       <Menu.Portal>
-                        <Menu.Positioner sideOffset={4} align="end">
+                        <Menu.Positioner className="positioner" sideOffset={4} align="end">
                           <Menu.Popup className="menu">
                             <Menu.Item
                               className="menu-item"

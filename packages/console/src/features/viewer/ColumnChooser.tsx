@@ -26,7 +26,7 @@ export function ColumnChooser(props: {
         Columns
       </Popover.Trigger>
       <Popover.Portal>
-        <Popover.Positioner sideOffset={4} align="end">
+        <Popover.Positioner className="positioner" sideOffset={4} align="end">
           <Popover.Popup className="popover">
             <Popover.Title className="popover-title">Columns</Popover.Title>
             <Popover.Description className="visually-hidden">

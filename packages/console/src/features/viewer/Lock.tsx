@@ -19,7 +19,7 @@ export function Lock(props: { verification: Verification; event: SearchEvent; ro
         <span aria-hidden="true">{v.state === "failed" ? "✕" : v.state === "verified" ? "🔒" : "◐"}</span>
       </Popover.Trigger>
       <Popover.Portal>
-        <Popover.Positioner sideOffset={4} align="start">
+        <Popover.Positioner className="positioner" sideOffset={4} align="start">
           <Popover.Popup className="popover lock-popover">
             <Popover.Title className="popover-title">Tamper-proofing validation</Popover.Title>
             <Popover.Description className={`lock-summary lock-text-${v.state}`}>{name}</Popover.Description>

@@ -57,15 +57,6 @@ export function LogViewer(props: { configId: string; session: SessionInfo }) {
   const range = decodeRange(view.range);
   const [expanded, setExpanded] = useState<Set<string>>(new Set());
 
-  const schema = useQuery({ queryKey: ["schema", configId], queryFn: () => audit.schema(configId) });
-  const fields: SchemaField[] = schema.data?.fields ?? [];
-  const fieldNames = useMemo(() => new Map(fields.map((f) => [f.id, f.name ?? f.id])), [fields]);
-  const defaultColumns = useMemo(() => {
-    const visible = fields.filter((f) => f.ui_default_visible && f.id !== "message").map((f) => f.id);
-    return ["received_at", ...(fields.some((f) => f.id === "message") ? ["message"] : []), ...visible];
-  }, [fields]);
-  const columns = view.cols ?? defaultColumns;
-
   const searchKey = [configId, view.q, encodeRange(range), view.order, view.orderBy] as const;
   const search = useQuery({
     queryKey: ["search", ...searchKey],
@@ -79,6 +70,20 @@ export function LogViewer(props: { configId: string; session: SessionInfo }) {
         ...rangeRequest(range),
       }),
   });
+  const schema = useQuery({ queryKey: ["schema", configId], queryFn: () => audit.schema(configId) });
+  // A token without v1/schema still reads its events: their own fields then make the columns.
+  const fields: SchemaField[] = useMemo(() => {
+    if (schema.data) return schema.data.fields;
+    const seen = new Set<string>();
+    for (const e of search.data?.events ?? []) for (const k of Object.keys(e.envelope.event)) seen.add(k);
+    return [...seen].map((id) => ({ id, type: "string" as const }));
+  }, [schema.data, search.data]);
+  const fieldNames = useMemo(() => new Map(fields.map((f) => [f.id, f.name ?? f.id])), [fields]);
+  const defaultColumns = useMemo(() => {
+    const visible = fields.filter((f) => f.ui_default_visible && f.id !== "message").map((f) => f.id);
+    return ["received_at", ...(fields.some((f) => f.id === "message") ? ["message"] : []), ...visible];
+  }, [fields]);
+  const columns = view.cols ?? defaultColumns;
   const resultId = search.data?.id;
   const pageQuery = useQuery({
     queryKey: ["results", resultId, view.page],

@@ -26,7 +26,7 @@ export function TimeRangePicker(props: { value: TimeRange; onChange: (range: Tim
         {describeRange(props.value)}
       </Popover.Trigger>
       <Popover.Portal>
-        <Popover.Positioner sideOffset={4} align="start">
+        <Popover.Positioner className="positioner" sideOffset={4} align="start">
           <Popover.Popup className="popover range-popover">
             <Popover.Title className="popover-title">Time range</Popover.Title>
             <Popover.Description className="visually-hidden">
