@@ -369,6 +369,9 @@ describe("the console in a browser", {
     const tenants = await page.getByRole("row").filter({ hasText: "invoice" }).allTextContents();
     assert.equal(tenants.length, 20);
     assert.ok(tenants.every((t) => t.includes("acme") && !t.includes("globex")));
+    // Its grant has neither v1/results nor v1/download_results: no paging, no download offered.
+    assert.ok(await page.getByRole("button", { name: "Next page" }).isDisabled());
+    assert.ok(await page.getByRole("button", { name: "Download CSV" }).isDisabled());
     await screen("restricted-viewer");
     await page.getByRole("button", { name: /^Configuration/ }).click();
     assert.equal(await page.getByRole("menuitem").count(), 1);

@@ -88,7 +88,7 @@ export function verifyEvent(event: SearchEvent, roots: PageRoots): Verification 
       label: "Membership proof",
       state: ok ? "pass" : "fail",
       detail: ok
-        ? `leaf ${event.leaf_index ?? "?"} folds to the ${event.published ? "published" : "unpublished"} root of size ${root.size}`
+        ? `the envelope's hash folds to the ${event.published ? "published" : "unpublished"} root of size ${root.size}`
         : `the proof does not lead from this envelope's hash to root ${root.root_hash.slice(0, 16)}… of size ${root.size}`,
     });
   }

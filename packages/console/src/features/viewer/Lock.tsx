@@ -16,7 +16,7 @@ export function Lock(props: { verification: Verification; event: SearchEvent; ro
   return (
     <Popover.Root>
       <Popover.Trigger className={`lock lock-${v.state}`} aria-label={name} title={name}>
-        <span aria-hidden="true">{v.state === "failed" ? "✕" : v.state === "verified" ? "🔒" : "◐"}</span>
+        <span aria-hidden="true">{v.state === "failed" ? "✕" : v.state === "verified" ? "✓" : "◐"}</span>
       </Popover.Trigger>
       <Popover.Portal>
         <Popover.Positioner className="positioner" sideOffset={4} align="start">
@@ -36,7 +36,7 @@ export function Lock(props: { verification: Verification; event: SearchEvent; ro
             </ul>
             <dl className="facts small">
               <dt>Leaf index</dt>
-              <dd>{props.event.leaf_index ?? "unknown"}</dd>
+              <dd>{props.event.leaf_index ?? "not given (unpublished records carry none)"}</dd>
               <dt>{props.event.published ? "Published root" : "Unpublished root"}</dt>
               <dd className="mono break">
                 {v.root

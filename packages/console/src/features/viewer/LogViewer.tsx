@@ -142,6 +142,11 @@ export function LogViewer(props: { configId: string; session: SessionInfo }) {
   };
 
   const restriction = props.session.field_restrictions?.[configId];
+  // A token's session pages and downloads only if its grant names those endpoints.
+  const may = (endpoint: string) =>
+    props.session.endpoints == null || props.session.endpoints.includes(endpoint);
+  const canPage = may("v1/results");
+  const canDownload = may("v1/download_results");
   const firstShown = count === 0 ? 0 : view.page * PAGE_SIZE + 1;
   const lastShown = Math.min(count, (view.page + 1) * PAGE_SIZE);
 
@@ -175,7 +180,7 @@ export function LogViewer(props: { configId: string; session: SessionInfo }) {
         <button
           type="button"
           className="button"
-          disabled={!resultId || count === 0}
+          disabled={!canDownload || !resultId || count === 0}
           onClick={() => void download("csv")}
         >
           Download CSV
@@ -183,7 +188,7 @@ export function LogViewer(props: { configId: string; session: SessionInfo }) {
         <button
           type="button"
           className="button"
-          disabled={!resultId || count === 0}
+          disabled={!canDownload || !resultId || count === 0}
           onClick={() => void download("json")}
         >
           Download JSON
@@ -284,6 +289,15 @@ export function LogViewer(props: { configId: string; session: SessionInfo }) {
           </tbody>
         </table>
       </div>
+      {!canPage || !canDownload ? (
+        <p className="hint">
+          This token's grant does not include{" "}
+          {[!canPage && "v1/results (paging)", !canDownload && "v1/download_results (downloads)"]
+            .filter(Boolean)
+            .join(" or ")}
+          .
+        </p>
+      ) : null}
       <nav className="pager" aria-label="Pages">
         <button
           type="button"
@@ -299,7 +313,7 @@ export function LogViewer(props: { configId: string; session: SessionInfo }) {
         <button
           type="button"
           className="button"
-          disabled={lastShown >= count}
+          disabled={!canPage || lastShown >= count}
           onClick={() => update({ page: view.page + 1 })}
         >
           Next page

@@ -22,7 +22,6 @@ export function TimeRangePicker(props: { value: TimeRange; onChange: (range: Tim
   return (
     <Popover.Root open={open} onOpenChange={setOpen}>
       <Popover.Trigger className="button" aria-label={`Time range: ${describeRange(props.value)}`}>
-        <span aria-hidden="true">🕑 </span>
         {describeRange(props.value)}
       </Popover.Trigger>
       <Popover.Portal>
