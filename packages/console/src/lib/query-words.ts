@@ -69,7 +69,7 @@ function isConnective(word: Word | undefined): boolean {
 
 function valueSuggestions(field: SchemaField, prefix: string): Suggestion[] {
   if (field.type === "boolean") {
-    return ["true", "false"].map((v) => ({ insert: v, label: v, hint: "value" }));
+    return ["true", "false"].map((v) => ({ insert: `${prefix}${v}`, label: v, hint: "value" }));
   }
   if (field.type === "datetime") {
     const now = Date.now();
