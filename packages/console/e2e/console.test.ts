@@ -256,6 +256,48 @@ describe("the console in a browser", {
     }
   });
 
+  it("copies a token as a template, extends it, rotates it with a grace period and revokes it after a confirmation", async () => {
+    const rowOf = (name: string) =>
+      page.getByRole("row").filter({ has: page.getByText(name, { exact: true }) });
+    const act = async (name: string, item: string) => {
+      await rowOf(name)
+        .getByRole("button", { name: `Actions for ${name}` })
+        .click();
+      await page.getByRole("menuitem", { name: item }).click();
+    };
+    await act("acme reader", "Copy as template");
+    const create = page.getByRole("dialog", { name: "Create Token" });
+    assert.equal(await create.getByLabel("Token name").inputValue(), "Copy of acme reader");
+    await create.getByRole("button", { name: "Create token", exact: true }).click();
+    await create.getByText("it is shown only this once").waitFor();
+    await create.getByRole("button", { name: "Done" }).click();
+    const copy = rowOf("Copy of acme reader");
+    await copy.getByText("v1/log, v1/search").waitFor();
+    await copy.getByText("Billing: tenant_id = acme").waitFor();
+
+    await act("Copy of acme reader", "Extend");
+    const extend = page.getByRole("dialog", { name: "Extend Copy of acme reader" });
+    await extend.getByLabel("Configuration to add").selectOption({ label: "Default audit log" });
+    await extend.getByRole("button", { name: "Extend token" }).click();
+    await copy.getByText("Billing, Default audit log").waitFor();
+
+    await act("Copy of acme reader", "Rotate");
+    const rotate = page.getByRole("dialog", { name: "Rotate Copy of acme reader" });
+    await rotate.getByLabel("Grace period for the old secret").selectOption("1h");
+    await rotate.getByRole("button", { name: "Rotate secret" }).click();
+    await rotate.getByText("The old secret stops working at").waitFor();
+    const until = await rotate.locator("time").getAttribute("datetime");
+    assert.ok(Math.abs(Date.parse(until ?? "") - Date.now() - 3600_000) < 60_000, String(until));
+    await rotate.getByRole("button", { name: "Done" }).click();
+
+    await act("Copy of acme reader", "Revoke");
+    const confirm = page.getByRole("alertdialog", { name: "Revoke Copy of acme reader?" });
+    await confirm.getByText(/stops working at once/).waitFor();
+    await screen("token-revoke-confirm");
+    await confirm.getByRole("button", { name: "Revoke Copy of acme reader" }).click();
+    await copy.getByText("revoked").waitFor();
+  });
+
   it("finds the events with a query and a time range, shows a bad query's position, pages, expands, downloads; every lock amber", async () => {
     await page.getByRole("link", { name: "Log Viewer" }).click();
     await page.getByRole("heading", { name: "Log Viewer" }).waitFor();

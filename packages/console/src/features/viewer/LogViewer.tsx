@@ -244,7 +244,11 @@ export function LogViewer(props: { configId: string; session: SessionInfo }) {
               </tr>
             ) : (page?.events ?? []).length === 0 ? (
               <tr>
-                <td colSpan={columns.length + 2}>No events match this query in this time range.</td>
+                <td colSpan={columns.length + 2}>
+                  {queryProblem
+                    ? "Correct the query above to search."
+                    : "No events match this query in this time range."}
+                </td>
               </tr>
             ) : (
               (page?.events ?? []).map((event, i) => {

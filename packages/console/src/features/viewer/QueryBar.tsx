@@ -131,7 +131,11 @@ export function QueryBar(props: {
           {error.position !== undefined ? (
             <div className="mono query-echo" aria-hidden="true">
               {error.query.slice(0, error.position)}
-              <span className="error-at">{error.query.slice(error.position, error.position + 1) || " "}</span>
+              {error.position < error.query.length ? (
+                <span className="error-at">{error.query.slice(error.position, error.position + 1)}</span>
+              ) : (
+                <span className="error-at error-end">end of query</span>
+              )}
               {error.query.slice(error.position + 1)}
             </div>
           ) : null}
