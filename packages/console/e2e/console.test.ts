@@ -3,7 +3,7 @@
 // found by role and label only. Each main screen is checked with axe-core (no serious or critical
 // violation) and saved as a screenshot under test-results/console/ for a reviewer to look at.
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
@@ -40,6 +40,7 @@ describe("the console in a browser", {
     // The tampering step below edits the SQLite file directly.
     server = await startTestServer({}, {});
     assert.equal(server.service.store.backend, "sqlite");
+    rmSync(SHOTS, { recursive: true, force: true });
     mkdirSync(SHOTS, { recursive: true });
     browser = await chromium.launch({
       executablePath: CHROMIUM,

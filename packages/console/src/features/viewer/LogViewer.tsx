@@ -104,6 +104,10 @@ export function LogViewer(props: { configId: string; session: SessionInfo }) {
   const verified = useMemo(() => (page?.events ?? []).map((e) => verifyEvent(e, roots)), [page, roots]);
   const count = search.data?.count ?? 0;
 
+  // A new search starts with every row collapsed.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: the search's key is what resets it
+  useEffect(() => setExpanded(new Set()), [searchKey.join("\n")]);
+
   useEffect(() => {
     if (search.data) announce(`${search.data.count} result${search.data.count === 1 ? "" : "s"}`);
   }, [search.data]);
@@ -208,7 +212,7 @@ export function LogViewer(props: { configId: string; session: SessionInfo }) {
               </th>
               {columns.map((id) => {
                 const sorted = view.orderBy === id;
-                const name = id === "received_at" ? "Time" : (fieldNames.get(id) ?? id);
+                const name = id === "received_at" ? "Time (UTC)" : (fieldNames.get(id) ?? id);
                 const sortable =
                   id === "received_at" ||
                   fields.some((f) => f.id === id && f.type !== "text" && f.type !== "string-unindexed");
@@ -273,9 +277,13 @@ export function LogViewer(props: { configId: string; session: SessionInfo }) {
                       </td>
                       {columns.map((id) => (
                         <td key={id} className={id === "received_at" ? "mono nowrap" : undefined}>
-                          {id === "received_at"
-                            ? event.envelope.received_at
-                            : String(event.envelope.event[id] ?? "")}
+                          {id === "received_at" ? (
+                            <time dateTime={event.envelope.received_at}>
+                              {showTime(event.envelope.received_at)}
+                            </time>
+                          ) : (
+                            String(event.envelope.event[id] ?? "")
+                          )}
                         </td>
                       ))}
                     </tr>
@@ -325,4 +333,9 @@ export function LogViewer(props: { configId: string; session: SessionInfo }) {
       </nav>
     </section>
   );
+}
+
+/** An RFC 3339 time as the table shows it: date and time in UTC, without the T and Z. */
+function showTime(iso: string): string {
+  return iso.replace("T", " ").replace(/Z$/, "");
 }
