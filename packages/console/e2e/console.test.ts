@@ -359,6 +359,11 @@ describe("the console in a browser", {
     const csv = gunzipSync(readFileSync((await download.path())!)).toString("utf8");
     assert.equal(csv.trim().split("\n").length, 23);
     assert.match(csv.split("\n")[0]!, /received_at/);
+
+    // One click in an expanded row filters for its value.
+    await page.getByRole("button", { name: "Filter for actor = carol" }).click();
+    await pager.getByText("1–11 of 11").waitFor();
+    assert.match(page.url(), /q=tenant_id%3Dacme\+AND\+actor%3Dcarol/);
   });
 
   it("shows a red lock naming the failed check for an envelope changed in the database", async () => {

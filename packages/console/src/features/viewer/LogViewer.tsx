@@ -84,6 +84,10 @@ export function LogViewer(props: { configId: string; session: SessionInfo }) {
     return ["received_at", ...(fields.some((f) => f.id === "message") ? ["message"] : []), ...visible];
   }, [fields]);
   const columns = view.cols ?? defaultColumns;
+  const filterable = useMemo(
+    () => new Set(fields.filter((f) => ["string", "integer", "boolean"].includes(f.type)).map((f) => f.id)),
+    [fields],
+  );
   const resultId = search.data?.id;
   const pageQuery = useQuery({
     queryKey: ["results", resultId, view.page],
@@ -290,7 +294,15 @@ export function LogViewer(props: { configId: string; session: SessionInfo }) {
                     {open ? (
                       <tr className="detail-row">
                         <td colSpan={columns.length + 2}>
-                          <RowDetail event={event} fieldNames={fieldNames} />
+                          <RowDetail
+                            event={event}
+                            fieldNames={fieldNames}
+                            filterable={filterable}
+                            onFilter={(field, value, exclude) => {
+                              const term = `${exclude ? "-" : ""}${field}=${quoteValue(value)}`;
+                              update({ q: view.q.trim() ? `${view.q.trim()} AND ${term}` : term, page: 0 });
+                            }}
+                          />
                         </td>
                       </tr>
                     ) : null}
@@ -338,4 +350,9 @@ export function LogViewer(props: { configId: string; session: SessionInfo }) {
 /** An RFC 3339 time as the table shows it: date and time in UTC, without the T and Z. */
 function showTime(iso: string): string {
   return iso.replace("T", " ").replace(/Z$/, "");
+}
+
+/** A value as the query language reads it: bare when it is one plain word, else quoted with escapes. */
+function quoteValue(value: string): string {
+  return /^[\w.@-]+$/.test(value) ? value : `"${value.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`;
 }

@@ -15,7 +15,13 @@ function pretty(value: unknown): string {
 }
 
 /** Every field of one record, JSON pretty-printed, and old/new as a word diff. */
-export function RowDetail(props: { event: SearchEvent; fieldNames: Map<string, string> }) {
+export function RowDetail(props: {
+  event: SearchEvent;
+  fieldNames: Map<string, string>;
+  /** Fields a value can be filtered on (searchable with `=`), and what to do when asked. */
+  filterable: Set<string>;
+  onFilter: (field: string, value: string, exclude: boolean) => void;
+}) {
   const { event } = props.event.envelope;
   const old = event["old"];
   const next = event["new"];
@@ -30,6 +36,26 @@ export function RowDetail(props: { event: SearchEvent; fieldNames: Map<string, s
             <dt>{props.fieldNames.get(key) ?? key}</dt>
             <dd>
               <pre className="mono">{pretty(value)}</pre>
+              {props.filterable.has(key) ? (
+                <span className="filter-buttons">
+                  <button
+                    type="button"
+                    className="button small"
+                    aria-label={`Filter for ${key} = ${String(value)}`}
+                    onClick={() => props.onFilter(key, String(value), false)}
+                  >
+                    Filter for
+                  </button>
+                  <button
+                    type="button"
+                    className="button small"
+                    aria-label={`Filter out ${key} = ${String(value)}`}
+                    onClick={() => props.onFilter(key, String(value), true)}
+                  >
+                    Filter out
+                  </button>
+                </span>
+              ) : null}
             </dd>
           </div>
         ))}
