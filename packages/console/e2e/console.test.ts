@@ -337,11 +337,23 @@ describe("the console in a browser", {
     const diff = page.getByRole("region", { name: "Changes from old to new" });
     await diff.locator("ins").first().waitFor();
     assert.match((await diff.textContent()) ?? "", /221/);
+    await screen("viewer-expanded");
+    // The keyboard reaches and opens a row too.
+    const second = page.getByRole("button", { name: /^Expand event acme invoice 20/ });
+    await second.focus();
+    await page.keyboard.press("Enter");
+    assert.equal(
+      await page
+        .getByRole("button", { name: /^Collapse event acme invoice 20/ })
+        .getAttribute("aria-expanded"),
+      "true",
+    );
+    await page.keyboard.press("Enter");
     await locks.first().click();
     const popover = page.getByRole("dialog", { name: "Tamper-proofing validation" });
     await popover.getByText("Envelope hash: passed").waitFor();
     await popover.getByText("Membership proof: passed").waitFor();
-    await screen("viewer");
+    await screen("viewer-lock");
     await popover.getByRole("button", { name: "Copy verification artifacts" }).click();
     const artifact = JSON.parse(await page.evaluate(() => navigator.clipboard.readText())) as Record<
       string,
