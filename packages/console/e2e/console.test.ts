@@ -195,6 +195,9 @@ describe("the console in a browser", {
       );
       assert.equal(answer.result.membership_verification, "pass");
     }
+    // Billing's first five events are published as a signed checkpoint; later ones stay unpublished.
+    const published = await server.service.publishing.publisher.publishNow();
+    assert.ok(published.some((c) => c.size === 5));
   });
 
   it("creates a token whose gear dialogs allow only v1/log and v1/search on Billing for tenant acme", async () => {
@@ -304,6 +307,22 @@ describe("the console in a browser", {
     await page.getByRole("heading", { name: "Log Viewer" }).waitFor();
     const pager = page.getByRole("navigation", { name: "Pages" });
     await pager.getByText("1–20 of 27").waitFor();
+
+    // The published records' locks are green: hash, proof against the checkpoint's root, and
+    // that root's consistency with the one before it, all checked here in the browser.
+    const query0 = page.getByRole("combobox", { name: "Search query" });
+    await query0.fill("tenant_id=globex");
+    await query0.press("Enter");
+    await pager.getByText("1–5 of 5").waitFor();
+    const green = page.getByRole("button", { name: "Verified", exact: true });
+    await green.first().waitFor();
+    assert.equal(await green.count(), 5);
+    await green.first().click();
+    const greenPopover = page.getByRole("dialog", { name: "Tamper-proofing validation" });
+    await greenPopover.getByText("Consistency: passed").waitFor();
+    await greenPopover.getByText("Membership proof: passed").waitFor();
+    await screen("viewer-published");
+    await page.keyboard.press("Escape");
 
     // Autocomplete completes the word at the caret from the schema.
     const query = page.getByRole("combobox", { name: "Search query" });

@@ -1,3 +1,4 @@
+import type { CheckpointStore } from "./checkpoint.js";
 import type { ConfigStore } from "./config.js";
 import type { JobStore } from "./job.js";
 import type { LogStore } from "./log.js";
@@ -13,6 +14,7 @@ import type { TokenStore } from "./token.js";
  * widening an old one.
  */
 
+export type { AnchorStateRecord, CheckpointRecord, CheckpointStore, PublishableTree } from "./checkpoint.js";
 export type {
   ConfigRecord,
   ConfigSettings,
@@ -51,6 +53,7 @@ export interface Store {
   readonly jobs: JobStore;
   readonly search: SearchStore;
   readonly sessions: SessionStore;
+  readonly checkpoints: CheckpointStore;
 
   /** Applies pending migrations. Idempotent and safe when several processes start at once. */
   migrate(): Promise<void>;

@@ -1,6 +1,7 @@
 import pg from "pg";
 import { readMigrations } from "../contract/read-migrations.js";
 import type {
+  CheckpointStore,
   ConfigStore,
   JobStore,
   LogStore,
@@ -9,6 +10,7 @@ import type {
   Store,
   TokenStore,
 } from "../contract/store.js";
+import { PostgresCheckpointStore } from "./postgres-checkpoint-store.js";
 import { PostgresConfigStore } from "./postgres-config-store.js";
 import { PostgresJobStore } from "./postgres-job-store.js";
 import { PostgresLogStore } from "./postgres-log-store.js";
@@ -46,6 +48,7 @@ export class PostgresStore implements Store {
   readonly jobs: JobStore;
   readonly search: SearchStore;
   readonly sessions: SessionStore;
+  readonly checkpoints: CheckpointStore;
   readonly #pool: pg.Pool;
   readonly #schema: string | undefined;
 
@@ -75,6 +78,7 @@ export class PostgresStore implements Store {
     this.jobs = new PostgresJobStore(this.#pool);
     this.search = new PostgresSearchStore(this.#pool);
     this.sessions = new PostgresSessionStore(this.#pool);
+    this.checkpoints = new PostgresCheckpointStore(this.#pool);
   }
 
   async migrate(): Promise<void> {

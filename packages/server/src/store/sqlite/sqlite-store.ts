@@ -4,6 +4,7 @@ import Database from "better-sqlite3";
 import { readMigrations } from "../contract/read-migrations.js";
 import type { Row } from "../contract/rows.js";
 import type {
+  CheckpointStore,
   ConfigStore,
   JobStore,
   LogStore,
@@ -12,6 +13,7 @@ import type {
   Store,
   TokenStore,
 } from "../contract/store.js";
+import { SqliteCheckpointStore } from "./sqlite-checkpoint-store.js";
 import { SqliteConfigStore } from "./sqlite-config-store.js";
 import { SqliteJobStore } from "./sqlite-job-store.js";
 import { SqliteLogStore } from "./sqlite-log-store.js";
@@ -44,6 +46,7 @@ export class SqliteStore implements Store {
   readonly jobs: JobStore;
   readonly search: SearchStore;
   readonly sessions: SessionStore;
+  readonly checkpoints: CheckpointStore;
   readonly #db: Database.Database;
   readonly #statements: StatementCache;
 
@@ -74,6 +77,7 @@ export class SqliteStore implements Store {
     this.jobs = new SqliteJobStore(statements);
     this.search = new SqliteSearchStore(statements, options.searchRareTermMatches);
     this.sessions = new SqliteSessionStore(statements);
+    this.checkpoints = new SqliteCheckpointStore(statements);
     this.#statements = statements;
   }
 
