@@ -321,6 +321,7 @@ describe("the console in a browser", {
     const greenPopover = page.getByRole("dialog", { name: "Tamper-proofing validation" });
     await greenPopover.getByText("Consistency: passed").waitFor();
     await greenPopover.getByText("Membership proof: passed").waitFor();
+    await greenPopover.getByText("Signed checkpoint: passed").waitFor();
     await screen("viewer-published");
     await page.keyboard.press("Escape");
 

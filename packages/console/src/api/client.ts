@@ -46,6 +46,13 @@ export function setUnauthorizedHandler(handler: (() => void) | undefined): void 
   onUnauthorized = handler;
 }
 
+/** GETs a public text resource (a signed checkpoint note, the verifier key); throws on any non-200. */
+export async function getText(path: string): Promise<string> {
+  const response = await fetch(path, { credentials: "omit", headers: { accept: "text/plain" } });
+  if (!response.ok) throw new ApiError("NotFound", `${path} answered ${response.status}`, response.status);
+  return response.text();
+}
+
 /** POSTs `body` to `path` with the session cookie and CSRF token; answers the envelope's `result`. */
 export async function call<T>(path: string, body: unknown = {}, method: "POST" | "GET" = "POST"): Promise<T> {
   const headers: Record<string, string> = { accept: "application/json" };

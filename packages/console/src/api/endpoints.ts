@@ -1,4 +1,4 @@
-import { call } from "./client.js";
+import { call, getText } from "./client.js";
 import type { ConfigView, CreatedToken, Root, Schema, SearchPage, SessionInfo, TokenView } from "./types.js";
 
 /* One function per endpoint the console calls; each names the path once. */
@@ -38,4 +38,10 @@ export const audit = {
     call<SearchPage>("/v1/results", body),
   downloadResults: (body: { result_id: string; format: "csv" | "json"; config_id: string }) =>
     call<{ dest_url: string; expires_at: string }>("/v1/download_results", body),
+};
+
+export const checkpoints = {
+  verifierKey: () => getText("/trees/verifier-key"),
+  note: (treeName: string, size: number) =>
+    getText(`/trees/${encodeURIComponent(treeName)}/checkpoint/${size}`),
 };

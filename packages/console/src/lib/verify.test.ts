@@ -3,14 +3,18 @@ import { describe, it } from "node:test";
 import {
   canonicalize,
   encodeMembershipProof,
+  formatCheckpoint,
+  formatVerifierKey,
   generateSigningKey,
   hashChildren,
   hashEnvelope,
+  noteSigner,
   publicKeyPem,
+  signNote,
   signText,
 } from "@veritrail/core";
 import type { Root, SearchEvent } from "../api/types.js";
-import { verificationArtifact, verifyEvent } from "./verify.js";
+import { checkCheckpoint, verificationArtifact, verifyEvent } from "./verify.js";
 
 /** A two-leaf tree of real envelopes, its root and each leaf's proof, as the server answers them. */
 function twoLeaves(signed = false) {
@@ -59,9 +63,23 @@ describe("the verification lock", () => {
   it("is green for a published record whose root is consistent, red when the consistency check failed", () => {
     const { events, root } = twoLeaves();
     const published = { ...events[0]!, published: true };
-    const green = verifyEvent(published, { root, consistency: { state: "pass", detail: "ok" } });
+    const signed = { state: "pass" as const, detail: "signed" };
+    const green = verifyEvent(published, {
+      root,
+      consistency: { state: "pass", detail: "ok" },
+      checkpoint: signed,
+    });
     assert.equal(green.state, "verified");
-    const red = verifyEvent(published, { root, consistency: { state: "fail", detail: "bad proof" } });
+    // Until its checkpoint is checked a published record is not green.
+    assert.equal(
+      verifyEvent(published, { root, consistency: { state: "pass", detail: "ok" } }).state,
+      "pending",
+    );
+    const red = verifyEvent(published, {
+      root,
+      consistency: { state: "fail", detail: "bad proof" },
+      checkpoint: signed,
+    });
     assert.equal(red.state, "failed");
     assert.equal(red.failed, "Consistency");
   });
@@ -114,5 +132,28 @@ describe("the verification lock", () => {
       "published",
       "unpublished_root",
     ]);
+  });
+
+  it("opens the root's signed checkpoint with the verifier key, and refuses another key, size or root", () => {
+    const { root } = twoLeaves();
+    const signer = noteSigner("veritrail.test", generateSigningKey());
+    const other = noteSigner("veritrail.test", generateSigningKey());
+    const body = formatCheckpoint({
+      origin: "veritrail.test/t",
+      size: 2,
+      rootHash: Buffer.from(root.root_hash, "hex"),
+    });
+    const note = signNote(body, signer);
+    assert.equal(checkCheckpoint(root, note, formatVerifierKey(signer)).state, "pass");
+    assert.equal(checkCheckpoint(root, note, formatVerifierKey(other)).state, "fail");
+    assert.equal(checkCheckpoint({ ...root, size: 3 }, note, formatVerifierKey(signer)).state, "fail");
+    assert.equal(
+      checkCheckpoint({ ...root, root_hash: "0".repeat(64) }, note, formatVerifierKey(signer)).state,
+      "fail",
+    );
+    assert.equal(
+      checkCheckpoint(root, note.replace("\n2\n", "\n3\n"), formatVerifierKey(signer)).state,
+      "fail",
+    );
   });
 });

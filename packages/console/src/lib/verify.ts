@@ -1,4 +1,12 @@
-import { canonicalize, type Envelope, hashEnvelope, verifyMembership, verifyText } from "@veritrail/core";
+import {
+  canonicalize,
+  type Envelope,
+  hashEnvelope,
+  openCheckpoint,
+  parseVerifierKey,
+  verifyMembership,
+  verifyText,
+} from "@veritrail/core";
 import type { Root, SearchEvent } from "../api/types.js";
 
 /*
@@ -11,13 +19,14 @@ import type { Root, SearchEvent } from "../api/types.js";
 export type CheckState = "pass" | "fail" | "none";
 
 export interface Check {
-  name: "hash" | "membership" | "signature" | "consistency";
+  name: "hash" | "membership" | "signature" | "consistency" | "checkpoint";
   label: string;
   state: CheckState;
   detail: string;
 }
 
-export type LockState = "verified" | "unpublished" | "failed";
+/** `pending`: a published record whose signed checkpoint is still being fetched and checked. */
+export type LockState = "verified" | "unpublished" | "pending" | "failed";
 
 export interface Verification {
   state: LockState;
@@ -33,6 +42,8 @@ export interface PageRoots {
   unpublished_root?: Root;
   /** The outcome of checking `root` against the published root before it, when checked. */
   consistency?: { state: CheckState; detail: string };
+  /** The outcome of opening the signed checkpoint note of `root` with the verifier key. */
+  checkpoint?: { state: CheckState; detail: string };
 }
 
 export function verifyEvent(event: SearchEvent, roots: PageRoots): Verification {
@@ -133,8 +144,28 @@ export function verifyEvent(event: SearchEvent, roots: PageRoots): Verification 
     });
   }
 
+  if (event.published && roots.checkpoint) {
+    checks.push({ name: "checkpoint", label: "Signed checkpoint", ...roots.checkpoint });
+  } else if (event.published) {
+    checks.push({ name: "checkpoint", label: "Signed checkpoint", state: "none", detail: "checking…" });
+  } else {
+    checks.push({
+      name: "checkpoint",
+      label: "Signed checkpoint",
+      state: "none",
+      detail: "no checkpoint covers it yet",
+    });
+  }
+
   const failed = checks.find((c) => c.state === "fail");
-  const state: LockState = failed ? "failed" : event.published ? "verified" : "unpublished";
+  // Green needs the root's signed checkpoint to have opened with the verifier key.
+  const state: LockState = failed
+    ? "failed"
+    : !event.published
+      ? "unpublished"
+      : roots.checkpoint?.state === "pass"
+        ? "verified"
+        : "pending";
   return { state, checks, ...(failed ? { failed: failed.label } : {}), ...(root ? { root } : {}) };
 }
 
@@ -153,4 +184,31 @@ export function verificationArtifact(event: SearchEvent, roots: PageRoots): stri
     null,
     2,
   );
+}
+
+/**
+ * Opens the signed checkpoint note published for `root` with the server's verifier key (C2SP
+ * signed note) and checks that it names the same size and root hash the answer carries.
+ */
+export function checkCheckpoint(
+  root: Root,
+  note: string,
+  verifierKey: string,
+): { state: CheckState; detail: string } {
+  let key: ReturnType<typeof parseVerifierKey>;
+  try {
+    key = parseVerifierKey(verifierKey.trim());
+  } catch (error) {
+    return { state: "fail", detail: `the verifier key does not parse: ${String(error)}` };
+  }
+  const opened = openCheckpoint(note, key);
+  if (!opened.ok) return { state: "fail", detail: `the checkpoint note does not open: ${opened.reason}` };
+  const hex = Array.from(opened.checkpoint.rootHash, (b) => b.toString(16).padStart(2, "0")).join("");
+  if (opened.checkpoint.size !== root.size || hex !== root.root_hash.toLowerCase()) {
+    return {
+      state: "fail",
+      detail: `the checkpoint signed for size ${opened.checkpoint.size} holds root ${hex.slice(0, 16)}…, not the answer's`,
+    };
+  }
+  return { state: "pass", detail: `signed by ${key.name} for size ${root.size}` };
 }

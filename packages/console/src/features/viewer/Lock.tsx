@@ -6,6 +6,7 @@ import { type PageRoots, type Verification, verificationArtifact } from "../../l
 const NAMES = {
   verified: "Verified",
   unpublished: "Verified against an unpublished root",
+  pending: "Checking the signed checkpoint",
   failed: "Verification failed",
 } as const;
 
@@ -16,7 +17,9 @@ export function Lock(props: { verification: Verification; event: SearchEvent; ro
   return (
     <Popover.Root>
       <Popover.Trigger className={`lock lock-${v.state}`} aria-label={name} title={name}>
-        <span aria-hidden="true">{v.state === "failed" ? "✕" : v.state === "verified" ? "✓" : "◐"}</span>
+        <span aria-hidden="true">
+          {v.state === "failed" ? "✕" : v.state === "verified" ? "✓" : v.state === "pending" ? "…" : "◐"}
+        </span>
       </Popover.Trigger>
       <Popover.Portal>
         <Popover.Positioner className="positioner" sideOffset={4} align="start">

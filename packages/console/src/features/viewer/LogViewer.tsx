@@ -2,13 +2,13 @@ import { useQuery } from "@tanstack/react-query";
 import { verifyConsistency } from "@veritrail/core";
 import { Fragment, useEffect, useMemo, useState } from "react";
 import { ApiError } from "../../api/client.js";
-import { audit } from "../../api/endpoints.js";
+import { audit, checkpoints } from "../../api/endpoints.js";
 import type { SchemaField, SearchPage, SessionInfo } from "../../api/types.js";
 import { announce } from "../../components/ui/Announcer.js";
 import { ErrorBanner } from "../../components/ui/Field.js";
 import { errorPosition } from "../../lib/query-words.js";
 import { decodeRange, encodeRange, rangeRequest } from "../../lib/time-range.js";
-import { type PageRoots, verifyEvent } from "../../lib/verify.js";
+import { checkCheckpoint, type PageRoots, verifyEvent } from "../../lib/verify.js";
 import { ColumnChooser } from "./ColumnChooser.js";
 import { Lock } from "./Lock.js";
 import { QueryBar } from "./QueryBar.js";
@@ -97,13 +97,30 @@ export function LogViewer(props: { configId: string; session: SessionInfo }) {
   });
   const page = view.page > 0 ? pageQuery.data : search.data;
   const consistency = useRootConsistency(configId, page);
+  const signed = useQuery({
+    queryKey: ["checkpoint", page?.root?.tree_name, page?.root?.size, page?.root?.root_hash],
+    enabled: page?.root !== undefined,
+    queryFn: async (): Promise<PageRoots["checkpoint"]> => {
+      const root = page!.root!;
+      try {
+        const [note, key] = await Promise.all([
+          checkpoints.note(root.tree_name, root.size),
+          checkpoints.verifierKey(),
+        ]);
+        return checkCheckpoint(root, note, key);
+      } catch (error) {
+        return { state: "fail", detail: `no signed checkpoint for size ${root.size}: ${String(error)}` };
+      }
+    },
+  });
   const roots: PageRoots = useMemo(
     () => ({
       ...(page?.root ? { root: page.root } : {}),
       ...(page?.unpublished_root ? { unpublished_root: page.unpublished_root } : {}),
       ...(consistency.data ? { consistency: consistency.data } : {}),
+      ...(signed.data ? { checkpoint: signed.data } : {}),
     }),
-    [page, consistency.data],
+    [page, consistency.data, signed.data],
   );
   const verified = useMemo(() => (page?.events ?? []).map((e) => verifyEvent(e, roots)), [page, roots]);
   const count = search.data?.count ?? 0;
