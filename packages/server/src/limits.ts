@@ -245,6 +245,21 @@ export const MAX_SEARCH_ORDER_BY_LENGTH = 64;
  */
 export const MAX_SEARCH_RESTRICTION_VALUES = MAX_RESTRICTED_VALUES;
 
+/**
+ * How long a console session lasts after sign-in: 8 hours, one working day, so a browser left
+ * signed in overnight asks again; it is a fixed lifetime, not renewed by use, so a stolen cookie
+ * stops working on its own.
+ */
+export const SESSION_TTL_SECONDS = 8 * 3600;
+
+/**
+ * How long an ended or expired session row is kept before it is deleted: one day, so that a
+ * replayed cookie still meets its ended row (and a clear refusal) for a while after sign-out.
+ */
+export const SESSION_ROW_RETENTION_SECONDS = 86_400;
+
+/** Longest `Cookie` header the session lookup reads; browsers send a few KB at most. */
+export const MAX_COOKIE_HEADER_LENGTH = 8192;
 // ---- Publishing and anchors (publish/, docs/design/publishing.md) -------------------------------
 
 /**

@@ -389,7 +389,8 @@ describe("bad input", () => {
       ["GET", "/audit/v1/root"],
       ["POST", "/v3/log"],
       ["POST", "/other/v1/log"],
-      ["GET", "/"],
+      // `/` redirects to the web console (http/routes/console-static.ts).
+      ["GET", "/nothing"],
     ] as const) {
       it(`${method} ${path} answers the NotFound envelope with HTTP 404`, async () => {
         const response = await fetchApi(`${server.url}${path}`, {

@@ -14,6 +14,7 @@ import { seedTree, sequenceEvents, T } from "../src/store/conformance/fixtures.j
 import { describeJobConformance } from "../src/store/conformance/job.js";
 import { describeLogConformance } from "../src/store/conformance/log.js";
 import { describeSearchConformance, searchAnswers } from "../src/store/conformance/search.js";
+import { describeSessionConformance } from "../src/store/conformance/session.js";
 import { describeStoreConformance } from "../src/store/conformance/store.js";
 import { describeTokenConformance } from "../src/store/conformance/token.js";
 import { searchFieldNumbers } from "../src/store/contract/search.js";
@@ -45,6 +46,7 @@ for (const kind of ["sqlite", "postgres"] as const) {
     describeTokenConformance(open);
     describeJobConformance(open);
     describeSearchConformance(open);
+    describeSessionConformance(open);
     describeCheckpointConformance(open);
     describeErasureConformance(open);
   });

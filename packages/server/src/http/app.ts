@@ -7,6 +7,7 @@ import Fastify, {
   LogController,
 } from "fastify";
 import type { Authenticator } from "../auth/authenticator.js";
+import { Sessions } from "../auth/sessions.js";
 import { nowIso } from "../clock.js";
 import { ApiError } from "../errors.js";
 import { checkJsonShape } from "../guards/json-shape.js";
@@ -17,6 +18,7 @@ import { sendEnvelope } from "./envelope.js";
 import { answerFor } from "./error-map.js";
 import { registerAnchorStatusRoute, registerCheckpointRoutes } from "./routes/checkpoint.js";
 import { registerConfigRoutes } from "./routes/config-admin.js";
+import { registerConsoleRoutes } from "./routes/console-static.js";
 import { registerDownloadFileRoute, registerDownloadRoutes } from "./routes/download.js";
 import { registerErasureRoutes } from "./routes/erasure-admin.js";
 import { registerExportRoutes } from "./routes/export.js";
@@ -24,7 +26,9 @@ import { registerLogRoutes } from "./routes/log.js";
 import { registerRequestRoutes } from "./routes/request.js";
 import { registerRootRoutes } from "./routes/root.js";
 import { registerSearchRoutes } from "./routes/search.js";
+import { registerSessionRoutes } from "./routes/session.js";
 import { registerTokenRoutes } from "./routes/token-admin.js";
+import { sessionToken } from "./session-auth.js";
 
 /**
  * Builds the HTTP application. Every answer, errors included, is the Pangea envelope with an
@@ -102,8 +106,10 @@ export function createApp(services: Services, log: FastifyBaseLogger): FastifyIn
   // a caller without a valid credential cannot make the server buffer or parse anything. The
   // data plane takes service tokens only, the management API the admin credential only
   // (docs/design/tokens.md). A scope's hook covers every route registered in it.
-  const dataPlane = requireToken(services.authenticator, "service");
-  const management = requireToken(services.authenticator, "admin");
+  // A console session (a cookie with its CSRF token) stands in for the header (http/session-auth.ts).
+  const sessions = new Sessions({ store: services.store, clock: services.clock });
+  const dataPlane = requireToken(services.authenticator, "service", sessions);
+  const management = requireToken(services.authenticator, "admin", sessions);
   const links = new DownloadLinks({ config: services.config, store: services.store, clock: services.clock });
   for (const prefix of ["", "/audit"]) {
     app.register(
@@ -143,6 +149,11 @@ export function createApp(services: Services, log: FastifyBaseLogger): FastifyIn
   app.register(async (scope) => {
     registerDownloadFileRoute(scope, services, links);
   });
+  // The console's sign-in and its static files (docs/design/console-sessions.md).
+  app.register(async (scope) => {
+    registerSessionRoutes(scope, services, sessions);
+    registerConsoleRoutes(scope);
+  });
   return app;
 }
 
@@ -155,10 +166,13 @@ export function createApp(services: Services, log: FastifyBaseLogger): FastifyIn
 function requireToken(
   authenticator: Authenticator,
   kind: TokenRecord["kind"],
+  sessions: Sessions,
 ): (request: FastifyRequest, reply: FastifyReply) => Promise<void> {
   return async (request, reply) => {
     try {
-      const token = await authenticator.authenticate(request.headers.authorization);
+      const token =
+        (await sessionToken(sessions, request, kind)) ??
+        (await authenticator.authenticate(request.headers.authorization));
       if (token.kind !== kind) throw ApiError.unauthorized();
       request.veritrail.token = token;
     } catch (error) {

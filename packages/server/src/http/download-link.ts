@@ -85,6 +85,8 @@ export class DownloadLinks {
       return "forged";
     }
     const given = Buffer.from(sig, "base64url");
+    // Base64url's last character carries two unused bits: only the canonical spelling is the link.
+    if (given.toString("base64url") !== sig) return "forged";
     const wanted = this.#sign(await this.#keyBytes(), target, expires);
     if (given.length !== wanted.length || !timingSafeEqual(given, wanted)) return "forged";
     return Number(expires) * 1000 <= this.#clock.nowMillis() ? "expired" : "valid";

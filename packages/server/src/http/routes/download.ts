@@ -2,6 +2,7 @@ import { Readable } from "node:stream";
 import { type FieldRestrictions, isId } from "@veritrail/core";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { resolveConfig } from "../../auth/resolve-config.js";
+import { consoleReader } from "../../auth/sessions.js";
 import { ApiError, clip } from "../../errors.js";
 import { BodyReader } from "../../guards/body-reader.js";
 import { MAX_ID_LENGTH } from "../../limits.js";
@@ -114,7 +115,9 @@ async function ownerMayRead(
   restrictionHolds: (token: TokenRecord) => boolean,
 ): Promise<boolean> {
   const { store, directory, clock } = services;
-  const token = await store.tokens.getToken(tokenId);
+  const stored = await store.tokens.getToken(tokenId);
+  // An admin credential reads only through a console session, as its read-only reader.
+  const token = stored?.kind === "admin" ? consoleReader(stored) : stored;
   if (token?.kind !== "service" || token.revokedAt !== undefined) return false;
   if (token.expiresAt !== undefined && Date.parse(token.expiresAt) <= clock.nowMillis()) return false;
   try {

@@ -1,4 +1,5 @@
 import type { ExportFileRecord } from "./job.js";
+import type { SessionRecord } from "./session.js";
 import type {
   AsyncRequestRecord,
   ConfigRecord,
@@ -146,4 +147,15 @@ export function tokenUpdateParams(token: TokenRecord): unknown[] {
     token.updatedAt,
     token.origin ?? "api",
   ];
+}
+
+export function sessionFromRow(row: Row): SessionRecord {
+  return {
+    secretHash: row["secret_hash"] as Buffer,
+    tokenId: String(row["token_id"]),
+    tokenSecretHash: row["token_secret_hash"] as Buffer,
+    createdAt: String(row["created_at"]),
+    expiresAt: String(row["expires_at"]),
+    endedAt: optional(row["ended_at"]),
+  };
 }

@@ -4,6 +4,7 @@ import type { ErasureStore } from "./erasure.js";
 import type { JobStore } from "./job.js";
 import type { LogStore } from "./log.js";
 import type { SearchStore } from "./search.js";
+import type { SessionStore } from "./session.js";
 import type { TokenStore } from "./token.js";
 
 /*
@@ -43,6 +44,7 @@ export type {
   SearchStore,
   SearchValue,
 } from "./search.js";
+export type { SessionRecord, SessionStore } from "./session.js";
 export type { ServiceGrant, TokenRecord, TokenStore } from "./token.js";
 
 export interface Store {
@@ -52,6 +54,7 @@ export interface Store {
   readonly tokens: TokenStore;
   readonly jobs: JobStore;
   readonly search: SearchStore;
+  readonly sessions: SessionStore;
   readonly checkpoints: CheckpointStore;
   readonly erasure: ErasureStore;
 

@@ -7,6 +7,7 @@ import type {
   JobStore,
   LogStore,
   SearchStore,
+  SessionStore,
   Store,
   TokenStore,
 } from "../contract/store.js";
@@ -17,6 +18,7 @@ import { PostgresJobStore } from "./postgres-job-store.js";
 import { PostgresLogStore } from "./postgres-log-store.js";
 import { query, transaction, withAdvisoryLock } from "./postgres-pool.js";
 import { backfillSearchIndex, PostgresSearchStore } from "./postgres-search-store.js";
+import { PostgresSessionStore } from "./postgres-session-store.js";
 import { PostgresTokenStore } from "./postgres-token-store.js";
 
 /** The schema, as numbered SQL files beside this module (store/contract/read-migrations.ts). */
@@ -47,6 +49,7 @@ export class PostgresStore implements Store {
   readonly tokens: TokenStore;
   readonly jobs: JobStore;
   readonly search: SearchStore;
+  readonly sessions: SessionStore;
   readonly checkpoints: CheckpointStore;
   readonly erasure: ErasureStore;
   readonly #pool: pg.Pool;
@@ -77,6 +80,7 @@ export class PostgresStore implements Store {
     this.tokens = new PostgresTokenStore(this.#pool);
     this.jobs = new PostgresJobStore(this.#pool);
     this.search = new PostgresSearchStore(this.#pool);
+    this.sessions = new PostgresSessionStore(this.#pool);
     this.checkpoints = new PostgresCheckpointStore(this.#pool);
     this.erasure = new PostgresErasureStore(this.#pool);
   }

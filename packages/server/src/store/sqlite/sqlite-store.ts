@@ -10,6 +10,7 @@ import type {
   JobStore,
   LogStore,
   SearchStore,
+  SessionStore,
   Store,
   TokenStore,
 } from "../contract/store.js";
@@ -19,6 +20,7 @@ import { SqliteErasureStore } from "./sqlite-erasure-store.js";
 import { SqliteJobStore } from "./sqlite-job-store.js";
 import { SqliteLogStore } from "./sqlite-log-store.js";
 import { backfillSearchIndex, SqliteSearchStore } from "./sqlite-search-store.js";
+import { SqliteSessionStore } from "./sqlite-session-store.js";
 import { SqliteTokenStore } from "./sqlite-token-store.js";
 import { StatementCache } from "./statement-cache.js";
 
@@ -45,6 +47,7 @@ export class SqliteStore implements Store {
   readonly tokens: TokenStore;
   readonly jobs: JobStore;
   readonly search: SearchStore;
+  readonly sessions: SessionStore;
   readonly checkpoints: CheckpointStore;
   readonly erasure: ErasureStore;
   readonly #db: Database.Database;
@@ -76,6 +79,7 @@ export class SqliteStore implements Store {
     this.tokens = new SqliteTokenStore(statements);
     this.jobs = new SqliteJobStore(statements);
     this.search = new SqliteSearchStore(statements, options.searchRareTermMatches);
+    this.sessions = new SqliteSessionStore(statements);
     this.checkpoints = new SqliteCheckpointStore(statements);
     this.erasure = new SqliteErasureStore(statements);
     this.#statements = statements;
