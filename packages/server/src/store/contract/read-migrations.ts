@@ -21,16 +21,8 @@ export interface Migration {
 const MIGRATION_FILE = /^(\d{3})-[a-z0-9]+(?:-[a-z0-9]+)*\.sql$/;
 
 /**
- * Numbers assigned to schema changes made on branches merged in any order (009: the search
- * index rework). Until its file arrives, the sequence may skip such a number and nothing else;
- * once it is there it is read like any other. A database never records a skipped number, so the
- * file applies when it arrives.
- */
-export const RESERVED_VERSIONS: ReadonlySet<number> = new Set([9]);
-
-/**
  * The migrations in `directory`, in version order. Throws when a `.sql` file is not named
- * `NNN-name.sql` or the numbers do not run from 001 without a gap (but for `RESERVED_VERSIONS`): a missing number means a file
+ * `NNN-name.sql` or the numbers do not run from 001 without a gap: a missing number means a file
  * was lost (an incomplete copy into `dist/`, say), and applying the later ones would build a
  * schema no release ever had.
  *
@@ -54,7 +46,6 @@ export function readMigrations(directory: URL): Migration[] {
     if (!match)
       throw new Error(`migration ${file} is not named NNN-name.sql (lower case, digits and dashes)`);
     const version = Number(match[1]);
-    while (version > expected && RESERVED_VERSIONS.has(expected)) expected += 1;
     if (version !== expected) {
       throw new Error(
         `migration ${file} should be number ${String(expected).padStart(3, "0")}: no gaps, no repeats`,
