@@ -1,0 +1,8 @@
+/*
+ * Verification that takes nothing on the server's word (docs/design/verification.md): pure
+ * functions over what an answer or a file holds, each check "pass", "fail" or "none" with why.
+ */
+export { type Check, type CheckStatus, fail, none, PASS, worst } from "./check.js";
+export { checkEnvelopeHash, checkEventSignature } from "./event.js";
+export { checkConsistency, checkMembership, type TreeHead } from "./proofs.js";
+export { type RecordChecks, type RecordReport, type RootTrust, verifyRecord } from "./records.js";
