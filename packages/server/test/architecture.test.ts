@@ -34,7 +34,6 @@ const RANKS: readonly (readonly string[])[] = [
   ["jobs/"],
   ["http/"],
   ["store/open-store.ts", "bootstrap.ts", "main.ts", "index.ts"],
-  ["cli/", "cli.ts"],
 ];
 
 function rankOf(path: string): number {

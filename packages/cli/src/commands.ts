@@ -1,7 +1,7 @@
 import { CliError, UsageError } from "./cli-error.js";
-import { type Command, DEFAULT_URL, type Io, runCommand } from "./command.js";
-import { CONFIG_COMMANDS } from "./config-commands.js";
-import { TOKEN_COMMANDS } from "./token-commands.js";
+import { type Command, cliErrorOf, DEFAULT_URL, type Io, runCommand } from "./command.js";
+import { CONFIG_COMMANDS } from "./commands/config.js";
+import { TOKEN_COMMANDS } from "./commands/token.js";
 
 /* The `veritrail` command line: which command the words name, its help, and how failures exit. */
 
@@ -13,7 +13,7 @@ const SERVE: Command = {
     "SIGTERM or SIGINT finish the requests in flight, then exit.",
   remote: false,
   async run(context) {
-    const { serve } = await import("./serve.js");
+    const { serve } = await import("./commands/serve.js");
     await serve(context.io.env);
   },
 };
@@ -79,7 +79,8 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
   try {
     await dispatch([...argv], io);
     return 0;
-  } catch (error) {
+  } catch (thrown) {
+    const error = cliErrorOf(thrown);
     if (error instanceof CliError) {
       io.stderr(`veritrail: ${error.message}\n${error.details.map((line) => `${line}\n`).join("")}`);
       return error.exitCode;
