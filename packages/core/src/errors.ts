@@ -4,7 +4,8 @@ export type CoreErrorCode =
   | "ERR_TREE_SIZE" // a leaf index or tree size outside the tree
   | "ERR_PROOF_FORMAT" // a proof string that does not follow wire-protocol §5.5
   | "ERR_KEY_FORMAT" // a public or private key in no supported form
-  | "ERR_DURATION_FORMAT"; // a string outside the Pangea duration grammar
+  | "ERR_DURATION_FORMAT" // a string outside the Pangea duration grammar
+  | "ERR_FILE_FORMAT"; // a verifiable file that is not one JSON object with an events array
 
 /** The one error class of `@veritrail/core`; `code` is stable, `message` is for people. */
 export class CoreError extends Error {
