@@ -6,13 +6,14 @@
 //   MCowBQYDK2VwAyEAlvOyDMpK2DQ16NI8G41yINl01wMHzINBahtDPoh4+mE= is quoted in wire-protocol §5.8;
 // - everything else uses keys generated on the spot by node:crypto.
 import assert from "node:assert/strict";
-import { generateKeyPairSync, verify } from "node:crypto";
+import { createPrivateKey, createPublicKey, generateKeyPairSync, verify } from "node:crypto";
 import { describe, it } from "node:test";
 import { canonicalize } from "./canonical-json.js";
 import {
   generateSigningKey,
   loadPrivateKey,
   parsePublicKey,
+  privateKeyPem,
   publicKeyPem,
   signText,
   verifyText,
@@ -40,7 +41,8 @@ function flipBase64(base64: string, index: number): string {
 }
 
 describe("signText / verifyText round trip", () => {
-  const { privateKey, publicKey } = generateSigningKey();
+  const privateKey = generateSigningKey();
+  const publicKey = privateKey.publicKey;
   const text = canonicalize({ message: "héllo \u{1F600}", actor: "alice", new: '{"a":1}' });
 
   it("produces a base64 signature of 64 bytes that verifies with the signer's PEM", () => {
@@ -50,14 +52,12 @@ describe("signText / verifyText round trip", () => {
     assert.equal(verifyText({ text, signature, publicKey: publicKeyPem(publicKey) }), true);
   });
 
-  it("signs the UTF-8 bytes of the text", () => {
+  it("signs the UTF-8 bytes of the text, as node:crypto verifies them", () => {
     const signature = signText(text, privateKey);
     const utf8 = Buffer.from(text, "utf8");
-    assert.equal(verify(null, utf8, publicKey, Buffer.from(signature, "base64")), true);
-    assert.equal(
-      verify(null, Buffer.from(text, "latin1"), publicKey, Buffer.from(signature, "base64")),
-      false,
-    );
+    const nodeKey = createPublicKey(publicKeyPem(publicKey));
+    assert.equal(verify(null, utf8, nodeKey, Buffer.from(signature, "base64")), true);
+    assert.equal(verify(null, Buffer.from(text, "latin1"), nodeKey, Buffer.from(signature, "base64")), false);
   });
 
   it("exports the same PEM, with a trailing newline, from the private or the public key", () => {
@@ -67,8 +67,7 @@ describe("signText / verifyText round trip", () => {
   });
 
   it("loads a PKCS#8 PEM private key whose signatures verify", () => {
-    const pem = privateKey.export({ type: "pkcs8", format: "pem" }).toString();
-    const loaded = loadPrivateKey(pem);
+    const loaded = loadPrivateKey(privateKeyPem(privateKey));
     assert.equal(
       verifyText({ text, signature: signText(text, loaded), publicKey: publicKeyPem(publicKey) }),
       true,
@@ -96,7 +95,7 @@ describe("signText / verifyText round trip", () => {
 
   it("rejects a signature made by another key", () => {
     const other = generateSigningKey();
-    const signature = signText(text, other.privateKey);
+    const signature = signText(text, other);
     assert.equal(verifyText({ text, signature, publicKey: publicKeyPem(publicKey) }), false);
   });
 
@@ -111,11 +110,9 @@ describe("signText / verifyText round trip", () => {
 });
 
 describe("verifyText: the public_key forms of wire-protocol §5.6 step 3", () => {
-  const { privateKey, publicKey } = generateSigningKey();
-  const pem = publicKeyPem(publicKey);
-  const raw = publicKey.export({ format: "jwk" }).x;
-  assert.ok(raw);
-  const rawB64 = Buffer.from(raw, "base64url").toString("base64");
+  const privateKey = generateSigningKey();
+  const pem = publicKeyPem(privateKey.publicKey);
+  const rawB64 = Buffer.from(privateKey.publicKey).toString("base64");
   const text = '{"message":"forms"}';
   const signature = signText(text, privateKey);
 
@@ -189,10 +186,7 @@ describe("the real Pangea record (test-vectors/pangea-log-artifact.json)", () =>
   });
 
   it("verifies with the same key given as PEM and as base64 of the raw 32 bytes", () => {
-    assert.equal(
-      parsePublicKey(public_key).export({ format: "der", type: "spki" }).toString("base64"),
-      PYTHON_TEST_KEY_SPKI_B64,
-    );
+    assert.equal(publicKeyPem(parsePublicKey(public_key)), PYTHON_TEST_KEY_PEM);
     assert.equal(verifyText({ text, signature, publicKey: PYTHON_TEST_KEY_PEM }), true);
     assert.equal(verifyText({ text, signature, publicKey: PYTHON_TEST_KEY_RAW_B64 }), true);
   });
@@ -204,5 +198,35 @@ describe("the real Pangea record (test-vectors/pangea-log-artifact.json)", () =>
     );
     assert.notEqual(JSON.stringify(event), text);
     assert.equal(verifyText({ text: JSON.stringify(event), signature, publicKey: public_key }), false);
+  });
+});
+
+describe("loadPrivateKey: PEM forms made elsewhere", () => {
+  const text = '{"message":"pem"}';
+
+  it("loads the PKCS#8 PEM node:crypto writes, and signs as node:crypto does", () => {
+    const { privateKey, publicKey } = generateKeyPairSync("ed25519");
+    const loaded = loadPrivateKey(privateKey.export({ type: "pkcs8", format: "pem" }).toString());
+    assert.equal(publicKeyPem(loaded), publicKey.export({ type: "spki", format: "pem" }).toString());
+    const signature = signText(text, loaded);
+    assert.equal(verify(null, Buffer.from(text), publicKey, Buffer.from(signature, "base64")), true);
+  });
+
+  it("loads a PKCS#8 v2 key (RFC 8410 OneAsymmetricKey with the public key appended)", () => {
+    const key = generateSigningKey();
+    const v2 = Buffer.concat([
+      Buffer.from("3051020101300506032b657004220420", "hex"),
+      key.seed,
+      Buffer.from("812100", "hex"),
+      key.publicKey,
+    ]);
+    const pem = `-----BEGIN PRIVATE KEY-----\n${v2.toString("base64")}\n-----END PRIVATE KEY-----\n`;
+    assert.equal(publicKeyPem(loadPrivateKey(pem)), publicKeyPem(key));
+  });
+
+  it("writes a PEM that node:crypto reads back as the same key", () => {
+    const key = generateSigningKey();
+    const nodeKey = createPublicKey(createPrivateKey(privateKeyPem(key)));
+    assert.equal(nodeKey.export({ type: "spki", format: "pem" }).toString(), publicKeyPem(key));
   });
 });

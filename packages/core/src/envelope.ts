@@ -1,4 +1,4 @@
-import { hash } from "node:crypto";
+import { type Buffer, sha256 as platformSha256, sha256Hex as platformSha256Hex } from "#platform";
 import { canonicalize } from "./canonical-json.js";
 
 /** A top-level event value after normalisation: objects and arrays have become strings. */
@@ -64,13 +64,12 @@ export function canonicalEnvelope(envelope: Envelope): string {
 
 /** SHA-256 of a UTF-8 text. */
 export function sha256(text: string): Buffer {
-  // One-shot crypto.hash: no Hash object per call, about 40% faster on envelope-sized input.
-  return hash("sha256", text, "buffer");
+  return platformSha256(text);
 }
 
 /** Lower-case hex SHA-256 of a UTF-8 text. */
 export function sha256Hex(text: string): string {
-  return hash("sha256", text, "hex");
+  return platformSha256Hex(text);
 }
 
 /**

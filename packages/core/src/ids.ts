@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { randomBytes } from "#platform";
 
 const BASE32 = "abcdefghijklmnopqrstuvwxyz234567";
 /** 32 characters of 5 bits: 160 random bits, 20 bytes. */

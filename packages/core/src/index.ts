@@ -1,14 +1,41 @@
 /**
- * `@veritrail/core`: the pure maths of a tamper-evident audit log. No I/O; only `node:` built-ins.
+ * `@veritrail/core`: the pure maths of a tamper-evident audit log. No I/O and no `node:` import:
+ * hashing, randomness and the curve go through `#platform` (src/platform/), which is `node:crypto`
+ * on Node and pure JavaScript in a browser, so a console or an SDK verifies with this same code.
  */
 export { canonicalize } from "./canonical-json.js";
+export {
+  type Checkpoint,
+  formatCheckpoint,
+  formatSignerKey,
+  formatVerifierKey,
+  MAX_NOTE_BYTES,
+  MAX_NOTE_SIGNATURES,
+  type NoteSigner,
+  noteKeyId,
+  noteSigner,
+  type OpenedCheckpoint,
+  type OpenedNote,
+  openCheckpoint,
+  openNote,
+  parseCheckpoint,
+  parseSignerKey,
+  parseVerifierKey,
+  signNote,
+  type VerifierKey,
+} from "./checkpoint/note.js";
 export { DURATION_PATTERN, parseDuration } from "./duration.js";
 export {
   generateSigningKey,
   loadPrivateKey,
   parsePublicKey,
+  privateKeyPem,
   publicKeyPem,
+  type SigningKey,
+  signBytes,
+  signingKeyFromSeed,
   signText,
+  verifyBytes,
   verifyText,
 } from "./ed25519.js";
 export {

@@ -40,7 +40,7 @@ interface Logged {
 
 /** A client-signed entry as the SDKs send it (wire-protocol §5.8). */
 function clientSigned(event: Record<string, unknown>) {
-  const { privateKey } = generateSigningKey();
+  const privateKey = generateSigningKey();
   const key = publicKeyPem(privateKey);
   return {
     event,

@@ -160,7 +160,7 @@ describe("the log API", () => {
     });
 
     it("keeps a client signature and stores a JSON public_key with sorted keys", async () => {
-      const { privateKey } = generateSigningKey();
+      const privateKey = generateSigningKey();
       const event = { message: "signed", actor: "bob" };
       const signature = signText(JSON.stringify({ actor: "bob", message: "signed" }), privateKey);
       const key = publicKeyPem(privateKey);

@@ -1,3 +1,4 @@
+import { Buffer } from "#platform";
 import { CoreError } from "../errors.js";
 import { type ConsistencyItemPlan, hashChildren, type NodeLookup, type PathStep, rangeHash } from "./tree.js";
 

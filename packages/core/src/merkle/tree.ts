@@ -1,4 +1,4 @@
-import { hash } from "node:crypto";
+import { Buffer, sha256 } from "#platform";
 import { CoreError } from "../errors.js";
 
 /*
@@ -35,7 +35,7 @@ export interface PathStep {
 
 /** Inner node hash: SHA-256(left ‖ right), no prefix (wire-protocol §5.4). */
 export function hashChildren(left: Uint8Array, right: Uint8Array): Buffer {
-  return hash("sha256", Buffer.concat([left, right]), "buffer");
+  return sha256(Buffer.concat([left, right]));
 }
 
 /** A stable string key for a node, for maps of fetched hashes. */

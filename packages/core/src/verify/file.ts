@@ -1,3 +1,4 @@
+import { Buffer } from "#platform";
 import { CompactRange } from "../merkle/tree.js";
 import type {
   FileCheckpoint,
@@ -98,18 +99,6 @@ function report(size: number, check: Check): CheckpointReport {
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function hexBytes(hex: string): Uint8Array {
-  const out = new Uint8Array(hex.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = Number.parseInt(hex.slice(2 * i, 2 * i + 2), 16);
-  return out;
-}
-
-function bytesHex(bytes: Uint8Array): string {
-  let out = "";
-  for (const b of bytes) out += b.toString(16).padStart(2, "0");
-  return out;
 }
 
 /** A growable bit set of leaf indices, relative to the first index seen. */
@@ -415,8 +404,7 @@ export class FileVerifier {
         this.#range = undefined;
         return;
       }
-      // biome-ignore lint/suspicious/noExplicitAny: the compact range takes the platform's byte type.
-      this.#range.append(hexBytes(hash) as any);
+      this.#range.append(Buffer.from(hash, "hex"));
       const size = this.#range.size;
       const expected = this.#heads.get(size);
       if (expected) this.#compareRecomputed(size, expected.root_hash, "checkpoint");
@@ -429,7 +417,7 @@ export class FileVerifier {
 
   #compareRecomputed(size: number, rootHash: string, what: string): void {
     const root = this.#range?.root();
-    const computed = root ? bytesHex(root) : "";
+    const computed = root ? root.toString("hex") : "";
     this.#recomputed.push(
       computed === rootHash
         ? PASS

@@ -1,5 +1,4 @@
-import type { KeyObject } from "node:crypto";
-import { canonicalize, loadPrivateKey, signText } from "@veritrail/core";
+import { canonicalize, loadPrivateKey, type SigningKey, signText } from "@veritrail/core";
 import type { SigningKeyRecord } from "../store/contract/store.js";
 import type { PreparedEntry } from "./prepared-entry.js";
 
@@ -7,7 +6,7 @@ import type { PreparedEntry } from "./prepared-entry.js";
 export interface ServerSigner {
   keyId: string;
   version: number;
-  privateKey: KeyObject;
+  privateKey: SigningKey;
   /** The stored `public_key`: canonical JSON with algorithm, key, vault_key_id, vault_key_version. */
   publicKeyJson: string;
 }

@@ -1,4 +1,4 @@
-import { generateSigningKey, isId, publicKeyPem } from "@veritrail/core";
+import { generateSigningKey, isId, privateKeyPem, publicKeyPem } from "@veritrail/core";
 import type { FastifyInstance } from "fastify";
 import { CONFIG_KEYS, readConfigSettings, renderConfig } from "../../admin/config-document.js";
 import { nextTimestamp, nowIso } from "../../clock.js";
@@ -52,13 +52,13 @@ export function registerConfigRoutes(app: FastifyInstance, services: Services): 
   /** Gives the configuration a new signing key version (the first when none exists). */
   async function addSigningKey(configId: string): Promise<void> {
     const current = await store.configs.getSigningKey(configId);
-    const { privateKey } = generateSigningKey();
+    const key = generateSigningKey();
     await store.configs.addSigningKey({
       configId,
       version: (current?.version ?? 0) + 1,
       keyId: current?.keyId ?? ids.newId("pvi"),
-      privateKey: privateKey.export({ type: "pkcs8", format: "pem" }).toString(),
-      publicKey: publicKeyPem(privateKey),
+      privateKey: privateKeyPem(key),
+      publicKey: publicKeyPem(key),
       createdAt: nowIso(clock),
     });
   }
