@@ -44,6 +44,7 @@ export class FileStreamSplitter {
   #from = 0;
   #inEvents = false;
   #awaitEvents = false;
+  #recordCount = 0;
 
   constructor(handlers: FileStreamHandlers) {
     this.#handlers = handlers;
@@ -81,9 +82,11 @@ export class FileStreamSplitter {
   #endRecord(chunk: string, at: number, last: boolean): void {
     const text = this.#take(chunk, at).trim();
     if (text === "") {
-      if (!last) throw new CoreError("ERR_FILE_FORMAT", "events holds an empty item");
+      // Only `[]` may end with nothing in it; `[1,]` and `[,1]` may not.
+      if (!last || this.#recordCount > 0) throw new CoreError("ERR_FILE_FORMAT", "events holds an empty item");
       return;
     }
+    this.#recordCount++;
     this.#handlers.record(this.#parse(text, "a record of events"));
   }
 

@@ -86,13 +86,13 @@ describe("verify: consistency", () => {
 });
 
 describe("verify: event signature", () => {
-  const { privateKey, publicKey } = generateSigningKey();
+  const key = generateSigningKey();
   const event = { message: "signed", actor: "bob" };
   const signed: Envelope = {
     event,
     received_at: "2026-01-01T00:00:00.000000Z",
-    signature: signText(canonicalize(event), privateKey),
-    public_key: canonicalize({ algorithm: "ED25519", key: publicKeyPem(publicKey) }),
+    signature: signText(canonicalize(event), key),
+    public_key: canonicalize({ algorithm: "ED25519", key: publicKeyPem(key) }),
   };
 
   it("passes a good signature, fails a changed event or half a signature, and is none unsigned", () => {
