@@ -83,7 +83,8 @@ export class FileStreamSplitter {
     const text = this.#take(chunk, at).trim();
     if (text === "") {
       // Only `[]` may end with nothing in it; `[1,]` and `[,1]` may not.
-      if (!last || this.#recordCount > 0) throw new CoreError("ERR_FILE_FORMAT", "events holds an empty item");
+      if (!last || this.#recordCount > 0)
+        throw new CoreError("ERR_FILE_FORMAT", "events holds an empty item");
       return;
     }
     this.#recordCount++;
