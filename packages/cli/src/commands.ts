@@ -2,6 +2,7 @@ import { CliError, UsageError } from "./cli-error.js";
 import { type Command, cliErrorOf, DEFAULT_URL, type Io, runCommand } from "./command.js";
 import { CONFIG_COMMANDS } from "./commands/config.js";
 import { TOKEN_COMMANDS } from "./commands/token.js";
+import { VERIFY_COMMAND } from "./commands/verify.js";
 
 /* The `veritrail` command line: which command the words name, its help, and how failures exit. */
 
@@ -18,7 +19,7 @@ const SERVE: Command = {
   },
 };
 
-const COMMANDS: Command[] = [SERVE, ...CONFIG_COMMANDS, ...TOKEN_COMMANDS];
+const COMMANDS: Command[] = [SERVE, ...CONFIG_COMMANDS, ...TOKEN_COMMANDS, VERIFY_COMMAND];
 const GROUPS = ["config", "token"] as const;
 
 export const USAGE = `Usage: veritrail <command> [options]
@@ -45,6 +46,9 @@ Service tokens and admin credentials:
   token extend ID --config ID...     let a service token reach more configurations
   token rotate ID [--grace-period D] new secret, printed once; the old one works for the grace period
   token revoke ID                    stop a token at once (never the last working admin credential)
+
+Offline verification (no server needed):
+  verify FILE [--key KEY] [--json]   check a JSON download or export: hashes, proofs, checkpoints
 
 Management commands talk to a running server:
   --url URL              the server (default: $VERITRAIL_URL, else ${DEFAULT_URL})
