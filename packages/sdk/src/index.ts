@@ -17,3 +17,4 @@ export {
 } from "./audit-client.js";
 export { ApiError, type SdkErrorCode, VeritrailError } from "./errors.js";
 export { type Answer, retryAfterMs, Transport, type TransportOptions } from "./http.js";
+export { Verifier, type VerifierOptions } from "./verify.js";
