@@ -40,6 +40,74 @@ export interface ServerConfig {
    * database, so that every process of a cluster verifies the links any of them made.
    */
   readonly downloadSecret: string | undefined;
+  /** Publishing signed checkpoints (docs/design/publishing.md). */
+  readonly publish: PublishConfig;
+}
+
+/** How often roots are published, how checkpoints are signed, and where they are anchored. */
+export interface PublishConfig {
+  /** A tree that has grown is published at least this often. */
+  readonly intervalMs: number;
+  /** …and as soon as this many events arrived since its last checkpoint. */
+  readonly everyEvents: number;
+  /** The checkpoint origin prefix (`<origin>/<tree_name>`) and the key's name: the public URL's host by default. */
+  readonly origin: string;
+  /** The checkpoint signing key (PKCS#8 PEM, or base64 of the 32-byte seed); otherwise one is made and kept in the store. */
+  readonly checkpointKey: string | undefined;
+  /** A directory where each tree's checkpoints are appended to a file of its own. */
+  readonly anchorDir: string | undefined;
+  /** A URL each checkpoint note is POSTed to. */
+  readonly anchorWebhookUrl: string | undefined;
+  /** Another Pangea-compatible audit log (its base URL) each checkpoint is logged into, with its token. */
+  readonly anchorAuditLog: { url: string; token: string; configId: string | undefined } | undefined;
+}
+
+/** A key name or origin as signed notes allow them: no spaces, no `+`, printable. */
+const NOTE_NAME = /^[\x21-\x2a\x2c-\x7e]{1,200}$/;
+
+function httpUrl(env: Env, name: string): string | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return undefined;
+  if (!/^https?:\/\/[^\s]+$/.test(raw)) throw new ConfigError(name, "must be an http:// or https:// URL");
+  return raw.replace(/\/+$/, "");
+}
+
+function publishConfig(env: Env, publicUrl: string): PublishConfig {
+  const origin = env["VERITRAIL_ORIGIN"] || new URL(publicUrl).host;
+  if (!NOTE_NAME.test(origin)) {
+    throw new ConfigError(
+      "VERITRAIL_ORIGIN",
+      "must be printable, without spaces or '+', at most 200 characters",
+    );
+  }
+  const auditLogUrl = httpUrl(env, "VERITRAIL_ANCHOR_AUDIT_LOG_URL");
+  const auditLogToken = env["VERITRAIL_ANCHOR_AUDIT_LOG_TOKEN"] || undefined;
+  if ((auditLogUrl === undefined) !== (auditLogToken === undefined)) {
+    throw new ConfigError(
+      auditLogUrl === undefined ? "VERITRAIL_ANCHOR_AUDIT_LOG_URL" : "VERITRAIL_ANCHOR_AUDIT_LOG_TOKEN",
+      "VERITRAIL_ANCHOR_AUDIT_LOG_URL and VERITRAIL_ANCHOR_AUDIT_LOG_TOKEN go together",
+    );
+  }
+  const checkpointKey = env["VERITRAIL_CHECKPOINT_KEY"] || undefined;
+  if (checkpointKey !== undefined && checkpointKey.length > 1000) {
+    throw new ConfigError("VERITRAIL_CHECKPOINT_KEY", "is longer than any Ed25519 key");
+  }
+  return Object.freeze({
+    intervalMs: integer(env, "VERITRAIL_PUBLISH_INTERVAL_MS", 10_000, 100, 86_400_000),
+    everyEvents: integer(env, "VERITRAIL_PUBLISH_EVERY_EVENTS", 10_000, 1, 100_000_000),
+    origin,
+    checkpointKey,
+    anchorDir: env["VERITRAIL_ANCHOR_DIR"] ? resolve(env["VERITRAIL_ANCHOR_DIR"]) : undefined,
+    anchorWebhookUrl: httpUrl(env, "VERITRAIL_ANCHOR_WEBHOOK_URL"),
+    anchorAuditLog:
+      auditLogUrl === undefined || auditLogToken === undefined
+        ? undefined
+        : {
+            url: auditLogUrl,
+            token: auditLogToken,
+            configId: env["VERITRAIL_ANCHOR_AUDIT_LOG_CONFIG_ID"] || undefined,
+          },
+  });
 }
 
 /** A configuration problem, naming the variable at fault. */
@@ -144,5 +212,6 @@ export function loadConfig(env: Env): ServerConfig {
     adminToken,
     initAuditToken,
     downloadSecret: secret(env, "VERITRAIL_DOWNLOAD_SECRET"),
+    publish: publishConfig(env, publicUrl),
   });
 }

@@ -213,3 +213,36 @@ export const MAX_SEARCH_ORDER_BY_LENGTH = 64;
  * restriction may list (`MAX_RESTRICTED_VALUES`), each at most `MAX_RESTRICTED_VALUE_LENGTH`.
  */
 export const MAX_SEARCH_RESTRICTION_VALUES = MAX_RESTRICTED_VALUES;
+
+// ---- Publishing and anchors (publish/, docs/design/publishing.md) -------------------------------
+
+/**
+ * How long a publisher holds a tree's lease while it publishes. Publishing one checkpoint is a
+ * few reads, a hash fold and a signature (milliseconds); 30 s is far beyond that even on a busy
+ * database, and is what publishing a tree waits at most after a process died holding it.
+ */
+export const PUBLISH_LEASE_MS = 30_000;
+
+/**
+ * The longest the publisher waits between two looks at the trees: how late a tree that crossed
+ * `VERITRAIL_PUBLISH_EVERY_EVENTS` may be published. One indexed query per look.
+ */
+export const PUBLISH_POLL_MS = 1000;
+
+/**
+ * How long an anchor may hold a tree's lease while it delivers: long enough for
+ * `ANCHOR_BATCH` deliveries of `ANCHOR_TIMEOUT_MS` each.
+ */
+export const ANCHOR_LEASE_MS = 120_000;
+
+/** Most checkpoints one anchor delivers for one tree in one pass; the rest wait for the next. */
+export const ANCHOR_BATCH = 10;
+
+/**
+ * How long one delivery to a webhook or another audit log may take before it counts as failed
+ * (and is retried with backoff): a witness that does not answer in 10 s is down.
+ */
+export const ANCHOR_TIMEOUT_MS = 10_000;
+
+/** Longest error text kept in an anchor's state: enough for an HTTP status and a summary. */
+export const MAX_ANCHOR_ERROR_LENGTH = 500;

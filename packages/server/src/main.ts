@@ -9,8 +9,9 @@ import { createApp } from "./http/app.js";
 import { Sequencer } from "./ingest/sequencer.js";
 import { exportJob } from "./jobs/kinds/export.js";
 import { logAsyncJob } from "./jobs/kinds/log-async.js";
-import { JobRunner } from "./jobs/runner.js";
+import { JobRunner, retryDelayMs } from "./jobs/runner.js";
 import { ConfigDirectory } from "./log/config-directory.js";
+import { createPublishing, type Publishing } from "./publish/setup.js";
 import type { Store } from "./store/contract/store.js";
 import { openStore } from "./store/open-store.js";
 
@@ -20,6 +21,8 @@ export interface Service {
   store: Store;
   /** The background job runner; `whenIdle()` waits out the pass under way. */
   jobs: Pick<JobRunner, "wake" | "whenIdle">;
+  /** Signed checkpoints and their anchors (publish/); tests drive `publisher.publishNow()`. */
+  publishing: Publishing;
   /** Stops accepting, finishes in-flight requests and batches, closes the database. */
   close(): Promise<void>;
 }
@@ -56,14 +59,23 @@ export function createService(options: {
     purges: [{ what: "search result sets", run: (now) => store.search.deleteExpiredResultSets(now) }],
   });
   const ids = new IdGenerator();
-  const app = createApp({ config, store, sequencer, authenticator, directory, clock, ids, jobs }, log);
+  const publishing = createPublishing({ config, store, clock, log, retryDelay: (n) => retryDelayMs(n) });
+  const app = createApp(
+    { config, store, sequencer, authenticator, directory, clock, ids, jobs, publishing: publishing.view },
+    log,
+  );
   jobs.start();
+  publishing.publisher.start();
+  publishing.anchors.start();
   return {
     app,
     store,
     jobs,
+    publishing,
     async close() {
       await app.close();
+      await publishing.publisher.stop();
+      await publishing.anchors.stop();
       await jobs.stop();
       await sequencer.close();
       await store.close();
@@ -102,11 +114,14 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   await service.app.listen({ host: config.host, port: config.port });
   const print = options.print ?? ((text: string) => process.stdout.write(text));
   if (report) print(`${describeBootstrap(report, config.publicUrl)}\n`);
+  const verifierKey = await service.publishing.view.verifierKey();
+  print(`checkpoint verifier key: ${verifierKey}\n`);
   service.app.log.info(
     {
       url: config.publicUrl,
       backend: store.backend,
       dataDir: store.backend === "sqlite" ? config.dataDir : undefined,
+      verifierKey,
     },
     "veritrail is serving",
   );

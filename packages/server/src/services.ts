@@ -4,6 +4,7 @@ import type { Clock } from "./clock.js";
 import type { ServerConfig } from "./config.js";
 import type { Sequencer } from "./ingest/sequencer.js";
 import type { ConfigDirectory } from "./log/config-directory.js";
+import type { PublishingView } from "./publish/publishing.js";
 import type { Store } from "./store/contract/store.js";
 
 /**
@@ -29,4 +30,6 @@ export interface Services {
   /** Makes every id of the process (request ids, configuration ids, …) from one random pool. */
   readonly ids: IdGenerator;
   readonly jobs: JobSignal;
+  /** The checkpoint verifier key and the anchors' state (publish/). */
+  readonly publishing: PublishingView;
 }

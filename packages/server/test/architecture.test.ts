@@ -29,7 +29,7 @@ const RANKS: readonly (readonly string[])[] = [
   ["store/sqlite/", "store/postgres/", "store/conformance/"],
   ["guards/", "auth/"],
   ["ingest/"],
-  ["log/", "admin/"],
+  ["log/", "admin/", "publish/"],
   ["services.ts"],
   ["jobs/"],
   ["http/"],

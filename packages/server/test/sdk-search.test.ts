@@ -1,10 +1,10 @@
 // The official Node SDK (pangea-node-sdk 5.6.0, unmodified) searching Veritrail:
 // sdk-acceptance-cases.md C17–C26 with the assertions of pangea-javascript's
 // packages/pangea-node-sdk/tests/integration/audit.test.ts (release 5.6.0) and of the Python suite
-// they mirror. Nothing is published yet (docs/design/roots-before-checkpoints.md), so every event is
-// unpublished: with verifyConsistency the SDK checks each membership proof against
+// they mirror. Nothing is published here (the test server's publisher runs only when told), so every
+// event is unpublished: with verifyConsistency the SDK checks each membership proof against
 // `unpublished_root` ("pass") and has no consistency to check ("none"); the ARWEAVE halves of
-// C18/C22 ("pass" consistency for published events) wait for the publisher.
+// C18/C22 ("pass" consistency for published events) are in sdk-published.test.ts.
 //
 // Beside what the SDK checks by itself, every search answer is also checked on the wire: no
 // `root`, no `leaf_index`, each hash is its envelope's, and each proof folds with `@veritrail/core`.

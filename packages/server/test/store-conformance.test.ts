@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url";
 import { CompactRange, parseQuery } from "@veritrail/core";
 import Database from "better-sqlite3";
 import pg from "pg";
+import { describeCheckpointConformance } from "../src/store/conformance/checkpoint.js";
 import { describeConfigConformance } from "../src/store/conformance/config.js";
 import { seedTree, sequenceEvents, T } from "../src/store/conformance/fixtures.js";
 import { describeJobConformance } from "../src/store/conformance/job.js";
@@ -43,6 +44,7 @@ for (const kind of ["sqlite", "postgres"] as const) {
     describeTokenConformance(open);
     describeJobConformance(open);
     describeSearchConformance(open);
+    describeCheckpointConformance(open);
   });
 }
 
@@ -253,10 +255,16 @@ function sourcesUnder(dir: string, out: string[] = []): string[] {
 /**
  * The only expressions a template literal of SQL may interpolate in the stores: identifiers
  * checked where they are made (the PostgreSQL schema name, the SQLite synchronous mode) and the
- * constant column list of tokens (contract/rows.ts). Values
+ * constant column list of tokens (contract/rows.ts) and the constant tree query of the checkpoint
+ * stores. Values
  * are bound parameters; compiled searches join constant fragments and placeholders.
  */
-const SQL_INTERPOLATION_ALLOWED = new Set(["this.#schema", "options.synchronous", "TOKEN_INSERT_COLUMNS"]);
+const SQL_INTERPOLATION_ALLOWED = new Set([
+  "this.#schema",
+  "options.synchronous",
+  "TOKEN_INSERT_COLUMNS",
+  "TREES_WITH_LATEST",
+]);
 
 describe("store SQL", () => {
   it("puts no value into SQL: a template literal of SQL interpolates only allowed identifiers", () => {

@@ -38,6 +38,10 @@ describe("createApp", () => {
         ids: new IdGenerator(),
         jobs: { wake() {} },
         clock: systemClock,
+        publishing: {
+          verifierKey: () => Promise.reject(new Error("no checkpoint key in this test")),
+          anchorStatus: async () => [],
+        },
       },
       pino({ level: "silent" }),
     );

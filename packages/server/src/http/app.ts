@@ -15,6 +15,7 @@ import type { TokenRecord } from "../store/contract/store.js";
 import { DownloadLinks } from "./download-link.js";
 import { sendEnvelope } from "./envelope.js";
 import { answerFor } from "./error-map.js";
+import { registerAnchorStatusRoute, registerCheckpointRoutes } from "./routes/checkpoint.js";
 import { registerConfigRoutes } from "./routes/config-admin.js";
 import { registerDownloadFileRoute, registerDownloadRoutes } from "./routes/download.js";
 import { registerExportRoutes } from "./routes/export.js";
@@ -127,6 +128,14 @@ export function createApp(services: Services, log: FastifyBaseLogger): FastifyIn
   app.register(async (scope) => {
     scope.addHook("onRequest", management);
     registerTokenRoutes(scope, services);
+  });
+  // Checkpoints are public: they show only sizes and hashes (docs/design/publishing.md).
+  app.register(async (scope) => {
+    registerCheckpointRoutes(scope, services);
+  });
+  app.register(async (scope) => {
+    scope.addHook("onRequest", management);
+    registerAnchorStatusRoute(scope, services);
   });
   // A download link authorises itself (http/download-link.ts): no token hook, by design.
   app.register(async (scope) => {

@@ -3,7 +3,8 @@ import { pipeline } from "node:stream/promises";
 import { createGzip } from "node:zlib";
 import type { Envelope } from "@veritrail/core";
 import type { EventSchema, LeafRecord, Store } from "../store/contract/store.js";
-import { membershipProofs } from "./proofs.js";
+import { consistencyProof, rootAt } from "./proofs.js";
+import { type ProvingRoots, proveRecords, provingRoots } from "./published.js";
 
 /*
  * The file a download serves (wire-protocol §4.5): the events of a search's result set or of an
@@ -13,11 +14,15 @@ import { membershipProofs } from "./proofs.js";
  * - CSV: a header row `received_at`, the schema's field ids in schema order, `hash`; then one
  *   row per event (RFC 4180: CRLF line ends, a value holding a comma, quote or line break
  *   quoted). Values are written exactly as stored, for fidelity; only JSON can be verified.
- * - JSON: `{"unpublished_root":{tree_name,size,root_hash},"events":[…],"count":n}`, each event
- *   `{envelope, hash, membership_proof, published:false}` as `v1/search` shows a verbose one,
- *   with `envelope` exactly the stored canonical JSON, so `sha256(canonicalEnvelope(envelope))`
- *   is `hash` and the proof folds the hash to `root_hash`. Without proofs, events are
- *   `{envelope, hash}` and there is no root. Nothing is published yet, so no `leaf_index`.
+ * - JSON: the verifiable file (docs/design/exports.md): `tree_name`; with proofs, the latest
+ *   signed `checkpoints`, the `consistency` proofs linking them (and the last to
+ *   `unpublished_root`), `root` (the last checkpoint) and `unpublished_root` (the root at the
+ *   file's size, when records lie above the checkpoint); `events`, each
+ *   `{envelope, hash, leaf_index, membership_proof, published}` with `envelope` exactly the
+ *   stored canonical JSON, so `sha256(canonicalEnvelope(envelope))` is `hash`; a published
+ *   record's proof folds to `root`, any other's to `unpublished_root`. A record whose proof
+ *   cannot be computed (a damaged store) is written with `proof_error` instead, never dropped.
+ *   Without proofs, events are `{envelope, hash, leaf_index}` and there are no roots. Then `count`.
  */
 
 export type EventFileFormat = "csv" | "json";
@@ -76,36 +81,91 @@ export async function* eventFileText(
     return;
   }
   let count = 0;
+  const treeName = JSON.stringify(tree.treeName);
+  let roots: ProvingRoots | undefined;
   if (prove) {
-    const { rootHash } = await membershipProofs(store, tree.treeId, [], proveAt);
-    const root = { tree_name: tree.treeName, size: proveAt, root_hash: rootHash.toString("hex") };
-    yield `{"unpublished_root":${JSON.stringify(root)},"events":[`;
+    roots = await provingRoots(store, tree.treeId, proveAt);
+    yield `{"tree_name":${treeName},${await proofHead(store, tree, roots)},"events":[`;
   } else {
-    yield '{"events":[';
+    yield `{"tree_name":${treeName},"events":[`;
   }
   for await (const leaves of batches) {
     if (leaves.length === 0) continue;
-    const proofs = prove
+    const proofs = roots
       ? (
-          await membershipProofs(
+          await proveRecords(
             store,
             tree.treeId,
             leaves.map((l) => l.leafIndex),
-            proveAt,
+            roots,
+            { tolerant: true },
           )
         ).proofs
       : undefined;
     const items = leaves.map((leaf, i) => {
       // The stored canonical JSON as it is: the exact bytes that were hashed.
-      const head = `{"envelope":${leaf.envelope},"hash":"${leaf.hash.toString("hex")}"`;
-      return proofs
-        ? `${head},"membership_proof":${JSON.stringify(proofs[i])},"published":false}`
-        : `${head}}`;
+      const head = `{"envelope":${leaf.envelope},"hash":"${leaf.hash.toString("hex")}","leaf_index":${leaf.leafIndex}`;
+      const proof = proofs?.[i];
+      if (!proof) return `${head}}`;
+      const published = `"published":${proof.published}`;
+      return "proof" in proof
+        ? `${head},"membership_proof":${JSON.stringify(proof.proof)},${published}}`
+        : `${head},${published},"proof_error":${JSON.stringify(proof.error)}}`;
     });
     yield `${count === 0 ? "" : ","}${items.join(",")}`;
     count += leaves.length;
   }
   yield `],"count":${count}}`;
+}
+
+/**
+ * The members of a proved file before its events: `checkpoints` (the latest, when any),
+ * `consistency` (from it to the unpublished root, when both exist), `root` and
+ * `unpublished_root`. A root or link that cannot be computed from a damaged store is left out,
+ * and the verifier then reports the records that needed it.
+ */
+async function proofHead(
+  store: Store,
+  tree: { treeId: number; treeName: string },
+  roots: ProvingRoots,
+): Promise<string> {
+  const { checkpoint, unpublishedSize } = roots;
+  const members: string[] = [];
+  const checkpoints = checkpoint
+    ? [{ size: checkpoint.size, published_at: checkpoint.publishedAt, note: checkpoint.note }]
+    : [];
+  members.push(`"checkpoints":${JSON.stringify(checkpoints)}`);
+  const unpublishedHash =
+    unpublishedSize === undefined
+      ? undefined
+      : await rootAt(store, tree.treeId, unpublishedSize).catch(() => undefined);
+  const consistency: { from_size: number; to_size: number; consistency_proof: string[] }[] = [];
+  if (checkpoint && unpublishedSize !== undefined) {
+    const proof = await consistencyProof(store, tree.treeId, checkpoint.size, unpublishedSize).catch(
+      () => undefined,
+    );
+    if (proof)
+      consistency.push({ from_size: checkpoint.size, to_size: unpublishedSize, consistency_proof: proof });
+  }
+  members.push(`"consistency":${JSON.stringify(consistency)}`);
+  if (checkpoint) {
+    const root = {
+      tree_name: tree.treeName,
+      size: checkpoint.size,
+      root_hash: checkpoint.rootHash.toString("hex"),
+      published_at: checkpoint.publishedAt,
+    };
+    members.push(`"root":${JSON.stringify(root)}`);
+  }
+  if (unpublishedSize !== undefined && unpublishedHash) {
+    const root = {
+      tree_name: tree.treeName,
+      size: unpublishedSize,
+      root_hash: unpublishedHash.toString("hex"),
+    };
+    members.push(`"unpublished_root":${JSON.stringify(root)}`);
+  }
+  return members.join(",");
 }
 
 /** The leaves at `leafIndices`, in that order, read `EVENT_FILE_BATCH` at a time. */

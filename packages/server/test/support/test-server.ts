@@ -59,6 +59,10 @@ export async function startTestServer(
     VERITRAIL_ADMIN_TOKEN: TEST_ADMIN_TOKEN,
     VERITRAIL_INIT_AUDIT_TOKEN: TEST_AUDIT_TOKEN,
     VERITRAIL_AUTH_CACHE_MS: "0",
+    // Nothing is published on a timer: a test that wants checkpoints calls
+    // `service.publishing.publisher.publishNow()` (or `tick()` on its FakeClock).
+    VERITRAIL_PUBLISH_INTERVAL_MS: "86400000",
+    VERITRAIL_PUBLISH_EVERY_EVENTS: "100000000",
     ...env,
   });
   const store = await openTestStore(dataDir);

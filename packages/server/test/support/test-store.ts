@@ -39,6 +39,9 @@ async function dropSchema(schema: string): Promise<void> {
   }
 }
 
+/** The PostgreSQL schema each test store works in, for tests that reach past the store (tamper tests). */
+export const schemaOfStore = new WeakMap<Store, string>();
+
 /** A new, empty store of the given kind; `close` also removes what the store wrote. */
 export async function openTestStore(
   dataDir: string,
@@ -48,6 +51,7 @@ export async function openTestStore(
   if (!TEST_DATABASE_URL) throw new Error("VERITRAIL_TEST_STORE=postgres needs VERITRAIL_TEST_DATABASE_URL");
   const schema = freshSchema();
   const store = new PostgresStore({ connectionString: TEST_DATABASE_URL, schema, poolSize: 8 });
+  schemaOfStore.set(store, schema);
   const close = store.close.bind(store);
   store.close = async () => {
     await close();

@@ -2,7 +2,13 @@ import type { FieldRestrictions } from "@veritrail/core";
 import { type AuditEndpoint, resolveConfig } from "../../auth/resolve-config.js";
 import { ApiError, clip } from "../../errors.js";
 import type { ResolvedConfig } from "../../log/config-directory.js";
-import { membershipProofs } from "../../log/proofs.js";
+import {
+  type PublishedRootJson,
+  proveRecords,
+  provingRoots,
+  publishedRootJson,
+  type UnpublishedRootJson,
+} from "../../log/published.js";
 import type { Services } from "../../services.js";
 import type { ResultSetRecord } from "../../store/contract/search.js";
 import type { TokenRecord } from "../../store/contract/store.js";
@@ -93,23 +99,17 @@ export interface SearchEvent {
   hash: string;
   membership_proof?: string;
   published?: boolean;
-}
-
-/** The root a verbose page's unpublished events are proved against (wire-protocol §4.3). */
-export interface UnpublishedRoot {
-  tree_name: string;
-  size: number;
-  root_hash: string;
+  leaf_index?: number;
 }
 
 /**
  * The events at `leafIndices` as a search answer shows them, in that order. Not verbose: only
  * `envelope` and `hash`, and no root, so the SDKs check no proof ("none"). Verbose: each event
- * with its membership proof against the root at `treeSize` (the size the search saw) and
- * `published: false`, and that root as `unpublished_root`. Nothing is published before the
- * publisher exists (docs/design/roots-before-checkpoints.md), so there is no `root` and no
- * `leaf_index`, and the SDKs never ask Arweave. The proofs and the root come from one read of
- * the stored subtrees.
+ * with its membership proof, proved as log/published.ts says: a record below the latest
+ * checkpoint is `published: true` with its `leaf_index` and proved against `root` (that
+ * checkpoint); a newer one is `published: false`, without `leaf_index`, and proved against
+ * `unpublished_root` (the root at `treeSize`, the size the search saw), which is sent only when
+ * `treeSize` lies above the checkpoint.
  */
 export async function renderEvents(
   services: Services,
@@ -117,7 +117,7 @@ export async function renderEvents(
   leafIndices: readonly number[],
   verbose: boolean,
   treeSize: number,
-): Promise<{ events: SearchEvent[]; unpublished_root?: UnpublishedRoot }> {
+): Promise<{ events: SearchEvent[]; root?: PublishedRootJson; unpublished_root?: UnpublishedRootJson }> {
   const { store } = services;
   const leaves = leafIndices.length === 0 ? [] : await store.search.getLeaves(tree.treeId, leafIndices);
   const events: SearchEvent[] = leaves.map((leaf) => ({
@@ -126,22 +126,32 @@ export async function renderEvents(
   }));
   if (!verbose || treeSize === 0) return { events };
 
-  const { proofs, rootHash } = await membershipProofs(
+  const roots = await provingRoots(store, tree.treeId, treeSize);
+  const { proofs, unpublishedRootHash } = await proveRecords(
     store,
     tree.treeId,
     leaves.map((leaf) => leaf.leafIndex),
-    treeSize,
+    roots,
   );
   proofs.forEach((proof, i) => {
-    events[i]!.membership_proof = proof;
-    events[i]!.published = false;
+    const event = events[i]!;
+    if ("proof" in proof) event.membership_proof = proof.proof;
+    event.published = proof.published;
+    if (proof.published) event.leaf_index = proof.leafIndex;
   });
   return {
     events,
-    unpublished_root: {
-      tree_name: tree.treeName,
-      size: treeSize,
-      root_hash: rootHash.toString("hex"),
-    },
+    ...(roots.checkpoint
+      ? { root: publishedRootJson(services.config.publicUrl, tree.treeName, roots.checkpoint) }
+      : {}),
+    ...(roots.unpublishedSize !== undefined && unpublishedRootHash
+      ? {
+          unpublished_root: {
+            tree_name: tree.treeName,
+            size: roots.unpublishedSize,
+            root_hash: unpublishedRootHash.toString("hex"),
+          },
+        }
+      : {}),
   };
 }

@@ -1,3 +1,4 @@
+import type { CheckpointStore } from "./checkpoint.js";
 import type { ConfigStore } from "./config.js";
 import type { JobStore } from "./job.js";
 import type { LogStore } from "./log.js";
@@ -12,6 +13,7 @@ import type { TokenStore } from "./token.js";
  * widening an old one.
  */
 
+export type { AnchorStateRecord, CheckpointRecord, CheckpointStore, PublishableTree } from "./checkpoint.js";
 export type {
   ConfigRecord,
   ConfigSettings,
@@ -48,6 +50,7 @@ export interface Store {
   readonly tokens: TokenStore;
   readonly jobs: JobStore;
   readonly search: SearchStore;
+  readonly checkpoints: CheckpointStore;
 
   /** Applies pending migrations. Idempotent and safe when several processes start at once. */
   migrate(): Promise<void>;

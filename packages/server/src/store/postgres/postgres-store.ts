@@ -1,6 +1,15 @@
 import pg from "pg";
 import { readMigrations } from "../contract/read-migrations.js";
-import type { ConfigStore, JobStore, LogStore, SearchStore, Store, TokenStore } from "../contract/store.js";
+import type {
+  CheckpointStore,
+  ConfigStore,
+  JobStore,
+  LogStore,
+  SearchStore,
+  Store,
+  TokenStore,
+} from "../contract/store.js";
+import { PostgresCheckpointStore } from "./postgres-checkpoint-store.js";
 import { PostgresConfigStore } from "./postgres-config-store.js";
 import { PostgresJobStore } from "./postgres-job-store.js";
 import { PostgresLogStore } from "./postgres-log-store.js";
@@ -36,6 +45,7 @@ export class PostgresStore implements Store {
   readonly tokens: TokenStore;
   readonly jobs: JobStore;
   readonly search: SearchStore;
+  readonly checkpoints: CheckpointStore;
   readonly #pool: pg.Pool;
   readonly #schema: string | undefined;
 
@@ -64,6 +74,7 @@ export class PostgresStore implements Store {
     this.tokens = new PostgresTokenStore(this.#pool);
     this.jobs = new PostgresJobStore(this.#pool);
     this.search = new PostgresSearchStore(this.#pool);
+    this.checkpoints = new PostgresCheckpointStore(this.#pool);
   }
 
   async migrate(): Promise<void> {

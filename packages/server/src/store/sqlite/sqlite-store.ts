@@ -3,7 +3,16 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { readMigrations } from "../contract/read-migrations.js";
 import type { Row } from "../contract/rows.js";
-import type { ConfigStore, JobStore, LogStore, SearchStore, Store, TokenStore } from "../contract/store.js";
+import type {
+  CheckpointStore,
+  ConfigStore,
+  JobStore,
+  LogStore,
+  SearchStore,
+  Store,
+  TokenStore,
+} from "../contract/store.js";
+import { SqliteCheckpointStore } from "./sqlite-checkpoint-store.js";
 import { SqliteConfigStore } from "./sqlite-config-store.js";
 import { SqliteJobStore } from "./sqlite-job-store.js";
 import { SqliteLogStore } from "./sqlite-log-store.js";
@@ -34,6 +43,7 @@ export class SqliteStore implements Store {
   readonly tokens: TokenStore;
   readonly jobs: JobStore;
   readonly search: SearchStore;
+  readonly checkpoints: CheckpointStore;
   readonly #db: Database.Database;
   readonly #statements: StatementCache;
 
@@ -63,6 +73,7 @@ export class SqliteStore implements Store {
     this.tokens = new SqliteTokenStore(statements);
     this.jobs = new SqliteJobStore(statements);
     this.search = new SqliteSearchStore(statements, options.searchRareTermMatches);
+    this.checkpoints = new SqliteCheckpointStore(statements);
     this.#statements = statements;
   }
 
