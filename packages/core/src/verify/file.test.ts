@@ -152,6 +152,30 @@ describe("verify: a whole file", () => {
     assert.equal(verify(file, [checkpointNote(built().tree, 8, signer)]).ok, true);
   });
 
+  it("settles a pinned checkpoint the file has no proof from by rebuilding the tree from its records", () => {
+    const { file, tree, envelopes } = buildVerifiableFile({ records: 40, checkpointSizes: [33], signer });
+    const honest = verify(file, [checkpointNote(tree, 8, signer)]);
+    assert.equal(honest.ok, true, JSON.stringify(honest.pinned));
+    assert.deepEqual(honest.pinned, [{ size: 8, status: "pass" }]);
+    const forked = new NaiveTree(
+      envelopes.map((e, i) =>
+        Buffer.from(hashEnvelope(i === 3 ? { ...e, event: { message: "fork" } } : e), "hex"),
+      ),
+    );
+    const report = verify(file, [checkpointNote(forked, 8, signer)]);
+    assert.equal(report.ok, false);
+    assert.match(
+      report.pinned[0]!.reason ?? "",
+      /records' own hashes give root [0-9a-f]+ at size 8, not the pinned/,
+    );
+    // Records that do not start at leaf 0 cannot settle it: it stays a failure, saying why.
+    file.events.splice(0, 1);
+    assert.match(
+      verify(file, [checkpointNote(tree, 8, signer)]).pinned[0]!.reason ?? "",
+      /do not rebuild the tree/,
+    );
+  });
+
   it("without a verifier key, checks everything else and says the signatures are unchecked", () => {
     const report = verifyFile(built().file, { open: noteOpener() });
     assert.equal(report.ok, true);

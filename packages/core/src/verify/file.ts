@@ -188,6 +188,8 @@ export class FileVerifier {
   /** Roots recomputed from the records, while they run 0, 1, 2… */
   #range: CompactRange | undefined = new CompactRange();
   #recomputed: Check[] = [];
+  /** Pinned checkpoints only the records' own hashes can link, by size. */
+  #pendingPinned = new Map<number, { index: number; root_hash: string }>();
   #totals: Record<keyof RecordChecks, Tally> = {
     hash: { pass: 0, fail: 0, none: 0 },
     membership: { pass: 0, fail: 0, none: 0 },
@@ -219,6 +221,7 @@ export class FileVerifier {
     this.#checkpointReports = [];
     this.#linkReports = [];
     this.#pinnedReports = [];
+    this.#pendingPinned.clear();
     this.#heads.clear();
 
     // Each checkpoint: its signature with the pinned key, its body, its place in the order.
@@ -297,7 +300,21 @@ export class FileVerifier {
             proof: proofOf(size, later.size)!.consistency_proof,
           });
         } else {
-          check = fail(`the file carries no checkpoint at size ${size} nor a consistency proof from it`);
+          // No proof in the file: the records themselves may rebuild the tree to that size
+          // (#index), which settles it; until they do it stands as a failure of the file.
+          this.#pendingPinned.set(size, {
+            index: this.#pinnedReports.length,
+            root_hash: pinned.head.root_hash,
+          });
+          this.#pinnedReports.push(
+            report(
+              size,
+              fail(
+                `the file carries no checkpoint at size ${size} nor a consistency proof from it, and its records do not rebuild the tree to that size`,
+              ),
+            ),
+          );
+          continue;
         }
       }
       linkChecks.push(check);
@@ -408,6 +425,18 @@ export class FileVerifier {
       const size = this.#range.size;
       const expected = this.#heads.get(size);
       if (expected) this.#compareRecomputed(size, expected.root_hash, "checkpoint");
+      const pending = this.#pendingPinned.get(size);
+      if (pending) {
+        const computed = this.#range.root()?.toString("hex");
+        this.#pinnedReports[pending.index] = report(
+          size,
+          computed === pending.root_hash
+            ? PASS
+            : fail(
+                `the records' own hashes give root ${computed} at size ${size}, not the pinned ${pending.root_hash}`,
+              ),
+        );
+      }
       const unpublished = this.#head.unpublished_root;
       if (isObject(unpublished) && unpublished.size === size) {
         this.#compareRecomputed(size, (unpublished as UnpublishedRoot).root_hash, "unpublished_root");
