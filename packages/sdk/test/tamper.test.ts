@@ -167,7 +167,10 @@ describe("tampering with a stored log", () => {
     for (const report of bothFail(outcome)) {
       // Its neighbour fails too: the server builds the neighbour's proof from the forged hash.
       const failed = report.failures.find((f) => f.leaf_index === 7);
-      assert.deepEqual(failed?.failed.map((x) => x.check), ["membership"]);
+      assert.deepEqual(
+        failed?.failed.map((x) => x.check),
+        ["membership"],
+      );
     }
   });
 
