@@ -42,7 +42,8 @@
  * Output: one `name: value unit` line per figure on stdout (progress on stderr); `--json FILE`
  * also writes them as JSON; `--quick` runs a few seconds per phase (a smoke test, not a
  * measurement); `--profile DIR` writes a V8 CPU profile of every server process to DIR when it
- * stops; `--phases ingest,search` picks the groups of phases to run (both by default).
+ * stops; `--phases ingest,search,verify` picks the groups of phases to run (all by default;
+ * verify.ts times client-side verification).
  *
  * The search phases (search.ts) fill one configuration with 1,000,000 events through the store's
  * append path and time queries over HTTP beside the same searches on the store alone, on each
@@ -66,6 +67,7 @@ import {
 } from "./postgres.js";
 import { runSearchBench } from "./search.js";
 import { BENCH_AUDIT_TOKEN, type BenchServer, startBenchServer } from "./server-process.js";
+import { runVerifyBench } from "./verify.js";
 
 const V1_CONNECTIONS = 64;
 /**
@@ -510,7 +512,7 @@ async function main(): Promise<void> {
       quick: { type: "boolean", default: false },
       json: { type: "string" },
       profile: { type: "string" },
-      phases: { type: "string", default: "ingest,search" },
+      phases: { type: "string", default: "ingest,search,verify" },
     },
   });
   const quick = values.quick;
@@ -549,6 +551,8 @@ async function main(): Promise<void> {
       ? await sqlitePhases(traffic, quick, values.profile)
       : (loadConfig(process.env).sqliteSynchronous as "FULL" | "NORMAL");
     if (phases.has("search")) await runSearchBench({ ...search, backend: "sqlite" });
+    if (phases.has("verify"))
+      await runVerifyBench({ records: 10_000, seconds: quick ? 1 : 3, record, progress });
 
     const database = benchDatabase();
     if ("skipped" in database) {
