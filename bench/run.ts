@@ -48,6 +48,11 @@
  * The search phases (search.ts) fill one configuration with 1,000,000 events through the store's
  * append path and time queries over HTTP beside the same searches on the store alone, on each
  * backend; their figures carry a `search_` (or `pg_search_`) prefix.
+ *
+ * The proof phases (proofs.ts, `--phases proofs`) build trees of 1,000,000 and 10,000,000 leaves
+ * through the store's append path and time proof generation beside the raw SHA-256 rate, `v1/root`
+ * for a random size over HTTP beside the store alone, and publishing latency under load; their
+ * figures carry a `proofs_` or `publish_` prefix.
  */
 import { writeFileSync } from "node:fs";
 import { availableParallelism, cpus } from "node:os";
@@ -65,6 +70,7 @@ import {
   redactedUrl,
   withFreshSchema,
 } from "./postgres.js";
+import { runProofsBench } from "./proofs.js";
 import { runSearchBench } from "./search.js";
 import { BENCH_AUDIT_TOKEN, type BenchServer, startBenchServer } from "./server-process.js";
 import { runVerifyBench } from "./verify.js";
@@ -512,7 +518,7 @@ async function main(): Promise<void> {
       quick: { type: "boolean", default: false },
       json: { type: "string" },
       profile: { type: "string" },
-      phases: { type: "string", default: "ingest,search,verify" },
+      phases: { type: "string", default: "ingest,search,proofs,verify" },
     },
   });
   const quick = values.quick;
@@ -551,6 +557,7 @@ async function main(): Promise<void> {
       ? await sqlitePhases(traffic, quick, values.profile)
       : (loadConfig(process.env).sqliteSynchronous as "FULL" | "NORMAL");
     if (phases.has("search")) await runSearchBench({ ...search, backend: "sqlite" });
+    if (phases.has("proofs")) await runProofsBench({ quick, record, progress });
     if (phases.has("verify"))
       await runVerifyBench({ records: 10_000, seconds: quick ? 1 : 3, record, progress });
 

@@ -54,6 +54,32 @@ const FIGURES = [
   "server_peak_rss_mb",
 ];
 
+/** The figures of the proof and publishing phases (proofs.ts); a quick run builds 20k and 100k leaves. */
+const PROOFS_FIGURES = [
+  "proofs_sha256_64b_hashes_per_s",
+  ...["20k", "100k"].flatMap((size) => [
+    `proofs_build_${size}_leaves_per_s`,
+    `proofs_membership_${size}_p50_ms`,
+    `proofs_membership_${size}_p99_ms`,
+    `proofs_consistency_${size}_p50_ms`,
+    `proofs_consistency_${size}_p99_ms`,
+    `proofs_fold_${size}_us`,
+    `proofs_membership_${size}_p50_vs_fold`,
+    `proofs_consistency_${size}_p50_vs_fold`,
+  ]),
+  "proofs_v1_root_100k_p50_ms",
+  "proofs_v1_root_100k_p99_ms",
+  "proofs_v1_root_store_100k_p50_ms",
+  "proofs_v1_root_100k_vs_store",
+  "publish_load_events_per_s",
+  "publish_probes",
+  "publish_latency_p50_ms",
+  "publish_latency_p99_ms",
+  "publish_poll_ms",
+  "publish_trigger_ms",
+  "publish_latency_p50_vs_trigger_and_poll",
+];
+
 /**
  * The figures of the PostgreSQL phases. The `*_postgres_cpu*` figures are left out: they need the
  * database's processes on this machine, which a remote database does not give.
@@ -149,6 +175,7 @@ describe("npm run bench -- --quick", { timeout: RUN_TIMEOUT_MS + 10_000 }, () =>
 
   it("reports every figure as a positive number, in the JSON file", () => {
     assertFigures(report, FIGURES);
+    assertFigures(report, PROOFS_FIGURES);
     assert.equal(report.quick, true);
   });
 
