@@ -42,7 +42,7 @@
  * Output: one `name: value unit` line per figure on stdout (progress on stderr); `--json FILE`
  * also writes them as JSON; `--quick` runs a few seconds per phase (a smoke test, not a
  * measurement); `--profile DIR` writes a V8 CPU profile of every server process to DIR when it
- * stops; `--phases ingest,search,verify` picks the groups of phases to run (all by default;
+ * stops; `--phases ingest,search,proofs,verify` picks the groups of phases to run (all by default;
  * verify.ts times client-side verification).
  *
  * The search phases (search.ts) fill one configuration with 1,000,000 events through the store's
