@@ -115,6 +115,21 @@ describe("architecture", () => {
     assert.deepEqual(offenders, []);
   });
 
+  it("keeps the SDK browser-safe: only @veritrail/core and its own modules, no node: and no Buffer", () => {
+    const offenders: string[] = [];
+    for (const file of sources(join(repo, "packages/sdk/src"))) {
+      if (file.endsWith(".test.ts")) continue;
+      for (const specifier of imports(file)) {
+        if (specifier !== "@veritrail/core" && !specifier.startsWith("./")) {
+          offenders.push(`${relative(repo, file)} imports ${specifier}`);
+        }
+      }
+      if (/\bBuffer\b|\bprocess\./.test(readFileSync(file, "utf8")))
+        offenders.push(`${relative(repo, file)} uses a Node global`);
+    }
+    assert.deepEqual(offenders, []);
+  });
+
   it("lets the server use the core only through @veritrail/core", () => {
     const offenders: string[] = [];
     for (const file of sources(serverSrc)) {

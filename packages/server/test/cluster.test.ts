@@ -6,6 +6,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { CompactRange, verifyConsistency, verifyMembership } from "@veritrail/core";
 import pg from "pg";
+import { readMigrations } from "../src/store/contract/read-migrations.js";
 import { freePort, TEST_ADMIN_TOKEN, TEST_AUDIT_TOKEN } from "./support/test-server.js";
 import { dropSchema, freshSchema, POSTGRES_SKIP_REASON, TEST_DATABASE_URL } from "./support/test-store.js";
 
@@ -492,9 +493,11 @@ describe("a cluster of server processes on one PostgreSQL database", {
     const versions = (await db!.query("SELECT version FROM schema_migrations ORDER BY version")).rows.map(
       (r: { version: number }) => r.version,
     );
+    // Numbers are assigned per piece of work, so they may have gaps: compare with the files.
+    const files = readMigrations(new URL("../src/store/postgres/migrations/", import.meta.url));
     assert.deepEqual(
       versions,
-      versions.map((_, i) => i + 1),
+      files.map((m) => m.version),
     );
     assert.ok(versions.length > 0);
     const configId = String((await db!.query("SELECT id FROM configs")).rows[0].id);
