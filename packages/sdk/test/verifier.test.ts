@@ -172,3 +172,52 @@ describe("the SDK's Verifier", () => {
     assert.match(report!.checks.consistency.reason ?? "", /18 roots apart, more than 5/);
   });
 });
+
+describe("the SDK's Verifier on a publishing server", () => {
+  let server: TestServer;
+  let audit: AuditClient;
+  let key: string;
+
+  before(async () => {
+    server = await startTestServer();
+    audit = new AuditClient({ baseUrl: server.url, token: server.auditToken });
+    key = await server.service.publishing.view.verifierKey();
+    const log = (from: number, to: number) =>
+      audit.logBulk(
+        Array.from({ length: to - from }, (_, i) => ({ event: { message: `p${from + i}`, actor: "pub" } })),
+      );
+    await log(0, 10);
+    await server.service.publishing.publisher.publishNow();
+    await log(10, 15);
+    await server.service.publishing.publisher.publishNow();
+    await log(15, 18);
+  });
+  after(() => server.close());
+
+  it("passes every published record against the server's own signed checkpoint, and the newest as unpublished", async () => {
+    assert.equal(await audit.verifierKey(), key);
+    const treeName = (await audit.root()).tree_name;
+    const held = await audit.checkpoint(treeName, 10);
+    const verifier = new Verifier(audit, { verifierKey: key, pinned: [held] });
+    const statusesOf = new Map<number | undefined, string>();
+    let published = 0;
+    for await (const page of audit.searchPages({ query: "actor:pub", limit: 7, order: "asc" })) {
+      assert.equal(page.root?.size, 15);
+      for (const report of await verifier.verifyPage(page)) {
+        assert.equal(report.ok, true, JSON.stringify(report.checks));
+        if (report.leaf_index !== undefined) published++;
+        statusesOf.set(
+          report.leaf_index,
+          `${report.checks.checkpoint.status}/${report.checks.consistency.status}`,
+        );
+      }
+    }
+    assert.equal(published, 15);
+    assert.equal(statusesOf.get(0), "pass/pass");
+    assert.equal(statusesOf.get(undefined), "none/none");
+    assert.deepEqual(
+      verifier.held(treeName).map((h) => h.size),
+      [10, 15],
+    );
+  });
+});
