@@ -127,6 +127,8 @@ export class Verifier {
     if (!trust) {
       trust = this.#establish(root, options);
       this.#trust.set(key, trust);
+      // A failure to ask (not a failed check) is not remembered: the next call asks again.
+      trust.catch(() => this.#trust.delete(key));
     }
     return trust;
   }
