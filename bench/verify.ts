@@ -2,14 +2,14 @@
  * Client-side verification (issue 10 §6): 10,000 records of a tree of 2^20 leaves, each with its
  * 20-node membership proof, verified against a signed checkpoint by core's `verifyFile` (what
  * the SDK and the console run) and, from a file on disk, by `veritrail verify`'s streaming
- * reader. The ceiling is the raw SHA-256 rate on the same machine in the same run: a record
- * costs 21 hashes (its envelope and 20 folds), so hashes per second over that rate says what the
- * verifier costs on top of the hashing it cannot avoid.
+ * reader. The ceiling is the raw SHA-256 work of a record on the same machine in the same run
+ * (its envelope and 20 folds, nothing else), so records per second over the ceiling's says what
+ * the verifier costs on top of the hashing it cannot avoid.
  *
  * The records are leaves 0…9,999; the rest of the tree is stood for by random subtree hashes on
  * the right of the first 2^14 leaves, which is all a proof of those leaves can see.
  */
-import { createHash, randomBytes } from "node:crypto";
+import { hash, randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -67,16 +67,21 @@ function buildFile(records: number): { file: VerifiableFile; key: string; texts:
   return { file, key: formatVerifierKey(signer), texts: envelopes.map((e) => JSON.stringify(e)) };
 }
 
-function sha256Rate(texts: readonly string[], seconds: number): number {
-  const end = performance.now() + seconds * 1000;
-  let n = 0;
+/**
+ * The hashing a record's verification cannot avoid, alone: SHA-256 of its envelope text, then of
+ * 20 pairs of 32-byte nodes, with the one-shot hash core uses. Records per second.
+ */
+function sha256Ceiling(texts: readonly string[], seconds: number): number {
+  const pairs = Array.from({ length: TREE_BITS }, () => randomBytes(64));
   const start = performance.now();
+  const end = start + seconds * 1000;
+  let n = 0;
   while (performance.now() < end) {
-    for (let i = 0; i < 1000; i++)
-      createHash("sha256")
-        .update(texts[(n + i) % texts.length]!, "utf8")
-        .digest();
-    n += 1000;
+    for (let i = 0; i < 100; i++) {
+      hash("sha256", texts[(n + i) % texts.length]!, "buffer");
+      for (const pair of pairs) hash("sha256", pair, "buffer");
+    }
+    n += 100;
   }
   return n / ((performance.now() - start) / 1000);
 }
@@ -100,12 +105,12 @@ export async function runVerifyBench(options: {
     best = Math.min(best, performance.now() - start);
     if (!report.ok) throw new Error("the benchmark's file did not verify");
   }
-  const ceiling = sha256Rate(texts, options.seconds);
-  const hashesPerSecond = (records * (TREE_BITS + 1)) / (best / 1000);
+  const ceiling = sha256Ceiling(texts, options.seconds);
+  const perSecond = records / (best / 1000);
   record("verify_10k_records_ms", best, "ms");
-  record("verify_hashes_per_s", hashesPerSecond, "hashes/s");
-  record("verify_sha256_ceiling_per_s", ceiling, "hashes/s");
-  record("verify_ratio_to_sha256", hashesPerSecond / ceiling, "ratio");
+  record("verify_records_per_s", perSecond, "records/s");
+  record("verify_sha256_ceiling_records_per_s", ceiling, "records/s");
+  record("verify_ratio_to_sha256", perSecond / ceiling, "ratio");
 
   const dir = mkdtempSync(join(tmpdir(), "veritrail-bench-verify-"));
   try {

@@ -1,4 +1,5 @@
-import { decodeMembershipProof, verifyConsistency, verifyMembership } from "../merkle/proof.js";
+import { Buffer } from "#platform";
+import { decodeMembershipProof, foldPath, type ProofItem, verifyConsistency } from "../merkle/proof.js";
 import { planConsistency, planMembership } from "../merkle/tree.js";
 import { type Check, fail, PASS } from "./check.js";
 
@@ -41,9 +42,10 @@ export function checkMembership(args: {
   const bad = badHead(root, "the root's");
   if (bad) return fail(bad);
   if (typeof proof !== "string") return fail("membership_proof is not a string");
-  let shape: string;
+  if (!HEX64.test(leafHash)) return fail("the record's hash is not 64 lower-case hex characters");
+  let items: ProofItem[];
   try {
-    shape = sides(proof);
+    items = decodeMembershipProof(proof);
   } catch {
     return fail("membership_proof is malformed");
   }
@@ -51,14 +53,13 @@ export function checkMembership(args: {
     if (!Number.isSafeInteger(leafIndex) || leafIndex < 0 || leafIndex >= root.size) {
       return fail(`leaf_index ${leafIndex} is not inside a tree of size ${root.size}`);
     }
-    const expected = planMembership(leafIndex, root.size)
-      .map((step) => step.side)
-      .join("");
-    if (expected !== shape) {
+    const expected = planMembership(leafIndex, root.size);
+    if (expected.length !== items.length || expected.some((step, i) => step.side !== items[i]!.side)) {
       return fail(`membership_proof is not the path of leaf ${leafIndex} in a tree of size ${root.size}`);
     }
   }
-  return verifyMembership({ leafHash, rootHash: root.root_hash, proof })
+  // Decoded once, folded here: the same fold as merkle/proof.ts verifyMembership.
+  return foldPath(Buffer.from(leafHash, "hex"), items).toString("hex") === root.root_hash
     ? PASS
     : fail(
         `membership_proof does not lead from the record's hash to root ${root.root_hash} (size ${root.size})`,
