@@ -97,14 +97,20 @@ export class AuditClient {
     this.#configId = options.configId;
   }
 
-  /** POSTs `body` with the configuration added, answering the result. */
+  /**
+   * POSTs `body` with the configuration added, answering the result. A call the server answers
+   * 202 (a slow search, wire-protocol §4.3) is polled until done, as the official SDKs do.
+   */
   async #post<T>(path: string, body: Record<string, unknown>, options: CallOptions = {}): Promise<T> {
-    const envelope = await this.transport.call<T>({
+    const { envelope, httpStatus } = await this.transport.send<T>({
       method: "POST",
       path,
       token: this.#token,
       body: this.#withConfig(body, options),
     });
+    if (envelope.status === "Accepted" && httpStatus === 202)
+      return this.waitForResult<T>(envelope.request_id);
+    if (envelope.status !== "Success") throw new ApiError(envelope, httpStatus);
     return envelope.result;
   }
 
