@@ -305,3 +305,69 @@ describe("publishing signed checkpoints", () => {
     assert.equal((await server.service.store.checkpoints.latestCheckpoint(treeId))?.size, 18);
   });
 });
+
+describe("publishing a rewritten tree", () => {
+  let server: TestServer;
+  after(() => server.close());
+
+  it("refuses to sign a root that does not extend the last checkpoint, even one recorded as committed", async () => {
+    server = await startTestServer();
+    const { store } = server.service;
+    const treeId = (await store.log.getTreeHead(server.configId))!.id;
+    await logEvents(server, "kept", 3);
+    assert.equal((await server.service.publishing.publisher.publishNow())[0]?.size, 3);
+    await logEvents(server, "later", 5); // size 8: the root is the one stored subtree [0, 8)
+    // Someone rewrites history: a new hash for [0, 8), recorded as the root committed at size 8.
+    const forged = Buffer.alloc(32, 9);
+    await rawSql(server, "UPDATE merkle_nodes SET hash = ? WHERE tree_id = ? AND level = 3 AND idx = 0", [
+      forged,
+      treeId,
+    ]);
+    await rawSql(server, "DELETE FROM tree_roots WHERE tree_id = ? AND size = 8", [treeId]);
+    await rawSql(server, "INSERT INTO tree_roots (tree_id, root_hash, size) VALUES (?, ?, 8)", [
+      treeId,
+      forged,
+    ]);
+    // The proof from size 3 folds the untouched subtrees below 8, so it does not reach the forged root.
+    const lines: { msg: string; err?: { message: string } }[] = [];
+    const publisher = new Publisher({
+      store,
+      clock: new FakeClock(),
+      log: pino({ level: "error" }, { write: (line: string) => void lines.push(JSON.parse(line)) }),
+      signer: server.service.publishing.signer,
+      origin: server.config.publish.origin,
+      intervalMs: 10_000,
+      everyEvents: 1,
+    });
+    assert.deepEqual(await publisher.publishNow(), []);
+    assert.equal(lines.length, 1);
+    assert.equal(lines[0]!.msg, "could not publish the tree");
+    assert.match(lines[0]!.err!.message, /is not an extension of its checkpoint at size 3/);
+    assert.equal((await store.checkpoints.latestCheckpoint(treeId))?.size, 3);
+  });
+});
+
+describe("the publisher's own timer", () => {
+  let server: TestServer;
+  after(() => server.close());
+
+  it("publishes a grown tree without being told, once its event count is reached", async () => {
+    server = await startTestServer({
+      VERITRAIL_PUBLISH_INTERVAL_MS: "100",
+      VERITRAIL_PUBLISH_EVERY_EVENTS: "2",
+    });
+    const treeName = (await server.service.store.log.getTreeHead(server.configId))!.treeName;
+    await logEvents(server, "timer", 2);
+    // The poll runs every 100 ms here; give it many chances on a busy machine.
+    let note: string | undefined;
+    for (let i = 0; i < 200 && note === undefined; i++) {
+      const response = await fetch(`${server.url}/trees/${treeName}/checkpoint`);
+      if (response.status === 200) note = await response.text();
+      else await response.body?.cancel();
+      if (note === undefined) await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    assert.ok(note, "a checkpoint was published within 10 s");
+    const key = await server.service.publishing.view.verifierKey();
+    assert.equal(openCheckpoint(note, key).size, 2);
+  });
+});
