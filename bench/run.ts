@@ -42,8 +42,8 @@
  * Output: one `name: value unit` line per figure on stdout (progress on stderr); `--json FILE`
  * also writes them as JSON; `--quick` runs a few seconds per phase (a smoke test, not a
  * measurement); `--profile DIR` writes a V8 CPU profile of every server process to DIR when it
- * stops; `--phases ingest,search,proofs,verify` picks the groups of phases to run (all by default;
- * verify.ts times client-side verification).
+ * stops; `--phases ingest,search,proofs,erasure,verify` picks the groups of phases to run (all
+ * by default; erasure.ts has the erasure phase, verify.ts times client-side verification).
  *
  * The search phases (search.ts) fill one configuration with 1,000,000 events through the store's
  * append path and time queries over HTTP beside the same searches on the store alone, on each
@@ -61,6 +61,7 @@ import { loadConfig } from "../packages/server/src/config.js";
 import type { ServerStats } from "./bench-server.js";
 import { postgresCopyCeiling, sha256Ceiling, sqliteInsertCeiling } from "./ceilings.js";
 import { machineBusyMs, ownCpuMs, postgresCpuMs } from "./cpu.js";
+import { runErasureBench } from "./erasure.js";
 import { envelopeTexts, makeEvents, v1Body, v2Body } from "./events.js";
 import { type LoadOptions, type LoadResult, runLoad } from "./load.js";
 import {
@@ -518,7 +519,7 @@ async function main(): Promise<void> {
       quick: { type: "boolean", default: false },
       json: { type: "string" },
       profile: { type: "string" },
-      phases: { type: "string", default: "ingest,search,proofs,verify" },
+      phases: { type: "string", default: "ingest,search,proofs,erasure,verify" },
     },
   });
   const quick = values.quick;
@@ -558,6 +559,8 @@ async function main(): Promise<void> {
       : (loadConfig(process.env).sqliteSynchronous as "FULL" | "NORMAL");
     if (phases.has("search")) await runSearchBench({ ...search, backend: "sqlite" });
     if (phases.has("proofs")) await runProofsBench({ quick, record, progress });
+    const erasure = { events: quick ? 10_000 : 200_000, record, progress };
+    if (phases.has("erasure")) await runErasureBench({ ...erasure, backend: "sqlite" });
     if (phases.has("verify"))
       await runVerifyBench({ records: 10_000, seconds: quick ? 1 : 3, record, progress });
 
@@ -579,6 +582,11 @@ async function main(): Promise<void> {
             backend: "postgres",
             postgres: { url: schema.url, schema: schema.name },
           }),
+        );
+      }
+      if (phases.has("erasure")) {
+        await withFreshSchema(database.url, (schema) =>
+          runErasureBench({ ...erasure, backend: "postgres", postgres: { url: schema.url } }),
         );
       }
     }

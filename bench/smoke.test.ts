@@ -52,6 +52,9 @@ const FIGURES = [
   "v2_log_vs_sqlite",
   "v2_log_vs_sha256",
   "server_peak_rss_mb",
+  "erasure_events_per_s",
+  "erasure_append_events_per_s",
+  "erasure_ratio",
 ];
 
 /** The figures of the proof and publishing phases (proofs.ts); a quick run builds 20k and 100k leaves. */
@@ -111,6 +114,9 @@ const PG_FIGURES = [
     ),
   ),
   "pg_server_peak_rss_mb",
+  "pg_erasure_events_per_s",
+  "pg_erasure_append_events_per_s",
+  "pg_erasure_ratio",
 ];
 
 /** Checks that each named figure is in the report as a positive number with a unit. */

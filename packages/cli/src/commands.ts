@@ -1,6 +1,7 @@
 import { CliError, UsageError } from "./cli-error.js";
 import { type Command, cliErrorOf, DEFAULT_URL, type Io, runCommand } from "./command.js";
 import { CONFIG_COMMANDS } from "./commands/config.js";
+import { ERASE_COMMAND } from "./commands/erase.js";
 import { TOKEN_COMMANDS } from "./commands/token.js";
 import { VERIFY_COMMAND } from "./commands/verify.js";
 
@@ -19,7 +20,7 @@ const SERVE: Command = {
   },
 };
 
-const COMMANDS: Command[] = [SERVE, ...CONFIG_COMMANDS, ...TOKEN_COMMANDS, VERIFY_COMMAND];
+const COMMANDS: Command[] = [SERVE, ...CONFIG_COMMANDS, ...TOKEN_COMMANDS, ERASE_COMMAND, VERIFY_COMMAND];
 const GROUPS = ["config", "token"] as const;
 
 export const USAGE = `Usage: veritrail <command> [options]
@@ -46,6 +47,10 @@ Service tokens and admin credentials:
   token extend ID --config ID...     let a service token reach more configurations
   token rotate ID [--grace-period D] new secret, printed once; the old one works for the grace period
   token revoke ID                    stop a token at once (never the last working admin credential)
+
+Erasure on request:
+  erase --config ID --query Q --reason TEXT [--start T] [--end T] [--max-events N] [--dry-run]
+                                     erase the content of the matching events (hashes stay; logged)
 
 Offline verification (no server needed):
   verify FILE [--key KEY] [--json]   check a JSON download or export: hashes, proofs, checkpoints

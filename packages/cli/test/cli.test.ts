@@ -163,7 +163,7 @@ describe("the veritrail CLI", () => {
       ]);
       const lines = tableRun.stdout.trimEnd().split("\n");
       assert.match(lines[0]!, /^ID +NAME +HOT +WARM +COLD +SIGNING +FIELDS +CREATED$/);
-      assert.equal(lines.length, 4, "a header and three configurations");
+      assert.equal(lines.length, 5, "a header, three configurations and the admin activity log");
       const header = lines[0]!;
       const billing = row(tableRun.stdout, billingId);
       const second = row(tableRun.stdout, secondId);
@@ -174,8 +174,13 @@ describe("the veritrail CLI", () => {
       assert.match(row(tableRun.stdout, server.configId), / off +10 +/);
 
       const list = JSON.parse(jsonRun.stdout) as ConfigList;
-      assert.equal(list.count, 3);
-      assert.deepEqual(list.items.map((c) => c.id).sort(), [server.configId, billingId, secondId].sort());
+      assert.equal(list.count, 4);
+      const activity = list.items.find((c) => c.name === "Admin activity");
+      assert.ok(activity);
+      assert.deepEqual(
+        list.items.map((c) => c.id).sort(),
+        [server.configId, billingId, secondId, activity.id].sort(),
+      );
     });
 
     it("shows one configuration", async () => {

@@ -1,5 +1,11 @@
 import { timingSafeEqual } from "node:crypto";
 import { newId } from "@veritrail/core";
+import {
+  type AdminActivity,
+  ensureActivityConfig,
+  isActivityConfig,
+  SERVER_ACTOR,
+} from "./admin/activity-log.js";
 import { hashSecret } from "./auth/authenticator.js";
 import { newToken, worksAt } from "./auth/tokens.js";
 import { nextTimestamp } from "./clock.js";
@@ -29,14 +35,34 @@ export interface BootstrapLog {
  * an admin credential and an audit token granted that configuration. Later starts only make sure
  * the credentials fixed by `VERITRAIL_ADMIN_TOKEN` / `VERITRAIL_INIT_AUDIT_TOKEN` exist, and
  * revoke the admin credential an earlier value of `VERITRAIL_ADMIN_TOKEN` made (see
- * `settleEnvironmentAdmin`). Returns a report only when the project was created.
+ * `settleEnvironmentAdmin`). Every start makes sure the project has its admin activity log.
+ * What it creates or revokes is pushed to `activity` (as done by the server itself), for the
+ * caller to record once the service runs. Returns a report only when the project was created.
  */
 export async function bootstrap(
   store: Store,
   config: ServerConfig,
   now: () => string,
   log?: BootstrapLog,
+  activity: AdminActivity[] = [],
 ): Promise<BootstrapReport | undefined> {
+  const report = await setUpProject(store, config, now, log, activity);
+  // After the project's own setup, so its default configuration stays its oldest; the activity
+  // log takes the setup lock itself and looks again inside it (admin/activity-log.ts).
+  const project = await store.configs.getFirstProject();
+  if (project) await ensureActivityConfig(store, project.id, { now, newConfigId: () => newId("pci") });
+  return report;
+}
+
+async function setUpProject(
+  store: Store,
+  config: ServerConfig,
+  now: () => string,
+  log: BootstrapLog | undefined,
+  activity: AdminActivity[],
+): Promise<BootstrapReport | undefined> {
+  const done = (projectId: string, entry: Omit<AdminActivity, "projectId" | "actor">) =>
+    activity.push({ projectId, actor: SERVER_ACTOR, ...entry });
   return store.withSetupLock(async () => {
     let project = await store.configs.getFirstProject();
     let report: BootstrapReport | undefined;
@@ -56,9 +82,16 @@ export async function bootstrap(
         newTreeName(),
       );
       report = { projectId: project.id, configId };
+      done(project.id, {
+        action: "config.create",
+        target: configId,
+        summary: `Created the default configuration ${configId} at first start`,
+      });
     }
     if (config.adminToken !== undefined) {
-      await settleEnvironmentAdmin(store, project.id, config.adminToken, now, log);
+      await settleEnvironmentAdmin(store, project.id, config.adminToken, now, log, (entry) =>
+        done(project.id, entry),
+      );
     } else if (report) {
       const { record, secret } = newToken({
         projectId: project.id,
@@ -70,8 +103,10 @@ export async function bootstrap(
       });
       await store.tokens.createToken(record);
       report.adminSecret = secret;
+      done(project.id, createdToken(record, "at first start"));
     }
-    const configId = report?.configId ?? (await store.configs.listConfigs(project.id))[0]?.id;
+    const configId =
+      report?.configId ?? (await store.configs.listConfigs(project.id)).find((c) => !isActivityConfig(c))?.id;
     // Generated only on first start; a fixed secret is added whenever it is not yet stored.
     const fixed = config.initAuditToken;
     const wanted =
@@ -90,6 +125,10 @@ export async function bootstrap(
       });
       await store.tokens.createToken(record);
       if (fixed === undefined && report) report.auditSecret = secret;
+      done(
+        project.id,
+        createdToken(record, fixed === undefined ? "at first start" : "from VERITRAIL_INIT_AUDIT_TOKEN"),
+      );
     }
     return report;
   });
@@ -109,6 +148,7 @@ async function settleEnvironmentAdmin(
   secret: string,
   now: () => string,
   log: BootstrapLog | undefined,
+  done: (entry: Omit<AdminActivity, "projectId" | "actor">) => void,
 ): Promise<void> {
   const hash = hashSecret(secret);
   let current = await store.tokens.findTokenBySecretHash(hash);
@@ -124,6 +164,7 @@ async function settleEnvironmentAdmin(
     });
     await store.tokens.createToken(record);
     current = record;
+    done(createdToken(record, "from VERITRAIL_ADMIN_TOKEN"));
   } else if (current.kind !== "admin") {
     log?.warn(
       { credential: current.id },
@@ -158,12 +199,30 @@ async function settleEnvironmentAdmin(
     if (token.revokedAt !== undefined) continue;
     const revoked = await changeToken(store, token, (t) => ({ ...t, revokedAt: t.revokedAt ?? now() }), now);
     if (revoked) {
+      done({
+        action: "token.revoke",
+        target: token.id,
+        summary: `Revoked admin credential ${token.id}: VERITRAIL_ADMIN_TOKEN now holds the secret of ${keep}`,
+        old: { revoked_at: null },
+        new: { revoked_at: revoked.revokedAt ?? null },
+      });
       log?.warn(
         { credential: token.id, replacedBy: keep },
         `revoked admin credential ${token.id}: it came from VERITRAIL_ADMIN_TOKEN, which now holds the secret of ${keep}`,
       );
     }
   }
+}
+
+/** The activity record of a token start-up created: what it is, never its secret. */
+function createdToken(token: TokenRecord, how: string): Omit<AdminActivity, "projectId" | "actor"> {
+  const what = token.kind === "admin" ? "admin credential" : "token";
+  return {
+    action: "token.create",
+    target: token.id,
+    summary: `Created ${what} ${token.id} (${token.name}) ${how}`,
+    new: { kind: token.kind, name: token.name, grants: token.grants, origin: token.origin ?? "api" },
+  };
 }
 
 /**

@@ -246,3 +246,35 @@ export const ANCHOR_TIMEOUT_MS = 10_000;
 
 /** Longest error text kept in an anchor's state: enough for an HTTP status and a summary. */
 export const MAX_ANCHOR_ERROR_LENGTH = 500;
+// ---- Admin activity and erasure (docs/design/admin-activity.md, docs/design/erasure.md) ------
+
+/**
+ * Longest change summary (`old`, `new`) of one admin activity event, in characters. A whole
+ * configuration document fits (a hundred-field schema is about 10,000), and the event stays far
+ * below the text field's `AUDIT_TEXT_FIELD_SIZE`; a longer change records only its key names.
+ */
+export const MAX_ACTIVITY_CHANGE_LENGTH = 16_384;
+
+/**
+ * How many times an admin activity event is appended before it is queued as a job instead: one
+ * retry covers a lost connection, more would only hold the admin's answer on an outage.
+ */
+export const ACTIVITY_APPEND_ATTEMPTS = 2;
+
+/**
+ * How long the result of a queued admin activity record is kept once its job appended it: a
+ * week, so an operator looking into the warning that queued it still finds it. Nobody polls it;
+ * a pending request is never purged, whatever this says.
+ */
+export const ACTIVITY_JOB_RESULT_TTL_MS = 7 * 86_400_000;
+
+/**
+ * Most events one erasure request erases, and its default. An erasure is one transaction that
+ * rewrites each event's row and deletes its index rows, and its activity record lists every leaf;
+ * 1000 keeps both small (the list under 16 KB), like a bulk append. More takes several requests,
+ * each recorded.
+ */
+export const MAX_ERASURE_EVENTS = 1000;
+
+/** Longest `reason` of an erasure: a reference to the person's request, not the request itself. */
+export const MAX_ERASURE_REASON_LENGTH = 256;

@@ -1,6 +1,7 @@
 import { IdGenerator } from "@veritrail/core";
 import type { FastifyInstance } from "fastify";
 import { type DestinationStream, type Logger, pino } from "pino";
+import { type AdminActivity, AdminActivityLog } from "./admin/activity-log.js";
 import { Authenticator } from "./auth/authenticator.js";
 import { bootstrap, describeBootstrap } from "./bootstrap.js";
 import { type Clock, nowIso, systemClock } from "./clock.js";
@@ -19,6 +20,8 @@ import { openStore } from "./store/open-store.js";
 export interface Service {
   app: FastifyInstance;
   store: Store;
+  /** Writes admin actions to the activity log (admin/activity-log.ts). */
+  activity: AdminActivityLog;
   /** The background job runner; `whenIdle()` waits out the pass under way. */
   jobs: Pick<JobRunner, "wake" | "whenIdle">;
   /** Signed checkpoints and their anchors (publish/); tests drive `publisher.publishNow()`. */
@@ -60,8 +63,20 @@ export function createService(options: {
   });
   const ids = new IdGenerator();
   const publishing = createPublishing({ config, store, clock, log, retryDelay: (n) => retryDelayMs(n) });
+  const activity = new AdminActivityLog({ store, sequencer, directory, clock, ids, log });
   const app = createApp(
-    { config, store, sequencer, authenticator, directory, clock, ids, jobs, publishing: publishing.view },
+    {
+      config,
+      store,
+      sequencer,
+      authenticator,
+      directory,
+      clock,
+      ids,
+      jobs,
+      publishing: publishing.view,
+      activity,
+    },
     log,
   );
   jobs.start();
@@ -70,6 +85,7 @@ export function createService(options: {
   return {
     app,
     store,
+    activity,
     jobs,
     publishing,
     async close() {
@@ -109,8 +125,11 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   const log = createLogger(config, options.logDestination);
   await store.migrate();
   const clock = options.clock ?? systemClock;
-  const report = await bootstrap(store, config, () => nowIso(clock), log);
+  const done: AdminActivity[] = [];
+  const report = await bootstrap(store, config, () => nowIso(clock), log, done);
   const service = createService({ config, store, clock, log });
+  // Start-up's own admin actions, recorded before the first request is served.
+  for (const activity of done) await service.activity.record(activity);
   await service.app.listen({ host: config.host, port: config.port });
   const print = options.print ?? ((text: string) => process.stdout.write(text));
   if (report) print(`${describeBootstrap(report, config.publicUrl)}\n`);

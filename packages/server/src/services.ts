@@ -1,4 +1,5 @@
 import type { IdGenerator } from "@veritrail/core";
+import type { AdminActivityLog } from "./admin/activity-log.js";
 import type { Authenticator } from "./auth/authenticator.js";
 import type { Clock } from "./clock.js";
 import type { ServerConfig } from "./config.js";
@@ -32,4 +33,6 @@ export interface Services {
   readonly jobs: JobSignal;
   /** The checkpoint verifier key and the anchors' state (publish/). */
   readonly publishing: PublishingView;
+  /** Writes each committed admin action to the project's admin activity log (`recordAdminActivity`). */
+  readonly activity: AdminActivityLog;
 }

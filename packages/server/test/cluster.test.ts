@@ -296,6 +296,10 @@ async function runLoad(options: {
   return report;
 }
 
+/** The trees of the user configurations: every one but the admin activity log's (a constant query). */
+const USER_TREES =
+  "SELECT t.id FROM trees t JOIN configs c ON c.id = t.config_id WHERE NOT c.settings ? 'admin_activity'";
+
 describe("a cluster of server processes on one PostgreSQL database", {
   skip: TEST_DATABASE_URL ? false : POSTGRES_SKIP_REASON,
 }, () => {
@@ -349,8 +353,11 @@ describe("a cluster of server processes on one PostgreSQL database", {
    * root the core recomputes from the leaf hashes. `strict`: exactly the acknowledged events.
    */
   async function checkTree(verbose: readonly VerboseAck[], strict: boolean): Promise<number> {
-    const rows = (await db!.query("SELECT leaf_index, hash, envelope FROM events ORDER BY leaf_index"))
-      .rows as { leaf_index: string; hash: Buffer; envelope: string }[];
+    const rows = (
+      await db!.query(
+        `SELECT leaf_index, hash, envelope FROM events WHERE tree_id IN (${USER_TREES}) ORDER BY leaf_index`,
+      )
+    ).rows as { leaf_index: string; hash: Buffer; envelope: string }[];
     const byMarker = new Map<string, { leafIndex: number; hash: string }>();
     const leafOfHash = new Map<string, number>();
     const range = new CompactRange();
@@ -387,7 +394,7 @@ describe("a cluster of server processes on one PostgreSQL database", {
     }
     if (strict) assert.equal(n, ledger.acked.size, "exactly the acknowledged events are stored");
 
-    const heads = (await db!.query("SELECT size, root_hash FROM trees")).rows as {
+    const heads = (await db!.query(`SELECT size, root_hash FROM trees WHERE id IN (${USER_TREES})`)).rows as {
       size: string;
       root_hash: Buffer;
     }[];
@@ -488,7 +495,10 @@ describe("a cluster of server processes on one PostgreSQL database", {
                 (SELECT count(*) FROM trees)::int AS trees, (SELECT count(*) FROM tokens)::int AS tokens`,
       )
     ).rows[0] as Record<string, number>;
-    assert.deepEqual({ ...counts }, { projects: 1, configs: 1, trees: 1, tokens: 2 });
+    // The default configuration and the admin activity log, each with its tree.
+    assert.deepEqual({ ...counts }, { projects: 1, configs: 2, trees: 2, tokens: 2 });
+    const logs = await db!.query("SELECT count(*)::int AS n FROM configs WHERE settings ? 'admin_activity'");
+    assert.equal(logs.rows[0].n, 1, "one admin activity log, although three processes started");
     // Every migration applied exactly once, in order, although three processes ran them.
     const versions = (await db!.query("SELECT version FROM schema_migrations ORDER BY version")).rows.map(
       (r: { version: number }) => r.version,
@@ -498,7 +508,9 @@ describe("a cluster of server processes on one PostgreSQL database", {
       readMigrations(new URL("../src/store/postgres/migrations/", import.meta.url)).map((m) => m.version),
     );
     assert.ok(versions.length > 0);
-    const configId = String((await db!.query("SELECT id FROM configs")).rows[0].id);
+    const configId = String(
+      (await db!.query("SELECT id FROM configs WHERE NOT settings ? 'admin_activity'")).rows[0].id,
+    );
     assert.match(creators[0]!.output, new RegExp(`config id:\\s+${configId}`));
 
     const first = await logVerbose(servers[0]!, "first");
@@ -580,7 +592,7 @@ describe("a cluster of server processes on one PostgreSQL database", {
     lockHolder = new pg.Client({ connectionString: databaseUrl });
     await lockHolder.connect();
     await lockHolder.query("BEGIN");
-    await lockHolder.query("SELECT id FROM trees FOR UPDATE");
+    await lockHolder.query(`SELECT id FROM trees WHERE id IN (${USER_TREES}) FOR UPDATE`);
     let id = "";
     try {
       for (const other of others) other.child!.kill("SIGSTOP");

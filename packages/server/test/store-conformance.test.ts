@@ -9,6 +9,7 @@ import Database from "better-sqlite3";
 import pg from "pg";
 import { describeCheckpointConformance } from "../src/store/conformance/checkpoint.js";
 import { describeConfigConformance } from "../src/store/conformance/config.js";
+import { describeErasureConformance } from "../src/store/conformance/erasure.js";
 import { seedTree, sequenceEvents, T } from "../src/store/conformance/fixtures.js";
 import { describeJobConformance } from "../src/store/conformance/job.js";
 import { describeLogConformance } from "../src/store/conformance/log.js";
@@ -45,6 +46,7 @@ for (const kind of ["sqlite", "postgres"] as const) {
     describeJobConformance(open);
     describeSearchConformance(open);
     describeCheckpointConformance(open);
+    describeErasureConformance(open);
   });
 }
 

@@ -3,6 +3,7 @@ import { after, before, describe, it } from "node:test";
 import { IdGenerator } from "@veritrail/core";
 import type { FastifyInstance } from "fastify";
 import { pino } from "pino";
+import { AdminActivityLog } from "../admin/activity-log.js";
 import { Authenticator } from "../auth/authenticator.js";
 import { bootstrap } from "../bootstrap.js";
 import { systemClock } from "../clock.js";
@@ -28,20 +29,23 @@ describe("createApp", () => {
     const full = {
       append: () => Promise.reject(new OverloadError(50_000)),
     } as unknown as Sequencer;
+    const directory = new ConfigDirectory({ store, cacheMs: 0, nowMillis: Date.now });
+    const ids = new IdGenerator();
     app = createApp(
       {
         config,
         store,
         sequencer: full,
         authenticator: new Authenticator({ store, cacheMs: 0, nowMillis: Date.now }),
-        directory: new ConfigDirectory({ store, cacheMs: 0, nowMillis: Date.now }),
-        ids: new IdGenerator(),
+        directory,
+        ids,
         jobs: { wake() {} },
         clock: systemClock,
         publishing: {
           verifierKey: () => Promise.reject(new Error("no checkpoint key in this test")),
           anchorStatus: async () => [],
         },
+        activity: new AdminActivityLog({ store, sequencer: full, directory, clock: systemClock, ids }),
       },
       pino({ level: "silent" }),
     );

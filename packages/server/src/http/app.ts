@@ -18,6 +18,7 @@ import { answerFor } from "./error-map.js";
 import { registerAnchorStatusRoute, registerCheckpointRoutes } from "./routes/checkpoint.js";
 import { registerConfigRoutes } from "./routes/config-admin.js";
 import { registerDownloadFileRoute, registerDownloadRoutes } from "./routes/download.js";
+import { registerErasureRoutes } from "./routes/erasure-admin.js";
 import { registerExportRoutes } from "./routes/export.js";
 import { registerLogRoutes } from "./routes/log.js";
 import { registerRequestRoutes } from "./routes/request.js";
@@ -128,6 +129,7 @@ export function createApp(services: Services, log: FastifyBaseLogger): FastifyIn
   app.register(async (scope) => {
     scope.addHook("onRequest", management);
     registerTokenRoutes(scope, services);
+    registerErasureRoutes(scope, services);
   });
   // Checkpoints are public: they show only sizes and hashes (docs/design/publishing.md).
   app.register(async (scope) => {

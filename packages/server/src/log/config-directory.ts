@@ -23,7 +23,7 @@ export interface ResolvedConfig {
 export class ConfigDirectory {
   readonly #store: Store;
   readonly #configs: TtlCache<ResolvedConfig | undefined>;
-  readonly #projects: TtlCache<string[]>;
+  readonly #projects: TtlCache<{ id: string; activity: boolean }[]>;
 
   constructor(options: { store: Store; cacheMs: number; nowMillis: () => number }) {
     this.#store = options.store;
@@ -45,8 +45,23 @@ export class ConfigDirectory {
 
   /** The ids of the project's configurations, oldest first. */
   async projectConfigIds(projectId: string): Promise<string[]> {
+    return (await this.#projectConfigs(projectId)).map((c) => c.id);
+  }
+
+  /**
+   * The ids of the project's configurations that a grant of `all` covers: every one but the
+   * admin activity log, which a token reaches only when granted it by id (docs/design/admin-activity.md).
+   */
+  async userConfigIds(projectId: string): Promise<string[]> {
+    return (await this.#projectConfigs(projectId)).filter((c) => !c.activity).map((c) => c.id);
+  }
+
+  async #projectConfigs(projectId: string): Promise<{ id: string; activity: boolean }[]> {
     return this.#projects.get(projectId, async () =>
-      (await this.#store.configs.listConfigs(projectId)).map((c) => c.id),
+      (await this.#store.configs.listConfigs(projectId)).map((c) => ({
+        id: c.id,
+        activity: c.settings.admin_activity === true,
+      })),
     );
   }
 

@@ -1,8 +1,8 @@
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGzip } from "node:zlib";
-import type { Envelope } from "@veritrail/core";
 import type { EventSchema, LeafRecord, Store } from "../store/contract/store.js";
+import { erasedFieldsOf, storedEventOf } from "./erased-record.js";
 import { consistencyProof, rootAt } from "./proofs.js";
 import { type ProvingRoots, proveRecords, provingRoots } from "./published.js";
 
@@ -56,9 +56,9 @@ function csvHeader(schema: EventSchema): string {
 }
 
 function csvRow(leaf: LeafRecord, schema: EventSchema): string {
-  const envelope = JSON.parse(leaf.envelope) as Envelope;
-  const event = envelope.event as Record<string, unknown>;
-  const cells = [envelope.received_at, ...schema.fields.map((f) => event[f.id]), leaf.hash.toString("hex")];
+  // An erased event keeps its received_at and hash; its fields are empty (log/erased-record.ts).
+  const { event, receivedAt } = storedEventOf(leaf);
+  const cells = [receivedAt, ...schema.fields.map((f) => event[f.id]), leaf.hash.toString("hex")];
   return `${cells.map(csvValue).join(",")}\r\n`;
 }
 
@@ -104,7 +104,11 @@ export async function* eventFileText(
       : undefined;
     const items = leaves.map((leaf, i) => {
       // The stored canonical JSON as it is: the exact bytes that were hashed.
-      const head = `{"envelope":${leaf.envelope},"hash":"${leaf.hash.toString("hex")}","leaf_index":${leaf.leafIndex}`;
+      // An erased record keeps its hash and leaf index; its envelope is gone (log/erased-record.ts).
+      const erased = erasedFieldsOf(leaf);
+      const head = erased
+        ? `{"hash":"${leaf.hash.toString("hex")}","leaf_index":${leaf.leafIndex},"erased":${JSON.stringify(erased.erased)}`
+        : `{"envelope":${leaf.envelope},"hash":"${leaf.hash.toString("hex")}","leaf_index":${leaf.leafIndex}`;
       const proof = proofs?.[i];
       if (!proof) return `${head}}`;
       const published = `"published":${proof.published}`;

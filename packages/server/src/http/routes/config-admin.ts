@@ -1,5 +1,6 @@
 import { generateSigningKey, isId, privateKeyPem, publicKeyPem } from "@veritrail/core";
 import type { FastifyInstance } from "fastify";
+import { isActivityConfig } from "../../admin/activity-log.js";
 import { CONFIG_KEYS, readConfigSettings, renderConfig } from "../../admin/config-document.js";
 import { nextTimestamp, nowIso } from "../../clock.js";
 import { ApiError } from "../../errors.js";
@@ -17,7 +18,7 @@ import { newTreeName } from "../../log/tree-name.js";
 import type { Services } from "../../services.js";
 import type { ConfigRecord } from "../../store/contract/store.js";
 import { sendEnvelope } from "../envelope.js";
-import { authenticatedAdmin, notFound } from "./admin-context.js";
+import { authenticatedAdmin, changedMembers, notFound, recordAction } from "./admin-context.js";
 
 const LIST_FILTERS = [
   "id",
@@ -98,13 +99,14 @@ export function registerConfigRoutes(app: FastifyInstance, services: Services): 
     await store.configs.createConfig(config, newTreeName());
     if (config.settings.vault_sign) await addSigningKey(config.id);
     directory.invalidate();
-    return sendEnvelope(
-      request,
-      reply,
-      "Success",
-      `Created configuration ${config.id}`,
-      await render(config),
-    );
+    const rendered = await render(config);
+    await recordAction(services, request, admin, {
+      action: "config.create",
+      target: config.id,
+      summary: `Created configuration ${config.id} (${config.name})`,
+      new: activityView(rendered),
+    });
+    return sendEnvelope(request, reply, "Success", `Created configuration ${config.id}`, rendered);
   });
 
   app.post("/v1beta/config/update", async (request, reply) => {
@@ -137,18 +139,40 @@ export function registerConfigRoutes(app: FastifyInstance, services: Services): 
     if (next.settings.vault_sign && !(await store.configs.getSigningKey(next.id)))
       await addSigningKey(next.id);
     directory.invalidate();
-    return sendEnvelope(request, reply, "Success", `Updated configuration ${next.id}`, await render(next));
+    const rendered = await render(next);
+    await recordAction(services, request, admin, {
+      action: "config.update",
+      target: next.id,
+      summary: `Updated configuration ${next.id} (${next.name})`,
+      ...changedMembers(activityView(await render(existing)), activityView(rendered)),
+    });
+    return sendEnvelope(request, reply, "Success", `Updated configuration ${next.id}`, rendered);
   });
 
   app.post("/v1beta/config/delete", async (request, reply) => {
     const admin = authenticatedAdmin(request);
     const body = new BodyReader(request.body, "", ["id"]);
     const config = await load(admin.projectId, body);
+    if (isActivityConfig(config)) {
+      throw ApiError.validation([
+        {
+          code: "BadState",
+          detail: "the admin activity log records every admin action and cannot be deleted",
+          source: "/id",
+        },
+      ]);
+    }
     const rendered = await render(config);
     if (!(await store.configs.deleteConfig(config.id, nowIso(clock)))) {
       throw notFound("configuration", config.id);
     }
     directory.invalidate();
+    await recordAction(services, request, admin, {
+      action: "config.delete",
+      target: config.id,
+      summary: `Deleted configuration ${config.id} (${config.name}); its events are kept`,
+      old: { name: config.name, tree_name: rendered["tree_name"] },
+    });
     return sendEnvelope(
       request,
       reply,
@@ -170,6 +194,12 @@ export function registerConfigRoutes(app: FastifyInstance, services: Services): 
     await addSigningKey(config.id);
     directory.invalidate();
     const key = await store.configs.getSigningKey(config.id);
+    await recordAction(services, request, admin, {
+      action: "config.rotate_signing_key",
+      target: config.id,
+      summary: `Rotated the signing key of configuration ${config.id} to version ${key!.version}`,
+      new: { vault_key_id: key!.keyId, vault_key_version: key!.version },
+    });
     return sendEnvelope(
       request,
       reply,
@@ -225,6 +255,12 @@ export function registerConfigRoutes(app: FastifyInstance, services: Services): 
       items,
     });
   });
+}
+
+/** A configuration as its activity records show it: the document without its timestamps. */
+function activityView(rendered: Record<string, unknown>): Record<string, unknown> {
+  const { created_at: _created, updated_at: _updated, ...rest } = rendered;
+  return rest;
 }
 
 function conflict(): ApiError {

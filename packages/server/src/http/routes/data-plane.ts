@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { type AuditEndpoint, resolveConfig } from "../../auth/resolve-config.js";
 import { isoAt } from "../../clock.js";
+import { ApiError } from "../../errors.js";
 import type { BodyReader } from "../../guards/body-reader.js";
 import type { ResolvedConfig } from "../../log/config-directory.js";
 import type { Services } from "../../services.js";
@@ -25,9 +26,27 @@ export async function authorizeAudit(
 ): Promise<{ token: TokenRecord; resolved: ResolvedConfig }> {
   const { directory } = services;
   const token = authenticatedToken(request, "service");
-  const projectConfigIds = await directory.projectConfigIds(token.projectId);
+  const projectConfigIds = await grantableConfigIds(services, token);
   const configId = resolveConfig(token, endpoint, body.raw("config_id"), projectConfigIds);
-  return { token, resolved: await directory.get(configId) };
+  const resolved = await directory.get(configId);
+  // The admin activity log is written by the server alone (docs/design/admin-activity.md).
+  if (resolved.config.settings.admin_activity === true && WRITE_ENDPOINTS.includes(endpoint)) {
+    throw ApiError.unauthorized();
+  }
+  return { token, resolved };
+}
+
+/** The endpoints that add events to a configuration. */
+const WRITE_ENDPOINTS: readonly AuditEndpoint[] = ["v1/log", "v2/log", "v2/log_async"];
+
+/**
+ * The configurations a token's grant can reach: for a grant of `all`, every one of the project
+ * but its admin activity log; for a list, the project's live ones (resolveConfig keeps those listed).
+ */
+export async function grantableConfigIds(services: Services, token: TokenRecord): Promise<string[]> {
+  return token.grants.audit?.configs === "all"
+    ? services.directory.userConfigIds(token.projectId)
+    : services.directory.projectConfigIds(token.projectId);
 }
 
 /** The `result` of a 202: where and for how long the outcome can be polled (wire-protocol §2.3). */

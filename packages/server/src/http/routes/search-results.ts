@@ -2,6 +2,7 @@ import type { FieldRestrictions } from "@veritrail/core";
 import { type AuditEndpoint, resolveConfig } from "../../auth/resolve-config.js";
 import { ApiError, clip } from "../../errors.js";
 import type { ResolvedConfig } from "../../log/config-directory.js";
+import { type ErasedMember, erasedFieldsOf } from "../../log/erased-record.js";
 import {
   type PublishedRootJson,
   proveRecords,
@@ -12,6 +13,7 @@ import {
 import type { Services } from "../../services.js";
 import type { ResultSetRecord } from "../../store/contract/search.js";
 import type { TokenRecord } from "../../store/contract/store.js";
+import { grantableConfigIds } from "./data-plane.js";
 import { type NormalizedRestriction, normalizeRestriction, sameRestriction } from "./search-request.js";
 
 /*
@@ -70,7 +72,7 @@ export async function openResultSet(
   const set = await store.search.getResultSet(options.id);
   if (!set || Date.parse(set.expiresAt) <= clock.nowMillis()) throw notFound(options.id);
   if (set.tokenId !== token.id) throw ApiError.unauthorized();
-  const projectConfigIds = await directory.projectConfigIds(token.projectId);
+  const projectConfigIds = await grantableConfigIds(services, token);
   const requested = options.configId ?? set.configId;
   if (resolveConfig(token, endpoint, requested, projectConfigIds) !== set.configId)
     throw notFound(options.id);
@@ -95,11 +97,14 @@ export async function openResultSet(
 
 /** One event of a search answer (wire-protocol §4.3 SearchEvent). */
 export interface SearchEvent {
-  envelope: unknown;
+  /** Absent for an erased record (log/erased-record.ts). */
+  envelope?: unknown;
   hash: string;
+  /** On a published record, and on an erased one whether published or not. */
+  leaf_index?: number;
+  erased?: ErasedMember;
   membership_proof?: string;
   published?: boolean;
-  leaf_index?: number;
 }
 
 /**
@@ -119,21 +124,29 @@ export async function renderEvents(
   treeSize: number,
 ): Promise<{ events: SearchEvent[]; root?: PublishedRootJson; unpublished_root?: UnpublishedRootJson }> {
   const { store } = services;
-  const leaves = leafIndices.length === 0 ? [] : await store.search.getLeaves(tree.treeId, leafIndices);
-  const events: SearchEvent[] = leaves.map((leaf) => ({
-    envelope: JSON.parse(leaf.envelope),
-    hash: leaf.hash.toString("hex"),
-  }));
-  if (!verbose || treeSize === 0) return { events };
+  const prove = verbose && treeSize > 0;
+  // The events and their proofs need only the indices: both are read at once.
+  const [leaves, proved] = await Promise.all([
+    leafIndices.length === 0 ? [] : store.search.getLeaves(tree.treeId, leafIndices),
+    prove
+      ? provingRoots(store, tree.treeId, treeSize).then(async (roots) => ({
+          roots,
+          ...(await proveRecords(store, tree.treeId, leafIndices, roots)),
+        }))
+      : undefined,
+  ]);
+  const events: SearchEvent[] = leaves.map((leaf) => {
+    const erased = erasedFieldsOf(leaf);
+    return erased
+      ? { hash: leaf.hash.toString("hex"), ...erased }
+      : { envelope: JSON.parse(leaf.envelope), hash: leaf.hash.toString("hex") };
+  });
+  if (!proved) return { events };
 
-  const roots = await provingRoots(store, tree.treeId, treeSize);
-  const { proofs, unpublishedRootHash } = await proveRecords(
-    store,
-    tree.treeId,
-    leaves.map((leaf) => leaf.leafIndex),
-    roots,
-  );
-  proofs.forEach((proof, i) => {
+  const { roots, unpublishedRootHash } = proved;
+  const proofOf = new Map(proved.proofs.map((proof) => [proof.leafIndex, proof]));
+  leaves.forEach((leaf, i) => {
+    const proof = proofOf.get(leaf.leafIndex)!;
     const event = events[i]!;
     if ("proof" in proof) event.membership_proof = proof.proof;
     event.published = proof.published;

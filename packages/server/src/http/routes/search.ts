@@ -133,8 +133,11 @@ export function registerSearchRoutes(app: FastifyInstance, services: Services): 
       createdAt: isoAt(nowMillis),
       expiresAt: isoAt(nowMillis + resultRetentionSeconds(resolved) * 1000),
     };
-    await store.search.createResultSet(set);
-    const page = await renderEvents(services, resolved, leaves.slice(0, limit), verbose, treeSize);
+    // The set is stored while the first page is read: the answer waits for both.
+    const [page] = await Promise.all([
+      renderEvents(services, resolved, leaves.slice(0, limit), verbose, treeSize),
+      store.search.createResultSet(set),
+    ]);
     return sendEnvelope(request, reply, "Success", `Found ${leaves.length} event(s)`, {
       id: set.id,
       expires_at: set.expiresAt,

@@ -22,7 +22,7 @@ import {
 import type { Services } from "../../services.js";
 import type { TokenRecord } from "../../store/contract/store.js";
 import { sendEnvelope } from "../envelope.js";
-import { authenticatedAdmin, notFound } from "./admin-context.js";
+import { authenticatedAdmin, changedMembers, notFound, recordAction } from "./admin-context.js";
 
 /**
  * The tokens of the admin credential's project (`v1/admin/token/…`): service tokens and admin
@@ -133,6 +133,12 @@ export function registerTokenRoutes(app: FastifyInstance, services: Services): v
     await store.tokens.createToken(record);
     const view = renderToken(record, clock.nowMillis());
     const what = kind === "admin" ? "admin credential" : "token";
+    await recordAction(services, request, admin, {
+      action: "token.create",
+      target: record.id,
+      summary: `Created ${what} ${record.id} (${record.name})`,
+      new: activityView(record),
+    });
     return sendEnvelope(
       request,
       reply,
@@ -206,6 +212,12 @@ export function registerTokenRoutes(app: FastifyInstance, services: Services): v
     const updated = shortened
       ? await modifyAdmin(token, stopsAt, "/expires_at", change)
       : await modify(token, change);
+    await recordAction(services, request, admin, {
+      action: "token.update",
+      target: token.id,
+      summary: `Updated ${kindName(token)} ${token.id} (${updated.name})`,
+      ...changedMembers(activityView(token), activityView(updated)),
+    });
     return sendEnvelope(
       request,
       reply,
@@ -247,6 +259,12 @@ export function registerTokenRoutes(app: FastifyInstance, services: Services): v
       if (audit.configs === "all" || audit.configs.includes(configId!)) return t;
       return { ...t, grants: { ...t.grants, audit: { ...audit, configs: [...audit.configs, configId!] } } };
     });
+    await recordAction(services, request, admin, {
+      action: "token.extend",
+      target: token.id,
+      summary: `Extended token ${token.id} (${updated.name}) to configuration ${configId}`,
+      ...changedMembers(activityView(token), activityView(updated)),
+    });
     return sendEnvelope(
       request,
       reply,
@@ -273,6 +291,12 @@ export function registerTokenRoutes(app: FastifyInstance, services: Services): v
       previousSecretHash: t.secretHash,
       previousValidUntil: isoAt(clock.nowMillis() + grace * 1000),
     }));
+    await recordAction(services, request, admin, {
+      action: "token.rotate",
+      target: token.id,
+      summary: `Rotated the secret of ${kindName(token)} ${token.id} (${token.name}); the old one works until ${updated.previousValidUntil}`,
+      new: { previous_secret_valid_until: updated.previousValidUntil, grace_period_seconds: grace },
+    });
     return sendEnvelope(
       request,
       reply,
@@ -298,6 +322,12 @@ export function registerTokenRoutes(app: FastifyInstance, services: Services): v
       token.kind === "admin" && worksAt(token, now)
         ? await modifyAdmin(token, now, "/id", revoke)
         : await modify(token, revoke);
+    await recordAction(services, request, admin, {
+      action: "token.revoke",
+      target: token.id,
+      summary: `Revoked ${kindName(token)} ${token.id} (${token.name})`,
+      ...changedMembers(activityView(token), activityView(updated)),
+    });
     return sendEnvelope(
       request,
       reply,
@@ -306,6 +336,25 @@ export function registerTokenRoutes(app: FastifyInstance, services: Services): v
       renderToken(updated, clock.nowMillis()),
     );
   });
+}
+
+/** How an activity summary names a token of this kind. */
+function kindName(token: TokenRecord): string {
+  return token.kind === "admin" ? "admin credential" : "token";
+}
+
+/**
+ * A token as its activity records show it: what an admin sets (name, kind, expiry, grants,
+ * revocation), never its secret, the secret's hash or its timestamps.
+ */
+function activityView(token: TokenRecord): Record<string, unknown> {
+  return {
+    kind: token.kind,
+    name: token.name,
+    expires_at: token.expiresAt ?? null,
+    grants: token.grants,
+    revoked_at: token.revokedAt ?? null,
+  };
 }
 
 /**

@@ -10,6 +10,7 @@ import type { Clock } from "../../clock.js";
 import { isoAt } from "../../clock.js";
 import { MAX_SEARCH_RESULTS } from "../../limits.js";
 import type { ConfigDirectory, ResolvedConfig } from "../../log/config-directory.js";
+import { storedEventOf } from "../../log/erased-record.js";
 import {
   EVENT_FILE_BATCH,
   type EventFileFormat,
@@ -113,8 +114,8 @@ async function* restricted(
   const schema = resolved.config.settings.schema;
   for await (const leaves of batches) {
     yield leaves.filter((leaf) => {
-      const envelope = JSON.parse(leaf.envelope) as Envelope;
-      return matchesQuery(where, { event: envelope.event, receivedAt: envelope.received_at }, schema);
+      const { event, receivedAt } = storedEventOf(leaf);
+      return matchesQuery(where, { event: event as Envelope["event"], receivedAt }, schema);
     });
   }
 }

@@ -481,6 +481,33 @@ export const SEARCH_CASES: readonly SearchCase[] = [
     endSeconds: 59,
   },
   { name: "an empty window", tree: "standard", query: "", hits: 200, startSeconds: 500, endSeconds: 600 },
+  // a window alone is answered from its leaf range, without reading events
+  {
+    name: "the empty query in a window, newest first, limited",
+    tree: "standard",
+    query: "",
+    hits: 200,
+    startSeconds: 20,
+    endSeconds: 59,
+    limit: 7,
+  },
+  {
+    name: "only received_at bounds, oldest first, limited",
+    tree: "standard",
+    query: 'received_at>"2024-05-01T00:02:00Z"',
+    hits: 79,
+    order: "asc",
+    limit: 5,
+  },
+  {
+    name: "a window that ends after the last event",
+    tree: "standard",
+    query: "",
+    hits: 200,
+    startSeconds: 190,
+    endSeconds: 900,
+    limit: 50,
+  },
   { name: "oldest first", tree: "standard", query: "status=failure", hits: 42, order: "asc" },
   { name: "a limit", tree: "standard", query: "login", hits: 42, limit: 7 },
   {

@@ -37,6 +37,8 @@ export interface ConfigSettings {
   /** Redaction at ingestion of the fields marked `redact`, for events the client did not sign. */
   redaction?: { enabled: boolean; mask: string };
   ui_metadata?: { saved_searches: unknown[] };
+  /** Set only on the project's admin activity log, which the server alone writes (admin/activity-log.ts). */
+  admin_activity?: true;
 }
 
 export interface ProjectRecord {

@@ -128,6 +128,23 @@ export function planSearch(query: SearchQuery): SearchPlan {
   };
 }
 
+/**
+ * Whether a plan is the events of a window in leaf order and nothing else (the empty query, or
+ * only `received_at` bounds): then the answer is the window's leaf range itself, since a tree's
+ * leaves are numbered without gaps and never deleted, and no row needs to be read for it.
+ */
+export function isPureWindow(plan: SearchPlan, query: SearchQuery): boolean {
+  return plan.driver.kind === "scan" && plan.residual.kind === "all" && query.orderBy.kind === "received_at";
+}
+
+/** The first `limit` leaves of `lo`..`hi` in the asked order (see {@link isPureWindow}). */
+export function windowLeaves(lo: number, hi: number, order: "asc" | "desc", limit: number): number[] {
+  const count = Math.max(0, Math.min(limit, hi - lo + 1));
+  const out = new Array<number>(count);
+  for (let i = 0; i < count; i++) out[i] = order === "asc" ? lo + i : hi - i;
+  return out;
+}
+
 /** The exact driver `node` gives: one exact match of an indexed field, or an `or` of them on one field. */
 function exactDriver(node: QueryNode, query: SearchQuery): (SearchDriver & { kind: "exact" }) | undefined {
   const terms = node.kind === "or" ? node.children : [node];

@@ -1,5 +1,6 @@
 import type { CheckpointStore } from "./checkpoint.js";
 import type { ConfigStore } from "./config.js";
+import type { ErasureStore } from "./erasure.js";
 import type { JobStore } from "./job.js";
 import type { LogStore } from "./log.js";
 import type { SearchStore } from "./search.js";
@@ -25,6 +26,7 @@ export type {
   SchemaField,
   SigningKeyRecord,
 } from "./config.js";
+export type { ErasedLeaf, EraseRequest, ErasureMark, ErasureStore } from "./erasure.js";
 export {
   type AsyncRequestRecord,
   type AsyncRequestState,
@@ -51,6 +53,7 @@ export interface Store {
   readonly jobs: JobStore;
   readonly search: SearchStore;
   readonly checkpoints: CheckpointStore;
+  readonly erasure: ErasureStore;
 
   /** Applies pending migrations. Idempotent and safe when several processes start at once. */
   migrate(): Promise<void>;

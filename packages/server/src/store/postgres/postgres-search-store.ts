@@ -16,9 +16,11 @@ import {
   encodeLeafList,
   envelopeMatches,
   freeTextFieldNumbers,
+  isPureWindow,
   planSearch,
   resultSetFromRow,
   type SearchDriver,
+  windowLeaves,
 } from "../contract/search-plan.js";
 import type { ConfigSettings, LeafRecord } from "../contract/store.js";
 import { query, rowCount } from "./postgres-pool.js";
@@ -340,6 +342,19 @@ export class PostgresSearchStore implements SearchStore {
         : chosen;
     const range = await this.#leafRange(search.treeId, plan.startMicros, plan.endMicros);
     if (!range) return [];
+    if (isPureWindow(plan, search)) {
+      let hi = range.hi;
+      if (hi === Number.MAX_SAFE_INTEGER) {
+        const [last] = await query(
+          this.#pool,
+          "SELECT max(leaf_index) AS hi FROM events WHERE tree_id = $1",
+          [search.treeId],
+        );
+        if (!last || last["hi"] === null) return [];
+        hi = Number(last["hi"]);
+      }
+      return windowLeaves(range.lo, hi, search.order, search.limit);
+    }
     const compiler = new PostgresSearchCompiler(search);
     const driver = compiler.driver(plan.driver, range.lo, range.hi);
     const residual = compiler.predicate(plan.residual, driver.leaf);
@@ -537,11 +552,20 @@ export class PostgresSearchStore implements SearchStore {
     });
   }
 
+  /**
+   * A result set is a cache of a search, not audit data: its commit does not wait for the WAL to
+   * reach the disk, as SQLite's insert does not wait for fsync. A crash may lose the newest result
+   * sets, which only means a client searches again; the database stays consistent either way.
+   * One statement, so one round trip: `set_config(…, true)` sets `synchronous_commit = off` for
+   * the statement's own transaction only (the commit reads it before the setting is undone), and
+   * the connection's setting stays as it was for whatever it runs next.
+   */
   async createResultSet(set: ResultSetRecord): Promise<void> {
     await query(
       this.#pool,
       `INSERT INTO result_sets (id, token_id, config_id, tree_id, leaves, restriction, is_verbose, tree_size, created_at, expires_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+       SELECT $1::text, $2::text, $3::text, $4::integer, $5::bytea, $6::text, $7::boolean, $8::bigint, $9::text, $10::text
+       FROM (SELECT set_config('synchronous_commit', 'off', true)) AS unsynced`,
       [
         set.id,
         set.tokenId,

@@ -3,6 +3,7 @@ import { readMigrations } from "../contract/read-migrations.js";
 import type {
   CheckpointStore,
   ConfigStore,
+  ErasureStore,
   JobStore,
   LogStore,
   SearchStore,
@@ -11,6 +12,7 @@ import type {
 } from "../contract/store.js";
 import { PostgresCheckpointStore } from "./postgres-checkpoint-store.js";
 import { PostgresConfigStore } from "./postgres-config-store.js";
+import { PostgresErasureStore } from "./postgres-erasure-store.js";
 import { PostgresJobStore } from "./postgres-job-store.js";
 import { PostgresLogStore } from "./postgres-log-store.js";
 import { query, transaction, withAdvisoryLock } from "./postgres-pool.js";
@@ -46,6 +48,7 @@ export class PostgresStore implements Store {
   readonly jobs: JobStore;
   readonly search: SearchStore;
   readonly checkpoints: CheckpointStore;
+  readonly erasure: ErasureStore;
   readonly #pool: pg.Pool;
   readonly #schema: string | undefined;
 
@@ -75,6 +78,7 @@ export class PostgresStore implements Store {
     this.jobs = new PostgresJobStore(this.#pool);
     this.search = new PostgresSearchStore(this.#pool);
     this.checkpoints = new PostgresCheckpointStore(this.#pool);
+    this.erasure = new PostgresErasureStore(this.#pool);
   }
 
   async migrate(): Promise<void> {

@@ -17,10 +17,12 @@ import {
   freeTextFieldNumbers,
   INDEX_PREFIX_LENGTH,
   indexPrefix,
+  isPureWindow,
   isTrigramTerm,
   planSearch,
   resultSetFromRow,
   type SearchDriver,
+  windowLeaves,
 } from "../contract/search-plan.js";
 import type { ConfigSettings, LeafRecord } from "../contract/store.js";
 import type { StatementCache } from "./statement-cache.js";
@@ -401,6 +403,13 @@ export class SqliteSearchStore implements SearchStore {
     const plan = planSearch(query);
     const range = this.#leafRange(query.treeId, plan.startMicros, plan.endMicros);
     if (!range) return [];
+    if (isPureWindow(plan, query)) {
+      const last = this.#sql
+        .prepare("SELECT max(leaf_index) AS hi FROM events WHERE tree_id = ?")
+        .get(query.treeId) as Row | undefined;
+      if (!last || last["hi"] === null) return [];
+      return windowLeaves(range.lo, Math.min(range.hi, Number(last["hi"])), query.order, query.limit);
+    }
     const compiler = new SqliteSearchCompiler(
       query,
       range,

@@ -6,6 +6,7 @@ import type { Row } from "../contract/rows.js";
 import type {
   CheckpointStore,
   ConfigStore,
+  ErasureStore,
   JobStore,
   LogStore,
   SearchStore,
@@ -14,6 +15,7 @@ import type {
 } from "../contract/store.js";
 import { SqliteCheckpointStore } from "./sqlite-checkpoint-store.js";
 import { SqliteConfigStore } from "./sqlite-config-store.js";
+import { SqliteErasureStore } from "./sqlite-erasure-store.js";
 import { SqliteJobStore } from "./sqlite-job-store.js";
 import { SqliteLogStore } from "./sqlite-log-store.js";
 import { backfillSearchIndex, SqliteSearchStore } from "./sqlite-search-store.js";
@@ -44,6 +46,7 @@ export class SqliteStore implements Store {
   readonly jobs: JobStore;
   readonly search: SearchStore;
   readonly checkpoints: CheckpointStore;
+  readonly erasure: ErasureStore;
   readonly #db: Database.Database;
   readonly #statements: StatementCache;
 
@@ -74,6 +77,7 @@ export class SqliteStore implements Store {
     this.jobs = new SqliteJobStore(statements);
     this.search = new SqliteSearchStore(statements, options.searchRareTermMatches);
     this.checkpoints = new SqliteCheckpointStore(statements);
+    this.erasure = new SqliteErasureStore(statements);
     this.#statements = statements;
   }
 

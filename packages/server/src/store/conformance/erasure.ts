@@ -1,0 +1,205 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import {
+  canonicalEnvelope,
+  completeSubtrees,
+  formatReceivedAt,
+  type MerkleNode,
+  newId,
+  nodeKey,
+  parseQuery,
+  sha256,
+} from "@veritrail/core";
+import { erasedEnvelope, erasureOf } from "../contract/erasure.js";
+import { type SearchQuery, searchFieldNumbers, searchValuesOf } from "../contract/search.js";
+import type {
+  ConfigSettings,
+  EventSchema,
+  LeafRecord,
+  SearchRow,
+  SequencedBatch,
+  SequencerHead,
+  Store,
+} from "../contract/store.js";
+import { NOW, newTreeName, type OpenStore, useFreshStore } from "./fixtures.js";
+
+/**
+ * The erasure role (store/contract/erasure.ts): an erased event keeps its leaf hash, its
+ * `received_at` and every subtree hash, loses its envelope to the tombstone and its index rows,
+ * and is never erased twice.
+ *
+ * @example describeErasureConformance(() => openFreshTestStore("sqlite"));
+ */
+export function describeErasureConformance(open: OpenStore): void {
+  describe("erasure", () => {
+    const current = useFreshStore(open);
+    const mark = { erasureId: newId("prq"), erasedAt: "2026-02-01T00:00:00.000Z" };
+
+    it("replaces only the chosen envelopes, keeping every hash, time and root", async () => {
+      const store = current();
+      const tree = await seedTree(store, 10);
+      const allNodes = completeSubtrees(0, 10).concat(
+        Array.from({ length: 10 }, (_, index) => ({ level: 0, index })),
+      );
+      const before = await store.log.readNodes(tree.treeId, allNodes);
+      const headBefore = await store.log.getTreeHead(tree.configId);
+
+      const erased = await store.erasure.eraseEvents({
+        treeId: tree.treeId,
+        schema: SCHEMA,
+        leafIndices: [7, 2, 2, 5],
+        mark,
+      });
+      assert.deepEqual(
+        erased.map((leaf) => leaf.leafIndex),
+        [2, 5, 7],
+      );
+      for (const leaf of erased) assert.deepEqual(leaf.hash, tree.leaves[leaf.leafIndex]!.hash);
+
+      const after = await store.log.readNodes(tree.treeId, allNodes);
+      for (const node of allNodes) assert.deepEqual(after.get(nodeKey(node)), before.get(nodeKey(node)));
+      assert.deepEqual(await store.log.getTreeHead(tree.configId), headBefore);
+
+      const leaves = await store.search.getLeaves(
+        tree.treeId,
+        Array.from({ length: 10 }, (_, i) => i),
+      );
+      for (const leaf of leaves) {
+        const original = tree.leaves[leaf.leafIndex]!;
+        assert.deepEqual(leaf.hash, original.hash);
+        assert.equal(leaf.receivedAt, original.receivedAt);
+        if ([2, 5, 7].includes(leaf.leafIndex)) {
+          assert.equal(leaf.envelope, erasedEnvelope(mark));
+          assert.deepEqual(erasureOf(leaf.envelope), mark);
+        } else {
+          assert.equal(leaf.envelope, original.envelope);
+          assert.equal(erasureOf(leaf.envelope), undefined);
+        }
+      }
+      assert.equal((await store.log.getLeaf(tree.treeId, 5))?.envelope, erasedEnvelope(mark));
+    });
+
+    it("takes erased events out of the search index, and only them", async () => {
+      const store = current();
+      const tree = await seedTree(store, 10);
+      const search = (query: string) => store.search.searchLeaves(searchOf(tree.treeId, query));
+      assert.deepEqual(await search("actor:alice"), [0, 2, 4, 6, 8]);
+      assert.deepEqual(await search("actor=bob"), [1, 3, 5, 7, 9]);
+      assert.deepEqual(await search("count>6"), [7, 8, 9]);
+      assert.deepEqual(await search("secret"), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+
+      await store.erasure.eraseEvents({ treeId: tree.treeId, schema: SCHEMA, leafIndices: [2, 7, 8], mark });
+      assert.deepEqual(await search("actor:alice"), [0, 4, 6]);
+      assert.deepEqual(await search("actor=bob"), [1, 3, 5, 9]);
+      assert.deepEqual(await search("count>6"), [9]);
+      assert.deepEqual(await search("secret"), [0, 1, 3, 4, 5, 6, 9]);
+      assert.deepEqual(await search("message:secret-7"), []);
+      // With no term to match, an erased event is an event without fields: still in its window.
+      assert.deepEqual(await search(""), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+      assert.deepEqual(await search("-actor:alice"), [1, 2, 3, 5, 7, 8, 9]);
+    });
+
+    it("never erases an event twice, and skips leaves that do not exist", async () => {
+      const store = current();
+      const tree = await seedTree(store, 4);
+      await store.erasure.eraseEvents({ treeId: tree.treeId, schema: SCHEMA, leafIndices: [1], mark });
+      const later = { erasureId: newId("prq"), erasedAt: "2026-03-01T00:00:00.000Z" };
+      const again = await store.erasure.eraseEvents({
+        treeId: tree.treeId,
+        schema: SCHEMA,
+        leafIndices: [1, 3, 40],
+        mark: later,
+      });
+      assert.deepEqual(
+        again.map((leaf) => leaf.leafIndex),
+        [3],
+      );
+      assert.deepEqual(erasureOf((await store.log.getLeaf(tree.treeId, 1))!.envelope), mark);
+      assert.deepEqual(erasureOf((await store.log.getLeaf(tree.treeId, 3))!.envelope), later);
+      assert.deepEqual(
+        await store.erasure.eraseEvents({ treeId: tree.treeId, schema: SCHEMA, leafIndices: [], mark }),
+        [],
+      );
+    });
+
+    it("leaves the tree appendable, its right edge unchanged", async () => {
+      const store = current();
+      const tree = await seedTree(store, 5);
+      await store.erasure.eraseEvents({ treeId: tree.treeId, schema: SCHEMA, leafIndices: [3, 4], mark });
+      const batch = await store.log.appendBatch(tree.treeId, (head) => sequence(head, 3, head.size));
+      // The reference: the same eight events appended with nothing erased.
+      const reference = await seedTree(store, 8);
+      assert.deepEqual(batch.rootHash, (await store.log.getTreeHead(reference.configId))!.rootHash);
+    });
+  });
+}
+
+const SCHEMA: EventSchema = {
+  fields: [
+    { id: "message", type: "text", required: true },
+    { id: "actor", type: "string" },
+    { id: "count", type: "integer" },
+  ],
+  save_malformed: "reject",
+};
+
+/** Event `i`: message `secret-<i>`, actor alice (even) or bob (odd), count `i`; one second apart. */
+function sequence(head: SequencerHead, count: number, from: number): SequencedBatch {
+  const numbers = searchFieldNumbers(SCHEMA);
+  const leaves: LeafRecord[] = [];
+  const nodes: MerkleNode[] = [];
+  const searchRows: SearchRow[] = [];
+  for (let n = 0; n < count; n++) {
+    const i = from + n;
+    const leafIndex = head.size + n;
+    const receivedAt = BASE_MICROS + i * 1_000_000;
+    const event = { message: `secret-${i}`, actor: i % 2 === 0 ? "alice" : "bob", count: i };
+    const envelope = canonicalEnvelope({ event, received_at: formatReceivedAt(receivedAt) });
+    const hash = sha256(envelope);
+    for (const node of head.range.append(hash)) if (node.level > 0) nodes.push(node);
+    leaves.push({ leafIndex, receivedAt, hash, envelope });
+    for (const value of searchValuesOf(event, SCHEMA, numbers)) searchRows.push({ ...value, leafIndex });
+  }
+  const rootHash = head.range.root();
+  assert.ok(rootHash);
+  return {
+    leaves,
+    nodes,
+    size: head.size + count,
+    rootHash,
+    lastReceivedAt: leaves.at(-1)!.receivedAt,
+    completedRequests: [],
+    searchRows,
+  };
+}
+
+const BASE_MICROS = 1_767_225_600_000_000;
+
+async function seedTree(store: Store, count: number) {
+  const projectId = newId("ppj");
+  await store.configs.createProject({ id: projectId, name: "p", createdAt: NOW });
+  const configId = newId("pci");
+  const settings: ConfigSettings = { version: 3, schema: SCHEMA, hot_storage: "14d", vault_sign: false };
+  await store.configs.createConfig(
+    { id: configId, projectId, name: "c", settings, createdAt: NOW, updatedAt: NOW },
+    newTreeName(),
+  );
+  const head = await store.log.getTreeHead(configId);
+  assert.ok(head);
+  const batch = await store.log.appendBatch(head.id, (h) => sequence(h, count, 0));
+  return { configId, treeId: head.id, leaves: batch.leaves };
+}
+
+function searchOf(treeId: number, text: string): SearchQuery {
+  const parsed = parseQuery(text, SCHEMA);
+  assert.ok(parsed.ok, text);
+  return {
+    treeId,
+    schema: SCHEMA,
+    fieldNumbers: searchFieldNumbers(SCHEMA),
+    where: parsed.ast,
+    order: "asc",
+    orderBy: { kind: "received_at" },
+    limit: 100,
+  };
+}

@@ -1,0 +1,94 @@
+import {
+  type ErasedLeaf,
+  type EraseRequest,
+  type ErasureStore,
+  erasedEnvelope,
+  erasureOf,
+} from "../contract/erasure.js";
+import type { Row } from "../contract/rows.js";
+import { type SearchRow, searchFieldNumbers, searchValuesOf } from "../contract/search.js";
+import type { StatementCache } from "./statement-cache.js";
+
+/**
+ * Erasure in SQLite (store/contract/erasure.ts): one `BEGIN IMMEDIATE` transaction that replaces
+ * the envelopes by their tombstone and deletes their search index rows.
+ */
+export class SqliteErasureStore implements ErasureStore {
+  readonly #sql: StatementCache;
+
+  constructor(statements: StatementCache) {
+    this.#sql = statements;
+  }
+
+  async eraseEvents(request: EraseRequest): Promise<ErasedLeaf[]> {
+    const { treeId, schema, mark } = request;
+    const numbers = searchFieldNumbers(schema);
+    const tombstone = erasedEnvelope(mark);
+    const erased: ErasedLeaf[] = [];
+    const leaves = [...new Set(request.leafIndices)].sort((a, b) => a - b);
+    this.#sql.db
+      .transaction(() => {
+        const read = this.#sql.prepare(
+          "SELECT hash, envelope FROM events WHERE tree_id = ? AND leaf_index = ?",
+        );
+        const write = this.#sql.prepare(
+          "UPDATE events SET envelope = ? WHERE tree_id = ? AND leaf_index = ?",
+        );
+        const rows: SearchRow[] = [];
+        for (const leafIndex of leaves) {
+          const row = read.get(treeId, leafIndex) as Row | undefined;
+          if (!row) continue;
+          const envelope = String(row["envelope"]);
+          if (erasureOf(envelope)) continue;
+          const event = (JSON.parse(envelope) as { event?: Record<string, string | number | boolean> }).event;
+          for (const value of searchValuesOf(event ?? {}, schema, numbers))
+            rows.push({ ...value, leafIndex });
+          write.run(tombstone, treeId, leafIndex);
+          erased.push({ leafIndex, hash: row["hash"] as Buffer });
+        }
+        deleteSearchRows(
+          this.#sql,
+          treeId,
+          erased.map((leaf) => leaf.leafIndex),
+          rows,
+        );
+      })
+      .immediate();
+    return erased;
+  }
+}
+
+/**
+ * Deletes the search index rows of the events at `leafIndices`, the inverse of
+ * `writeSearchRows` (sqlite-search-store.ts), which any change to the index tables changes with;
+ * the caller runs it inside its transaction. `rows` are those events' rows as ingest wrote them:
+ * the contentless trigram table can only delete a row when given the text it indexed. As for
+ * the inserts, one statement per table from a JSON array, and the trigram deletions in rowid
+ * order, so that FTS5 keeps them pending in memory instead of flushing a segment for each.
+ */
+export function deleteSearchRows(
+  sql: StatementCache,
+  treeId: number,
+  leafIndices: readonly number[],
+  rows: readonly SearchRow[],
+): void {
+  if (leafIndices.length === 0) return;
+  // The index by leaf: the primary key starts with the field, so it would scan the whole tree.
+  sql
+    .prepare(
+      "DELETE FROM search_values INDEXED BY search_values_by_leaf WHERE tree_id = ? AND leaf_index IN (SELECT value FROM json_each(?))",
+    )
+    .run(treeId, JSON.stringify(leafIndices));
+  const trigrams = rows
+    .filter((row) => row.text !== undefined)
+    .sort((a, b) => a.leafIndex - b.leafIndex || a.fieldNo - b.fieldNo)
+    .map((row) => [row.leafIndex, row.fieldNo, row.text]);
+  if (trigrams.length === 0) return;
+  sql
+    .prepare(
+      "INSERT INTO search_trigrams (search_trigrams, rowid, text)" +
+        " SELECT 'delete', ((? << 44) | ((r.value ->> 0) << 8)) | (r.value ->> 1), r.value ->> 2 FROM json_each(?) r" +
+        " ORDER BY 2",
+    )
+    .run(treeId, JSON.stringify(trigrams));
+}
