@@ -58,7 +58,7 @@ describe("veritrail verify", () => {
 
   it("prints a machine-readable report with --json, and progress on stderr", async () => {
     const { file } = build();
-    file.events[7]!.envelope.received_at = file.events[7]!.envelope.received_at.replace(/.Z$/, "9Z");
+    file.events[7]!.envelope!.received_at = file.events[7]!.envelope!.received_at.replace(/.Z$/, "9Z");
     const run = await verify(write(file), "--json", "--progress", "20");
     assert.equal(run.code, 1);
     const report = JSON.parse(run.stdout) as {
@@ -85,7 +85,7 @@ describe("veritrail verify", () => {
 
   it("names the record with one byte of its envelope changed", async () => {
     const { file } = build();
-    file.events[12]!.envelope.event["actor"] = "alicf";
+    file.events[12]!.envelope!.event["actor"] = "alicf";
     await expectFailure(file, [/leaf 12: hash: envelope hashes to/]);
   });
 
@@ -169,7 +169,7 @@ describe("veritrail verify", () => {
 
   it("runs as the binary, with the key from VERITRAIL_VERIFIER_KEY", async () => {
     const { file } = build();
-    file.events[3]!.envelope.event["message"] = "changed";
+    file.events[3]!.envelope!.event["message"] = "changed";
     const run = await runCliBinary(["verify", write(file)], { VERITRAIL_VERIFIER_KEY: KEY });
     assert.equal(run.code, 1);
     assert.match(run.stdout, /leaf 3: hash/);

@@ -64,7 +64,7 @@ describe("the SDK's clients", () => {
       ],
     );
     assert.equal(pages[0]!.count, 21);
-    const messages = pages.flatMap((p) => p.events.map((e) => e.envelope.event["message"]));
+    const messages = pages.flatMap((p) => p.events.map((e) => e.envelope!.event["message"]));
     assert.deepEqual(
       messages,
       Array.from({ length: 21 }, (_, i) => `async ${i}`),

@@ -20,7 +20,7 @@ import { runCliInProcess } from "../../cli/test/support/cli.js";
 import { testSigner } from "../../core/src/test-support/verifiable-file.js";
 import { rawSql } from "../../server/test/support/raw-sql.js";
 import { startTestServer, type TestServer } from "../../server/test/support/test-server.js";
-import { AuditClient, gunzipText, Verifier } from "../src/index.js";
+import { AdminClient, AuditClient, gunzipText, Verifier } from "../src/index.js";
 
 const ORIGIN = "veritrail.test";
 const signer = testSigner(ORIGIN);
@@ -119,6 +119,24 @@ describe("tampering with a stored log", () => {
     assert.equal(outcome.code, 0);
     assert.equal(outcome.sdk.records, 40);
     assert.deepEqual(outcome.sdk.pinned, [{ size: 20, status: "pass" }]);
+  });
+
+  it("verifies a log with an erased record, showing the record as erased rather than failed", async () => {
+    const outcome = await afterTampering(async ({ server }) => {
+      const admin = new AdminClient({ baseUrl: server.url, adminToken: server.adminToken });
+      const { result } = await admin.call<{ count: number }>("v1/admin/erase", {
+        config_id: server.configId,
+        query: "message:m13",
+        reason: "a request to erase",
+      });
+      assert.equal(result.count, 1);
+    });
+    for (const report of [outcome.sdk, outcome.cli]) {
+      assert.equal(report.ok, true, JSON.stringify(report.failures));
+      assert.equal(report.totals.hash.none, 1);
+      assert.equal(report.totals.membership.pass, 40);
+    }
+    assert.equal(outcome.code, 0);
   });
 
   it("names the record one byte of whose stored envelope changed", async () => {

@@ -46,7 +46,7 @@ describe("verify: a whole file", () => {
 
   it("names the record whose envelope has one byte changed", () => {
     const { file } = built();
-    const envelope = file.events[5]!.envelope;
+    const envelope = file.events[5]!.envelope!;
     envelope.event["message"] = "event 6";
     const report = verify(file);
     assert.equal(report.ok, false);
@@ -176,6 +176,19 @@ describe("verify: a whole file", () => {
     );
   });
 
+  it("verifies an erased record's proof and says its envelope is gone, rather than failing it", () => {
+    const { file } = built();
+    const { envelope: _, ...kept } = file.events[6]!;
+    file.events[6] = { ...kept, erased: { erasure_id: "prq_e", erased_at: "2026-12-01T23:10:00.000Z" } };
+    const report = verify(file);
+    assert.equal(report.ok, true, JSON.stringify(report.failures));
+    assert.deepEqual(report.totals.hash, { pass: 39, fail: 0, none: 1 });
+    assert.deepEqual(report.totals.membership, { pass: 40, fail: 0, none: 0 });
+    // Without `erased`, a missing envelope is a failure.
+    delete file.events[6]!.erased;
+    assert.deepEqual(failing(verify(file)), [[6, "hash,membership,signature"]]);
+  });
+
   it("without a verifier key, checks everything else and says the signatures are unchecked", () => {
     const report = verifyFile(built().file, { open: noteOpener() });
     assert.equal(report.ok, true);
@@ -189,7 +202,7 @@ describe("verify: a whole file", () => {
 describe("verify: splitting a file's text", () => {
   it("gives the same members and records however the text is cut", () => {
     const { file } = built();
-    file.events[0]!.envelope.event["message"] = 'braces } ] , and "quotes" \\ inside';
+    file.events[0]!.envelope!.event["message"] = 'braces } ] , and "quotes" \\ inside';
     const text = JSON.stringify({ ...file, events: file.events, count: file.count });
     for (const size of [1, 7, 64, 4096]) {
       const members: Record<string, unknown> = {};

@@ -26,6 +26,8 @@ export interface RecordChecks {
 }
 
 export interface RecordReport {
+  /** The record's envelope was erased: hash and signature are "none", its proof still checked. */
+  readonly erased?: boolean;
   readonly leaf_index?: number;
   readonly hash?: string;
   readonly checks: RecordChecks;
@@ -47,8 +49,18 @@ export function verifyRecord(
   roots: { root?: PublishedRoot | undefined; unpublished_root?: UnpublishedRoot | undefined },
   trust?: RootTrust,
 ): RecordReport {
-  const hash = checkEnvelopeHash(record);
-  const signature = checkEventSignature(record.envelope);
+  // An erased record (docs/design/erasure.md) has no envelope left to hash or signature to
+  // check; its hash is still the leaf, so its proof is checked as any other.
+  const erased =
+    record.envelope === undefined &&
+    typeof record.erased === "object" &&
+    record.erased !== null &&
+    typeof record.erased.erased_at === "string";
+  const erasedReason = erased
+    ? `the record was erased at ${record.erased!.erased_at} (${String(record.erased!.erasure_id)}): no envelope to check`
+    : "";
+  const hash = erased ? none(erasedReason) : checkEnvelopeHash(record);
+  const signature = erased ? none(erasedReason) : checkEventSignature(record.envelope);
   let membership: Check;
   let checkpoint: Check = UNPUBLISHED;
   let consistency: Check = UNPUBLISHED;
@@ -79,6 +91,7 @@ export function verifyRecord(
   }
   const checks = { hash, membership, checkpoint, consistency, signature };
   return {
+    ...(erased ? { erased: true } : {}),
     ...(leafIndex === undefined ? {} : { leaf_index: leafIndex }),
     ...(typeof record.hash === "string" ? { hash: record.hash } : {}),
     checks,

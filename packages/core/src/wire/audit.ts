@@ -68,8 +68,11 @@ export interface UnpublishedRoot {
 
 /** One record of a search page or of a file (wire-protocol §4.3). */
 export interface SearchEvent {
-  envelope: Envelope;
+  /** Absent on an erased record (docs/design/erasure.md), which carries `erased` instead. */
+  envelope?: Envelope;
   hash: string;
+  /** When and under which request the record's envelope was erased; its hash and proof stay. */
+  erased?: { erasure_id: string; erased_at: string };
   membership_proof?: string;
   published?: boolean;
   leaf_index?: number;
