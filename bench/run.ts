@@ -42,8 +42,8 @@
  * Output: one `name: value unit` line per figure on stdout (progress on stderr); `--json FILE`
  * also writes them as JSON; `--quick` runs a few seconds per phase (a smoke test, not a
  * measurement); `--profile DIR` writes a V8 CPU profile of every server process to DIR when it
- * stops; `--phases ingest,search,erasure` picks the groups of phases to run (all by default;
- * erasure.ts has the erasure phase).
+ * stops; `--phases ingest,search,proofs,erasure,verify` picks the groups of phases to run (all
+ * by default; erasure.ts has the erasure phase, verify.ts times client-side verification).
  *
  * The redaction phase (redaction.ts, with the ingest phases or `--phases redaction`) compares
  * bulk ingest with three detectors on `message` to the same ingest without redaction; its
@@ -79,6 +79,7 @@ import { runProofsBench } from "./proofs.js";
 import { runRedactionBench } from "./redaction.js";
 import { runSearchBench } from "./search.js";
 import { BENCH_AUDIT_TOKEN, type BenchServer, startBenchServer } from "./server-process.js";
+import { runVerifyBench } from "./verify.js";
 
 const V1_CONNECTIONS = 64;
 /**
@@ -523,7 +524,7 @@ async function main(): Promise<void> {
       quick: { type: "boolean", default: false },
       json: { type: "string" },
       profile: { type: "string" },
-      phases: { type: "string", default: "ingest,search,proofs,erasure" },
+      phases: { type: "string", default: "ingest,search,proofs,erasure,verify" },
     },
   });
   const quick = values.quick;
@@ -569,6 +570,8 @@ async function main(): Promise<void> {
     if (phases.has("proofs")) await runProofsBench({ quick, record, progress });
     const erasure = { events: quick ? 10_000 : 200_000, record, progress };
     if (phases.has("erasure")) await runErasureBench({ ...erasure, backend: "sqlite" });
+    if (phases.has("verify"))
+      await runVerifyBench({ records: 10_000, seconds: quick ? 1 : 3, record, progress });
 
     const database = benchDatabase();
     if ("skipped" in database) {

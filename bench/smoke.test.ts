@@ -171,6 +171,15 @@ function runBench(args: string[], tmp: string): Promise<Run> {
   });
 }
 
+/** The figures of client-side verification (verify.ts): 10,000 records beside their own hashing. */
+const VERIFY_FIGURES = [
+  "verify_10k_records_ms",
+  "verify_records_per_s",
+  "verify_sha256_ceiling_records_per_s",
+  "verify_ratio_to_sha256",
+  "verify_file_stream_10k_ms",
+];
+
 describe("npm run bench -- --quick", { timeout: RUN_TIMEOUT_MS + 10_000 }, () => {
   let dir: string;
   let run: Run;
@@ -190,6 +199,7 @@ describe("npm run bench -- --quick", { timeout: RUN_TIMEOUT_MS + 10_000 }, () =>
   it("reports every figure as a positive number, in the JSON file", () => {
     assertFigures(report, FIGURES);
     assertFigures(report, PROOFS_FIGURES);
+    assertFigures(report, VERIFY_FIGURES);
     assert.equal(report.quick, true);
   });
 

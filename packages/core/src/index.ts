@@ -151,4 +151,7 @@ export {
 } from "./search/parser.js";
 export { type FieldRestrictions, restrictQuery, type SearchRestrictions } from "./search/restrict.js";
 export { readBoolean, readDatetime, readInteger } from "./search/values.js";
+export * from "./verify/index.js";
+export type * from "./wire/admin.js";
+export type * from "./wire/audit.js";
 export type { ApiErrorStatus, ApiStatus, ErrorField, ValidationCode } from "./wire/status.js";

@@ -34,7 +34,6 @@ const RANKS: readonly (readonly string[])[] = [
   ["jobs/"],
   ["http/"],
   ["store/open-store.ts", "bootstrap.ts", "main.ts", "index.ts"],
-  ["cli/", "cli.ts"],
 ];
 
 function rankOf(path: string): number {
@@ -112,6 +111,21 @@ describe("architecture", () => {
       ) {
         offenders.push(`${relative(repo, file)} uses Buffer without importing it from #platform`);
       }
+    }
+    assert.deepEqual(offenders, []);
+  });
+
+  it("keeps the SDK browser-safe: only @veritrail/core and its own modules, no node: and no Buffer", () => {
+    const offenders: string[] = [];
+    for (const file of sources(join(repo, "packages/sdk/src"))) {
+      if (file.endsWith(".test.ts")) continue;
+      for (const specifier of imports(file)) {
+        if (specifier !== "@veritrail/core" && !specifier.startsWith("./")) {
+          offenders.push(`${relative(repo, file)} imports ${specifier}`);
+        }
+      }
+      if (/\bBuffer\b|\bprocess\./.test(readFileSync(file, "utf8")))
+        offenders.push(`${relative(repo, file)} uses a Node global`);
     }
     assert.deepEqual(offenders, []);
   });

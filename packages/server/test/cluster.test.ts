@@ -18,7 +18,7 @@ import { dropSchema, freshSchema, POSTGRES_SKIP_REASON, TEST_DATABASE_URL } from
  */
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
-const CLI = join(REPO, "packages/server/src/cli.ts");
+const CLI = join(REPO, "packages/cli/src/main.ts");
 
 /** Short, so a killed process's async request is taken over within the test. */
 const ASYNC_LEASE_MS = 1500;

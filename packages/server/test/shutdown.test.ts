@@ -13,7 +13,7 @@ import { type ApiResponse, assertEnvelope, fetchApi } from "./support/api-assert
 import { freePort, TEST_ADMIN_TOKEN, TEST_AUDIT_TOKEN } from "./support/test-server.js";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
-const CLI_ARGS = ["--conditions=veritrail-source", "--import", "tsx", "packages/server/src/cli.ts", "serve"];
+const CLI_ARGS = ["--conditions=veritrail-source", "--import", "tsx", "packages/cli/src/main.ts", "serve"];
 /** Bounds every wait: a start compiles the sources with tsx, slow on a busy machine. */
 const WAIT_MS = 60_000;
 

@@ -2,8 +2,13 @@
 // and the server's refusal reaches the person as an exit status 1 with its pointer.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import {
+  postJson,
+  startTestServer,
+  TEST_ADMIN_TOKEN,
+  type TestServer,
+} from "../../server/test/support/test-server.js";
 import { runCliInProcess } from "./support/cli.js";
-import { postJson, startTestServer, TEST_ADMIN_TOKEN, type TestServer } from "./support/test-server.js";
 
 describe("veritrail erase", () => {
   let server: TestServer;

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { runCli } from "./cli/commands.js";
+import { runCli } from "./commands.js";
 
 // A reader that stops early (`veritrail token list | head -1`) is not an error of this command.
 process.stdout.on("error", (error: NodeJS.ErrnoException) => {

@@ -1,9 +1,9 @@
 import { readFileSync } from "node:fs";
-import { STANDARD_SCHEMA } from "../ingest/event-schema.js";
-import type { Answer, ConfigChanges, ConfigView } from "./admin-client.js";
-import { CliError } from "./cli-error.js";
-import type { Command, Context, OptionSpec } from "./command.js";
-import { fields, shortTime, table } from "./table.js";
+import type { ConfigChanges, ConfigView } from "@veritrail/core";
+import type { AdminAnswer as Answer } from "@veritrail/sdk";
+import { CliError } from "../cli-error.js";
+import type { Command, Context, OptionSpec } from "../command.js";
+import { fields, shortTime, table } from "../table.js";
 
 /* `veritrail config …`: the service configurations of the admin credential's project. */
 
@@ -123,13 +123,15 @@ function readRulesOption(context: Context): unknown[] | undefined {
 }
 
 /** The settings the options give; `current` is the configuration an update starts from. */
-function readChanges(context: Context, current?: ConfigView): ConfigChanges {
+async function readChanges(context: Context, current?: ConfigView): Promise<ConfigChanges> {
   const changes: ConfigChanges = {};
   const name = context.string("name");
   if (name !== undefined) changes.name = name;
   let schema = readSchemaOption(context);
   const saveMalformed = context.string("save-malformed");
   if (saveMalformed !== undefined) {
+    // The standard schema is the server's own; it is loaded only when needed, not at every start.
+    const { STANDARD_SCHEMA } = await import("@veritrail/server");
     schema = { ...(schema ?? structuredClone(STANDARD_SCHEMA)), save_malformed: saveMalformed };
   }
   if (schema !== undefined) changes.schema = schema;
@@ -217,7 +219,7 @@ export const CONFIG_COMMANDS: Command[] = [
     async run(context) {
       const name = context.string("name");
       if (name === undefined) throw context.usageError("config create needs --name");
-      const { name: _, ...changes } = readChanges(context);
+      const { name: _, ...changes } = await readChanges(context);
       show(context, await context.client().createConfig(name, changes));
     },
   },
@@ -277,7 +279,7 @@ export const CONFIG_COMMANDS: Command[] = [
     async run(context) {
       const client = context.client();
       const id = context.args[0]!;
-      if (Object.keys(readChanges(context)).length === 0) {
+      if (Object.keys(await readChanges(context)).length === 0) {
         throw context.usageError("config update needs at least one change");
       }
       // The update names the version it read; a change in between is read again and retried.
@@ -285,7 +287,7 @@ export const CONFIG_COMMANDS: Command[] = [
         const { result: current } = await client.getConfig(id);
         let answer: Answer<ConfigView>;
         try {
-          answer = await client.updateConfig(id, current.updated_at, readChanges(context, current));
+          answer = await client.updateConfig(id, current.updated_at, await readChanges(context, current));
         } catch (error) {
           const conflict = error instanceof CliError && error.envelope?.status === "Conflict";
           if (conflict && attempt < 3) continue;

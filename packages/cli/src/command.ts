@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
-import { AdminClient } from "./admin-client.js";
-import { CliError, UsageError } from "./cli-error.js";
+import { AdminClient, ApiError, VeritrailError } from "@veritrail/sdk";
+import { CliError, type Envelope, UsageError } from "./cli-error.js";
 
 /** Where a command reads its environment and writes its output. */
 export interface Io {
@@ -121,7 +121,7 @@ export class Context {
         exitCode: 2,
       });
     }
-    this.#client = new AdminClient(url, token);
+    this.#client = new AdminClient({ baseUrl: url, adminToken: token });
     return this.#client;
   }
 
@@ -216,4 +216,29 @@ function parseErrorMessage(command: Command, error: unknown): string {
     if (option && message.includes("does not take an argument")) return `${option} takes no value`;
   }
   return message;
+}
+
+/**
+ * An SDK failure said as the CLI says it: the server's refusal with each field it named, or why
+ * the server could not be asked, with what to check.
+ */
+export function cliErrorOf(error: unknown): unknown {
+  if (error instanceof ApiError) {
+    const hint =
+      error.status === "Unauthorized"
+        ? "  the admin credential was refused: check VERITRAIL_ADMIN_TOKEN or --admin-token"
+        : undefined;
+    return CliError.fromEnvelope(error.envelope as Envelope, hint);
+  }
+  if (error instanceof VeritrailError) {
+    if (error.code === "ERR_NETWORK") {
+      return new CliError(
+        `${error.message.replace(/^cannot reach /, "cannot reach the server at ")}; is it running? Set VERITRAIL_URL or --url`,
+      );
+    }
+    if (error.code === "ERR_NOT_ENVELOPE")
+      return new CliError(`${error.message}; is this a Veritrail server?`);
+    return new CliError(error.message);
+  }
+  return error;
 }

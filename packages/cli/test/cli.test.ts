@@ -9,15 +9,15 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import type { ConfigList, ConfigView, RotatedToken, TokenList, TokenView } from "../src/cli/admin-client.js";
-import { type Run, runCliBinary, runCliInProcess } from "./support/cli.js";
+import type { ConfigList, ConfigView, RotatedToken, TokenList, TokenView } from "@veritrail/core";
 import {
   freePort,
   postJson,
   startTestServer,
   TEST_ADMIN_TOKEN,
   type TestServer,
-} from "./support/test-server.js";
+} from "../../server/test/support/test-server.js";
+import { type Run, runCliBinary, runCliInProcess } from "./support/cli.js";
 
 /** Every token secret in a text (global: for counting with String.match). */
 const SECRETS = /pts_[a-z2-7]{40}/g;

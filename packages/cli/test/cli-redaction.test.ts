@@ -5,9 +5,9 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import type { ConfigView } from "../src/cli/admin-client.js";
+import type { ConfigView } from "@veritrail/core";
+import { startTestServer, TEST_ADMIN_TOKEN, type TestServer } from "../../server/test/support/test-server.js";
 import { type Run, runCliInProcess } from "./support/cli.js";
-import { startTestServer, TEST_ADMIN_TOKEN, type TestServer } from "./support/test-server.js";
 
 const SCHEMA = JSON.stringify({ fields: [{ id: "message", type: "text", required: true, redact: true }] });
 const RULES = [

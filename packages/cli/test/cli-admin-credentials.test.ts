@@ -4,9 +4,14 @@
 // works, which exits 1 with its one-line error.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import type { RotatedToken, TokenList, TokenView } from "../src/cli/admin-client.js";
+import type { RotatedToken, TokenList, TokenView } from "@veritrail/core";
+import {
+  postJson,
+  startTestServer,
+  TEST_ADMIN_TOKEN,
+  type TestServer,
+} from "../../server/test/support/test-server.js";
 import { type Run, runCliInProcess } from "./support/cli.js";
-import { postJson, startTestServer, TEST_ADMIN_TOKEN, type TestServer } from "./support/test-server.js";
 
 /** Every token secret in a text (global: for counting with String.match). */
 const SECRETS = /pts_[a-z2-7]{40}/g;

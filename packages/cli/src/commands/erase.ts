@@ -1,5 +1,5 @@
-import type { Command } from "./command.js";
-import { fields, table } from "./table.js";
+import type { Command } from "../command.js";
+import { fields, table } from "../table.js";
 
 /*
  * `veritrail erase`: erases the content of the events of one configuration that a query chooses

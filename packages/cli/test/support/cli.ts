@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { runCli } from "../../src/cli/commands.js";
+import { runCli } from "../../src/commands.js";
 
 /*
  * Running the `veritrail` command line in tests: in this process through `runCli` (fast, the
@@ -10,7 +10,8 @@ import { runCli } from "../../src/cli/commands.js";
  */
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../../..");
-const CLI = join(ROOT, "packages/server/src/cli.ts");
+/** The launcher the root package names as its bin, so `npx veritrail` is what is run. */
+const CLI = join(ROOT, "bin/veritrail.mjs");
 
 /** What one run printed and how it exited. */
 export interface Run {
@@ -42,19 +43,15 @@ export async function runCliInProcess(args: string[], env: Record<string, string
   return { code, stdout, stderr };
 }
 
-/** Runs the real `veritrail` binary (src/cli.ts) as a child process with `env` beside PATH and HOME. */
+/** Runs the real `veritrail` binary (bin/veritrail.mjs) as a child process with `env` beside PATH and HOME. */
 export function runCliBinary(args: string[], env: Record<string, string | undefined>): Promise<Run> {
   const childEnv = defined({ PATH: process.env["PATH"], HOME: process.env["HOME"], ...env });
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(
-      process.execPath,
-      ["--conditions=veritrail-source", "--import", "tsx", CLI, ...args],
-      {
-        cwd: ROOT,
-        env: childEnv,
-        stdio: ["ignore", "pipe", "pipe"],
-      },
-    );
+    const child = spawn(process.execPath, [CLI, ...args], {
+      cwd: ROOT,
+      env: childEnv,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (chunk: string) => {

@@ -1,7 +1,6 @@
-import { systemClock } from "../clock.js";
-import type { AuditGrant, Grants, TokenKind, TokenView } from "./admin-client.js";
-import type { Command, Context, OptionSpec } from "./command.js";
-import { fields, shortTime, table } from "./table.js";
+import type { AuditGrant, Grants, TokenKind, TokenView } from "@veritrail/core";
+import type { Command, Context, OptionSpec } from "../command.js";
+import { fields, shortTime, table } from "../table.js";
 
 /*
  * `veritrail token …`: the tokens of the admin credential's project, service tokens and admin
@@ -75,7 +74,7 @@ function readGrant(context: Context): Grants | undefined {
 function status(token: Pick<TokenView, "revoked_at" | "expires_at" | "status">): string {
   if (token.status) return token.status;
   if (token.revoked_at) return "revoked";
-  if (token.expires_at && Date.parse(token.expires_at) <= systemClock.nowMillis()) return "expired";
+  if (token.expires_at && Date.parse(token.expires_at) <= Date.now()) return "expired";
   return "active";
 }
 

@@ -1,6 +1,5 @@
-import { ConfigError, loadConfig } from "../config.js";
-import { startServer } from "../main.js";
-import { CliError } from "./cli-error.js";
+import { ConfigError, loadConfig, startServer } from "@veritrail/server";
+import { CliError } from "../cli-error.js";
 
 /** Runs the service until SIGTERM or SIGINT, then finishes in-flight requests and exits. */
 export async function serve(env: NodeJS.ProcessEnv): Promise<void> {

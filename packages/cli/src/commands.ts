@@ -1,8 +1,9 @@
 import { CliError, UsageError } from "./cli-error.js";
-import { type Command, DEFAULT_URL, type Io, runCommand } from "./command.js";
-import { CONFIG_COMMANDS } from "./config-commands.js";
-import { ERASE_COMMAND } from "./erase-command.js";
-import { TOKEN_COMMANDS } from "./token-commands.js";
+import { type Command, cliErrorOf, DEFAULT_URL, type Io, runCommand } from "./command.js";
+import { CONFIG_COMMANDS } from "./commands/config.js";
+import { ERASE_COMMAND } from "./commands/erase.js";
+import { TOKEN_COMMANDS } from "./commands/token.js";
+import { VERIFY_COMMAND } from "./commands/verify.js";
 
 /* The `veritrail` command line: which command the words name, its help, and how failures exit. */
 
@@ -14,12 +15,12 @@ const SERVE: Command = {
     "SIGTERM or SIGINT finish the requests in flight, then exit.",
   remote: false,
   async run(context) {
-    const { serve } = await import("./serve.js");
+    const { serve } = await import("./commands/serve.js");
     await serve(context.io.env);
   },
 };
 
-const COMMANDS: Command[] = [SERVE, ...CONFIG_COMMANDS, ...TOKEN_COMMANDS, ERASE_COMMAND];
+const COMMANDS: Command[] = [SERVE, ...CONFIG_COMMANDS, ...TOKEN_COMMANDS, ERASE_COMMAND, VERIFY_COMMAND];
 const GROUPS = ["config", "token"] as const;
 
 export const USAGE = `Usage: veritrail <command> [options]
@@ -50,6 +51,9 @@ Service tokens and admin credentials:
 Erasure on request:
   erase --config ID --query Q --reason TEXT [--start T] [--end T] [--max-events N] [--dry-run]
                                      erase the content of the matching events (hashes stay; logged)
+
+Offline verification (no server needed):
+  verify FILE [--key KEY] [--json]   check a JSON download or export: hashes, proofs, checkpoints
 
 Management commands talk to a running server:
   --url URL              the server (default: $VERITRAIL_URL, else ${DEFAULT_URL})
@@ -84,7 +88,8 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
   try {
     await dispatch([...argv], io);
     return 0;
-  } catch (error) {
+  } catch (thrown) {
+    const error = cliErrorOf(thrown);
     if (error instanceof CliError) {
       io.stderr(`veritrail: ${error.message}\n${error.details.map((line) => `${line}\n`).join("")}`);
       return error.exitCode;

@@ -1,0 +1,125 @@
+/*
+ * The admin API's wire shapes: configurations (`v1beta/config…`) and tokens
+ * (`v1/admin/token/…`), as the server answers them and the SDK and CLI read them.
+ */
+
+export interface SchemaFieldView {
+  id: string;
+  name?: string;
+  description?: string;
+  type: string;
+  size?: number;
+  required?: boolean;
+  redact?: boolean;
+  ui_default_visible?: boolean;
+}
+
+export interface SchemaView {
+  fields: SchemaFieldView[];
+  save_malformed: string;
+}
+
+/** A configuration's redaction at ingest (docs/design/redaction.md). */
+export interface RedactionView {
+  enabled: boolean;
+  mask: string;
+  rules?: Array<{
+    name: string;
+    detector?: string;
+    pattern?: string;
+    flags?: string;
+    action: string;
+    label?: string;
+  }>;
+  signed_events?: string;
+}
+
+export interface ConfigView {
+  id: string;
+  name: string;
+  version: number;
+  created_at: string;
+  updated_at: string;
+  tree_name: string;
+  schema: SchemaView;
+  hot_storage: string;
+  warm_storage?: string;
+  cold_storage?: string;
+  vault_sign: boolean;
+  vault_key_id?: string;
+  redaction?: RedactionView;
+  ui_metadata?: { saved_searches: unknown[] };
+}
+
+export interface ConfigList {
+  count: number;
+  last?: string;
+  items: ConfigView[];
+}
+
+export interface SigningKeyView {
+  id: string;
+  vault_key_id: string;
+  vault_key_version: number;
+  public_key: string;
+}
+
+/** The settings a create or update body may carry. */
+export interface ConfigChanges {
+  name?: string;
+  schema?: unknown;
+  hot_storage?: string;
+  warm_storage?: string;
+  cold_storage?: string;
+  vault_sign?: boolean;
+  redaction?: { enabled: boolean; mask: string; rules?: unknown[]; signed_events?: string };
+}
+
+export interface AuditGrant {
+  configs: string[] | "all";
+  endpoints?: string[];
+  field_restrictions?: Record<string, Record<string, string[]>>;
+}
+
+export interface Grants {
+  audit?: AuditGrant;
+}
+
+/** A service token calls the data plane within its grants; an admin credential manages the project. */
+export type TokenKind = "service" | "admin";
+
+export interface TokenView {
+  id: string;
+  /** Absent from servers older than admin credential management, which list service tokens only. */
+  kind?: TokenKind;
+  /** Where it came from: `environment` (VERITRAIL_ADMIN_TOKEN…), `generated` at first start, or `api`. */
+  origin?: string;
+  status?: "active" | "revoked" | "expired";
+  name: string;
+  expires_at: string | null;
+  grants: Grants;
+  created_at: string;
+  updated_at: string;
+  revoked_at: string | null;
+  previous_secret_valid_until: string | null;
+}
+
+export interface TokenList {
+  count: number;
+  items: TokenView[];
+}
+
+/** The answer to create: the only one, with rotate's, that carries the secret. */
+export interface CreatedToken {
+  id: string;
+  token: string;
+  kind?: TokenKind;
+  name: string;
+  expires_at: string | null;
+  grants: Grants;
+  created_at: string;
+}
+
+export interface RotatedToken extends TokenView {
+  token: string;
+}
