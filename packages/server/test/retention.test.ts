@@ -1,0 +1,277 @@
+// Retention (docs/design/retention.md), on a clock the test moves: events older than their
+// configuration's searchable tiers (hot + warm) leave search at once and lose their envelope to
+// the retention job, while their hashes stay, so `v1/root`, the published checkpoint and the
+// official Node SDK's membership and consistency checks of the remaining events still pass.
+// With several processes on one database the job expires each event once.
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { newId } from "@veritrail/core";
+import { type Audit, AuditService, PangeaConfig } from "pangea-node-sdk";
+import pino from "pino";
+import { RetentionJob } from "../src/log/retention.js";
+import { NOW, newTreeName, sampleSettings, sequenceEvents } from "../src/store/conformance/fixtures.js";
+import { erasureOf, RETENTION_ERASURE_ID } from "../src/store/contract/erasure.js";
+import { searchFieldNumbers, searchValuesOf } from "../src/store/contract/search.js";
+import type { Store } from "../src/store/contract/store.js";
+import { adminPost, type ConfigView, successResult } from "./support/admin.js";
+import { redirectArweave } from "./support/arweave.js";
+import { FakeClock } from "./support/fake-clock.js";
+import { postJson, startTestServer, type TestServer } from "./support/test-server.js";
+import {
+  dropSchema,
+  freshSchema,
+  openFreshTestStore,
+  openSharedPostgresStore,
+  POSTGRES_SKIP_REASON,
+  TEST_DATABASE_URL,
+} from "./support/test-store.js";
+
+const DAY_MS = 86_400_000;
+
+describe("retention past the searchable tiers", () => {
+  let server: TestServer;
+  let audit: AuditService;
+  let arweave: ReturnType<typeof redirectArweave>;
+  const clock = new FakeClock();
+  const tag = `ret${process.pid}x${Math.random().toString(36).slice(2, 8)}`;
+  const OLD = 4;
+  const NEW = 3;
+  let hashes: string[];
+  let earlierSearch: string;
+  let rootBefore: { size: number; root_hash: string };
+
+  const messages = (events: Audit.AuditRecord[]) =>
+    events.map((e) => String((e.envelope.event as { message: unknown }).message));
+
+  before(async () => {
+    server = await startTestServer({}, { clock });
+    arweave = redirectArweave();
+    audit = new AuditService(
+      server.auditToken,
+      new PangeaConfig({ baseUrlTemplate: server.url, requestRetries: 0 }),
+    );
+    const list = successResult<{ items: ConfigView[] }>(await adminPost(server, "/v1beta/config/list", {}));
+    const config = list.items.find((c) => c.id === server.configId)!;
+    // Searchable for hot 14d + warm 1d = 15 days.
+    successResult(
+      await adminPost(server, "/v1beta/config/update", {
+        id: config.id,
+        name: config.name,
+        updated_at: config.updated_at,
+        warm_storage: "1d",
+      }),
+    );
+    hashes = [];
+    for (let i = 0; i < OLD; i++)
+      hashes.push(
+        (await audit.log({ message: `${tag}-old-${i}`, actor: "a" }, { verbose: true })).result.hash,
+      );
+    clock.advance(14.5 * DAY_MS);
+    for (let i = 0; i < NEW; i++)
+      hashes.push(
+        (await audit.log({ message: `${tag}-new-${i}`, actor: "a" }, { verbose: true })).result.hash,
+      );
+    const published = await server.service.publishing.publisher.publishNow();
+    assert.equal(published.find((c) => c.size === OLD + NEW)?.size, OLD + NEW);
+    earlierSearch = (await audit.search(`message:${tag}`, { order: "asc", start: "30d" }, {})).result.id;
+    rootBefore = (await audit.root()).result.data;
+    assert.equal(rootBefore.size, OLD + NEW);
+  });
+
+  after(async () => {
+    arweave?.restore();
+    await server?.close();
+  });
+
+  it("keeps everything while the events are within their tiers", async () => {
+    assert.equal((await server.service.retention.tick())?.expired.length, 0);
+    const search = await audit.search(`message:${tag}`, { order: "asc", start: "30d" }, {});
+    assert.equal(search.result.count, OLD + NEW);
+  });
+
+  it("stops answering an event past its tiers at once, before the job has run", async () => {
+    // The old events are 15.5 days old, the new ones 1 day; the earlier result set is still live.
+    clock.advance(DAY_MS);
+    const search = await audit.search(`message:${tag}`, { order: "asc", start: "30d" }, {});
+    assert.deepEqual(
+      messages(search.result.events),
+      Array.from({ length: NEW }, (_, i) => `${tag}-new-${i}`),
+    );
+    const window = await postJson(
+      `${server.url}/v1/search`,
+      { query: "", start: "30d", order: "asc", limit: 100, verbose: false },
+      server.auditToken,
+    );
+    assert.equal(window.body.status, "Success");
+    assert.deepEqual(
+      (window.body.result.events as { hash: string }[]).map((e) => e.hash),
+      hashes.slice(OLD),
+      "a pure time window is clamped to the cutoff too",
+    );
+  });
+
+  it("removes the expired envelopes and keeps their hashes and the root", async () => {
+    const pass = await server.service.retention.tick();
+    assert.ok(pass, "this process held the lease");
+    const ours = pass.expired.find((e) => e.configId === server.configId);
+    assert.ok(ours);
+    assert.deepEqual(ours && { count: ours.count, expiredBelow: ours.expiredBelow }, {
+      count: OLD,
+      expiredBelow: OLD,
+    });
+    const store = server.service.store;
+    const treeId = ours.treeId;
+    for (let i = 0; i < OLD + NEW; i++) {
+      const leaf = (await store.log.getLeaf(treeId, i))!;
+      assert.equal(leaf.hash.toString("hex"), hashes[i]);
+      const mark = erasureOf(leaf.envelope);
+      if (i < OLD) {
+        assert.equal(mark?.reason, "expired");
+        assert.equal(mark?.erasureId, RETENTION_ERASURE_ID);
+        assert.ok(!leaf.envelope.includes(tag), "nothing the event said is left");
+      } else assert.equal(mark, undefined);
+    }
+    assert.deepEqual((await audit.root()).result.data.root_hash, rootBefore.root_hash);
+    assert.equal((await server.service.retention.tick())?.expired[0]?.count, 0, "nothing is expired twice");
+  });
+
+  it("leaves the remaining events verifying with the official SDK, published and not", async () => {
+    const response = await audit.search(
+      'message:""',
+      { order: "asc", start: "30d", verbose: true },
+      {
+        verifyConsistency: true,
+      },
+    );
+    assert.deepEqual(
+      response.result.events.map((e) => [e.membership_verification, e.consistency_verification]),
+      Array.from({ length: NEW }, () => ["pass", "pass"]),
+    );
+    // New events still append, verify against the log's roots, and publish: the folded root is unchanged.
+    for (let i = 0; i < 2; i++) {
+      const logged = await audit.log(
+        { message: `${tag}-later-${i}`, actor: "a" },
+        { verbose: true, verify: true },
+      );
+      assert.equal(logged.result.membership_verification, "pass");
+      assert.equal(logged.result.consistency_verification, "pass");
+    }
+    const published = await server.service.publishing.publisher.publishNow();
+    assert.equal(published.find((c) => c.size === OLD + NEW + 2)?.previousSize, OLD + NEW);
+    const later = await audit.search(
+      `message:${tag}`,
+      { order: "asc", start: "30d", verbose: true },
+      {
+        verifyConsistency: true,
+      },
+    );
+    assert.equal(later.result.count, NEW + 2);
+    for (const event of later.result.events) {
+      assert.equal(event.membership_verification, "pass");
+      assert.equal(event.consistency_verification, "pass");
+    }
+  });
+
+  it("leaves expired events out of a result set made before they expired", async () => {
+    const page = await audit.results(earlierSearch, 20, 0, {});
+    assert.deepEqual(
+      page.result.events.map((e) => e.hash),
+      hashes.slice(OLD),
+    );
+  });
+});
+
+const silent = pino({ level: "silent" });
+
+/** A configuration searchable for 1 day (hot 1d, no warm tier) with `count` events, one a second, from `startMicros`. */
+async function seedRetained(store: Store, count: number, startMicros: number) {
+  const projectId = (await store.configs.getFirstProject())?.id ?? newId("ppj");
+  if (!(await store.configs.getFirstProject()))
+    await store.configs.createProject({ id: projectId, name: "p", createdAt: NOW });
+  const configId = newId("pci");
+  const settings = { ...sampleSettings(), hot_storage: "1d", warm_storage: "0d" };
+  await store.configs.createConfig(
+    { id: configId, projectId, name: "c", settings, createdAt: NOW, updatedAt: NOW },
+    newTreeName(),
+  );
+  const head = (await store.log.getTreeHead(configId))!;
+  const numbers = searchFieldNumbers(settings.schema);
+  for (let i = 0; i < count; i += 50) {
+    await store.log.appendBatch(head.id, (h) => {
+      const batch = sequenceEvents(h, Math.min(50, count - i), {
+        tag: `r${i}`,
+        nowMicros: startMicros + i * 1_000_000,
+      });
+      // Indexed as ingest indexes them, so that expiry has index rows to delete.
+      for (const leaf of batch.leaves) {
+        const event = (JSON.parse(leaf.envelope) as { event: Record<string, string> }).event;
+        for (const value of searchValuesOf(event, settings.schema, numbers))
+          batch.searchRows.push({ ...value, leafIndex: leaf.leafIndex });
+      }
+      return batch;
+    });
+  }
+  return { configId, treeId: head.id };
+}
+
+/** Three jobs (one per store given) tick at once, round after round: every due event expires once. */
+async function race(stores: readonly Store[]): Promise<void> {
+  const start = Date.UTC(2026, 0, 1);
+  const clock = new FakeClock(start);
+  const trees = [
+    await seedRetained(stores[0]!, 230, start * 1000),
+    await seedRetained(stores[0]!, 120, start * 1000),
+  ];
+  const jobs = stores.map(
+    (store, i) => new RetentionJob({ store, clock, log: silent, owner: `process-${i}`, batchEvents: 40 }),
+  );
+  // A day and 100 seconds later, the first 100 events of each tree are past the tier.
+  clock.advance(DAY_MS + 99_500);
+  const counts = new Map<number, number>();
+  let held = 0;
+  for (let round = 0; round < 3; round++) {
+    const passes = await Promise.all(jobs.map((job) => job.tick()));
+    for (const pass of passes) {
+      if (!pass) continue;
+      held++;
+      for (const e of pass.expired) counts.set(e.treeId, (counts.get(e.treeId) ?? 0) + e.count);
+    }
+  }
+  assert.ok(held >= 3, "some process held the lease each round");
+  for (const tree of trees) {
+    assert.equal(counts.get(tree.treeId), 100, "each due event expired exactly once");
+    assert.equal(await stores[0]!.erasure.expiredBelow(tree.treeId), 100);
+    const leaves = await stores[0]!.search.getLeaves(
+      tree.treeId,
+      Array.from({ length: 102 }, (_, i) => i),
+    );
+    assert.equal(leaves.filter((l) => erasureOf(l.envelope)?.reason === "expired").length, 100);
+    assert.equal(erasureOf(leaves[100]!.envelope), undefined);
+  }
+}
+
+describe("the retention job in several processes", () => {
+  it("on one SQLite store expires each event once", async () => {
+    const store = await openFreshTestStore("sqlite");
+    try {
+      await store.migrate();
+      await race([store, store, store]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("in three processes on one PostgreSQL schema runs once and expires each event once", {
+    skip: TEST_DATABASE_URL ? false : POSTGRES_SKIP_REASON,
+  }, async () => {
+    const schema = freshSchema();
+    const stores = [1, 2, 3].map(() => openSharedPostgresStore(schema));
+    try {
+      await stores[0]!.migrate();
+      await race(stores);
+    } finally {
+      await Promise.all(stores.map((s) => s.close()));
+      await dropSchema(schema);
+    }
+  });
+});
