@@ -5,6 +5,7 @@
 // With several processes on one database the job expires each event once.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { gunzipSync } from "node:zlib";
 import { newId } from "@veritrail/core";
 import { type Audit, AuditService, PangeaConfig } from "pangea-node-sdk";
 import pino from "pino";
@@ -16,6 +17,7 @@ import type { Store } from "../src/store/contract/store.js";
 import { adminPost, type ConfigView, successResult } from "./support/admin.js";
 import { redirectArweave } from "./support/arweave.js";
 import { FakeClock } from "./support/fake-clock.js";
+import { pollRequest, sleep } from "./support/grants.js";
 import { postJson, startTestServer, type TestServer } from "./support/test-server.js";
 import {
   dropSchema,
@@ -155,6 +157,7 @@ describe("retention past the searchable tiers", () => {
       );
       assert.equal(logged.result.membership_verification, "pass");
       assert.equal(logged.result.consistency_verification, "pass");
+      hashes.push(logged.result.hash);
     }
     const published = await server.service.publishing.publisher.publishNow();
     assert.equal(published.find((c) => c.size === OLD + NEW + 2)?.previousSize, OLD + NEW);
@@ -172,11 +175,38 @@ describe("retention past the searchable tiers", () => {
     }
   });
 
+  it("exports only the events still within their tiers", async () => {
+    const accepted = await postJson(`${server.url}/v1/export`, { format: "json" }, server.auditToken);
+    assert.equal(accepted.status, 202, JSON.stringify(accepted.body));
+    const id = accepted.body.request_id as string;
+    let done = false;
+    for (let i = 0; i < 400 && !done; i++) {
+      const polled = await pollRequest(server, id, server.auditToken);
+      done = polled.status === 200;
+      if (!done) await sleep(10);
+    }
+    assert.ok(done, "the export finished");
+    const link = await postJson(
+      `${server.url}/v1/download_results`,
+      { request_id: id, format: "json" },
+      server.auditToken,
+    );
+    assert.equal(link.body.status, "Success", JSON.stringify(link.body));
+    const file = JSON.parse(
+      gunzipSync(Buffer.from(await (await fetch(link.body.result.dest_url)).arrayBuffer())).toString(),
+    ) as { events: { hash: string; leaf_index: number }[] };
+    assert.deepEqual(
+      file.events.map((e) => e.hash),
+      hashes.slice(OLD, OLD + NEW + 2),
+    );
+    assert.equal(file.events[0]!.leaf_index, OLD);
+  });
+
   it("leaves expired events out of a result set made before they expired", async () => {
     const page = await audit.results(earlierSearch, 20, 0, {});
     assert.deepEqual(
       page.result.events.map((e) => e.hash),
-      hashes.slice(OLD),
+      hashes.slice(OLD, OLD + NEW),
     );
   });
 });
