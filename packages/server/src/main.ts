@@ -11,6 +11,7 @@ import { Sequencer } from "./ingest/sequencer.js";
 import { exportJob } from "./jobs/kinds/export.js";
 import { logAsyncJob } from "./jobs/kinds/log-async.js";
 import { JobRunner, retryDelayMs } from "./jobs/runner.js";
+import { ColdArchive } from "./log/cold-archive.js";
 import { ConfigDirectory } from "./log/config-directory.js";
 import { RetentionJob } from "./log/retention.js";
 import { createPublishing, type Publishing } from "./publish/setup.js";
@@ -82,7 +83,7 @@ export function createService(options: {
     },
     log,
   );
-  const retention = new RetentionJob({ store, clock, log });
+  const retention = new RetentionJob({ store, clock, log, archive: new ColdArchive(config.archiveDir) });
   jobs.start();
   retention.start();
   publishing.publisher.start();

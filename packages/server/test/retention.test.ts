@@ -4,16 +4,20 @@
 // official Node SDK's membership and consistency checks of the remaining events still pass.
 // With several processes on one database the job expires each event once.
 import assert from "node:assert/strict";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { gunzipSync } from "node:zlib";
-import { newId } from "@veritrail/core";
+import { canonicalEnvelope, type Envelope, newId, sha256 } from "@veritrail/core";
 import { type Audit, AuditService, PangeaConfig } from "pangea-node-sdk";
 import pino from "pino";
+import { ColdArchive } from "../src/log/cold-archive.js";
 import { RetentionJob } from "../src/log/retention.js";
 import { NOW, newTreeName, sampleSettings, sequenceEvents } from "../src/store/conformance/fixtures.js";
 import { erasureOf, RETENTION_ERASURE_ID } from "../src/store/contract/erasure.js";
 import { searchFieldNumbers, searchValuesOf } from "../src/store/contract/search.js";
-import type { Store } from "../src/store/contract/store.js";
+import type { EventSchema, SequencerHead, Store } from "../src/store/contract/store.js";
 import { adminPost, type ConfigView, successResult } from "./support/admin.js";
 import { redirectArweave } from "./support/arweave.js";
 import { FakeClock } from "./support/fake-clock.js";
@@ -213,6 +217,24 @@ describe("retention past the searchable tiers", () => {
 
 const silent = pino({ level: "silent" });
 
+/** `sequenceEvents`, indexed as ingest indexes them, so that expiry has index rows to delete. */
+function indexedEvents(
+  head: SequencerHead,
+  count: number,
+  tag: string,
+  nowMicros: number,
+  schema: EventSchema,
+) {
+  const batch = sequenceEvents(head, count, { tag, nowMicros });
+  const numbers = searchFieldNumbers(schema);
+  for (const leaf of batch.leaves) {
+    const event = (JSON.parse(leaf.envelope) as { event: Record<string, string> }).event;
+    for (const value of searchValuesOf(event, schema, numbers))
+      batch.searchRows.push({ ...value, leafIndex: leaf.leafIndex });
+  }
+  return batch;
+}
+
 /** A configuration searchable for 1 day (hot 1d, no warm tier) with `count` events, one a second, from `startMicros`. */
 async function seedRetained(store: Store, count: number, startMicros: number) {
   const projectId = (await store.configs.getFirstProject())?.id ?? newId("ppj");
@@ -225,21 +247,10 @@ async function seedRetained(store: Store, count: number, startMicros: number) {
     newTreeName(),
   );
   const head = (await store.log.getTreeHead(configId))!;
-  const numbers = searchFieldNumbers(settings.schema);
   for (let i = 0; i < count; i += 50) {
-    await store.log.appendBatch(head.id, (h) => {
-      const batch = sequenceEvents(h, Math.min(50, count - i), {
-        tag: `r${i}`,
-        nowMicros: startMicros + i * 1_000_000,
-      });
-      // Indexed as ingest indexes them, so that expiry has index rows to delete.
-      for (const leaf of batch.leaves) {
-        const event = (JSON.parse(leaf.envelope) as { event: Record<string, string> }).event;
-        for (const value of searchValuesOf(event, settings.schema, numbers))
-          batch.searchRows.push({ ...value, leafIndex: leaf.leafIndex });
-      }
-      return batch;
-    });
+    await store.log.appendBatch(head.id, (h) =>
+      indexedEvents(h, Math.min(50, count - i), `r${i}`, startMicros + i * 1_000_000, settings.schema),
+    );
   }
   return { configId, treeId: head.id };
 }
@@ -279,6 +290,94 @@ async function race(stores: readonly Store[]): Promise<void> {
     assert.equal(erasureOf(leaves[100]!.envelope), undefined);
   }
 }
+
+/** Events of two UTC days into a configuration with cold storage on, run through the archive. */
+async function archiveCase(store: Store): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), "veritrail-archive-"));
+  try {
+    const dayA = Date.UTC(2026, 0, 10);
+    const dayB = Date.UTC(2026, 0, 11);
+    const clock = new FakeClock(dayA);
+    const projectId = newId("ppj");
+    await store.configs.createProject({ id: projectId, name: "p", createdAt: NOW });
+    const configId = newId("pci");
+    const settings = { ...sampleSettings(), hot_storage: "1d", warm_storage: "0d", cold_storage: "180d" };
+    await store.configs.createConfig(
+      { id: configId, projectId, name: "c", settings, createdAt: NOW, updatedAt: NOW },
+      newTreeName(),
+    );
+    const treeId = (await store.log.getTreeHead(configId))!.id;
+    await store.log.appendBatch(treeId, (h) => indexedEvents(h, 30, "a", dayA * 1000, settings.schema));
+    await store.log.appendBatch(treeId, (h) => indexedEvents(h, 20, "b", dayB * 1000, settings.schema));
+    const archive = new ColdArchive(dir);
+    const job = (a: ColdArchive) =>
+      new RetentionJob({ store, clock, log: silent, batchEvents: 7, archive: a });
+
+    // Noon on day B + 1: all of day A is past the 1-day tier, day B only in part (it waits for its whole day).
+    clock.advancePast(Date.UTC(2026, 0, 12, 12));
+    // An archive that cannot be written removes nothing.
+    const notADirectory = join(dir, "file");
+    writeFileSync(notADirectory, "");
+    await assert.rejects(job(new ColdArchive(notADirectory)).tick(), { code: "ENOTDIR" });
+    assert.equal(await store.erasure.expiredBelow(treeId), 0);
+    assert.equal(erasureOf((await store.log.getLeaf(treeId, 0))!.envelope), undefined);
+
+    const pass = await job(archive).tick();
+    assert.equal(pass?.expired.find((e) => e.configId === configId)?.count, 30);
+    const fileA = archive.fileOf(configId, dayA * 1000);
+    assert.equal(fileA, join(dir, configId, "2026-01-10.jsonl.gz"));
+    const lines = gunzipSync(readFileSync(fileA))
+      .toString()
+      .trimEnd()
+      .split("\n")
+      .map((line) => JSON.parse(line) as { leaf_index: number; hash: string; envelope: Envelope });
+    assert.deepEqual(
+      lines.map((l) => l.leaf_index),
+      Array.from({ length: 30 }, (_, i) => i),
+    );
+    for (const line of lines) {
+      assert.equal(sha256(canonicalEnvelope(line.envelope)).toString("hex"), line.hash);
+      assert.equal((await store.log.getLeaf(treeId, line.leaf_index))!.hash.toString("hex"), line.hash);
+    }
+    assert.equal(erasureOf((await store.log.getLeaf(treeId, 29))!.envelope)?.reason, "expired");
+    assert.equal(erasureOf((await store.log.getLeaf(treeId, 30))!.envelope), undefined);
+    assert.deepEqual(readdirSync(join(dir, configId)), ["2026-01-10.jsonl.gz"], "no temporary file is left");
+
+    clock.advance(DAY_MS);
+    assert.equal((await job(archive).tick())?.expired.find((e) => e.configId === configId)?.count, 20);
+    assert.deepEqual(readdirSync(join(dir, configId)).sort(), ["2026-01-10.jsonl.gz", "2026-01-11.jsonl.gz"]);
+    // Past cold storage too, the archives are deleted.
+    clock.advance(180 * DAY_MS);
+    await job(archive).tick();
+    assert.deepEqual(readdirSync(join(dir, configId)), []);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+describe("the cold archive", () => {
+  it("on SQLite holds each day's events, written before their envelopes go", async () => {
+    const store = await openFreshTestStore("sqlite");
+    try {
+      await store.migrate();
+      await archiveCase(store);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("on PostgreSQL holds each day's events, written before their envelopes go", {
+    skip: TEST_DATABASE_URL ? false : POSTGRES_SKIP_REASON,
+  }, async () => {
+    const store = await openFreshTestStore("postgres");
+    try {
+      await store.migrate();
+      await archiveCase(store);
+    } finally {
+      await store.close();
+    }
+  });
+});
 
 describe("the retention job in several processes", () => {
   it("on one SQLite store expires each event once", async () => {

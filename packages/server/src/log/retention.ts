@@ -3,8 +3,10 @@ import { formatReceivedAt, parseDuration } from "@veritrail/core";
 import type { Logger } from "pino";
 import type { Clock } from "../clock.js";
 import { RETENTION_BATCH_EVENTS, RETENTION_LEASE_MS, RETENTION_POLL_MS } from "../limits.js";
-import type { ConfigSettings } from "../store/contract/config.js";
+import type { ConfigSettings, EventSchema } from "../store/contract/config.js";
+import type { LeafRecord } from "../store/contract/log.js";
 import type { Store } from "../store/contract/store.js";
+import { type ColdArchive, DAY_MICROS, dayOf } from "./cold-archive.js";
 
 /*
  * Retention (docs/design/retention.md): once an event is older than its configuration's
@@ -34,6 +36,12 @@ export function retentionCutoffMicros(settings: ConfigSettings, nowMicros: numbe
   return micros === undefined ? undefined : nowMicros - micros;
 }
 
+/** How long archives are kept past the searchable tiers (`cold_storage`), microseconds; undefined when cold storage is off. */
+export function coldMicros(settings: ConfigSettings): number | undefined {
+  const seconds = settings.cold_storage === undefined ? 0 : parseDuration(settings.cold_storage);
+  return seconds > 0 ? seconds * 1_000_000 : undefined;
+}
+
 /** What one pass removed, per configuration that had anything due. */
 export interface RetentionPass {
   expired: { configId: string; treeId: number; count: number; expiredBelow: number }[];
@@ -47,6 +55,8 @@ export interface RetentionJobOptions {
   owner?: string;
   /** Events per expiry transaction (RETENTION_BATCH_EVENTS by default). */
   batchEvents?: number;
+  /** Where events of a configuration with cold storage on go before their envelope is removed. */
+  archive?: ColdArchive;
 }
 
 /**
@@ -63,6 +73,7 @@ export class RetentionJob {
   readonly #log: Logger;
   readonly #owner: string;
   readonly #batch: number;
+  readonly #archive: ColdArchive | undefined;
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<unknown> | undefined;
   #stopped = false;
@@ -73,6 +84,7 @@ export class RetentionJob {
     this.#log = options.log;
     this.#owner = options.owner ?? `retention-${randomUUID()}`;
     this.#batch = options.batchEvents ?? RETENTION_BATCH_EVENTS;
+    this.#archive = options.archive;
   }
 
   start(): void {
@@ -112,40 +124,95 @@ export class RetentionJob {
         if (cutoff === undefined) continue;
         const head = await store.log.getTreeHead(config.id);
         if (!head) continue;
-        let cursor = await store.erasure.expiredBelow(head.id);
-        const below = await this.#firstLeafAtOrAfter(head.id, cursor, head.size, cutoff);
+        const treeId = head.id;
+        const schema = config.settings.schema;
+        let cursor = await store.erasure.expiredBelow(treeId);
         let count = 0;
-        while (cursor < below && !this.#stopped) {
-          const batch = await store.erasure.expireEvents({
-            treeId: head.id,
-            schema: config.settings.schema,
-            belowLeaf: below,
-            limit: this.#batch,
-            expiredAt: formatReceivedAt(this.#clock.nowMicros()),
-          });
-          if (batch.expiredBelow <= cursor) break;
-          count += batch.expired.length;
-          cursor = batch.expiredBelow;
-          // Renewed after each batch; lost (another process took over after a stall): stop here.
-          if (
-            !(await store.jobs.tryLease(
-              RETENTION_LEASE,
-              this.#owner,
-              RETENTION_LEASE_MS,
-              this.#clock.nowMillis(),
-            ))
-          )
-            return pass;
+        let lost = false;
+        const cold = this.#archive ? coldMicros(config.settings) : undefined;
+        if (this.#archive && cold !== undefined) {
+          // Into the archive a whole UTC day at a time, once all of it is past the tiers: each
+          // day's file is written and flushed before any of its envelopes is removed.
+          const below = await this.#firstLeafAtOrAfter(treeId, cursor, head.size, dayOf(cutoff));
+          while (cursor < below) {
+            const first = await store.log.getLeaf(treeId, cursor);
+            if (!first) throw new Error(`tree ${treeId} has no leaf ${cursor} below its size ${head.size}`);
+            const day = dayOf(first.receivedAt);
+            const dayEnd = await this.#firstLeafAtOrAfter(treeId, cursor, below, day + DAY_MICROS);
+            if (!(await this.#archive.has(config.id, day))) {
+              const dayStart = await this.#firstLeafAtOrAfter(treeId, 0, cursor, day);
+              await this.#archive.write(config.id, day, this.#leafBatches(treeId, dayStart, dayEnd));
+            }
+            const done = await this.#expireUpTo(treeId, schema, cursor, dayEnd);
+            count += done.count;
+            cursor = done.cursor;
+            lost = done.lost;
+            if (lost || cursor < dayEnd) break;
+          }
+          if (!lost) await this.#archive.deleteBefore(config.id, cutoff - cold);
+        } else {
+          const below = await this.#firstLeafAtOrAfter(treeId, cursor, head.size, cutoff);
+          const done = await this.#expireUpTo(treeId, schema, cursor, below);
+          count += done.count;
+          cursor = done.cursor;
+          lost = done.lost;
         }
         if (count > 0 || cursor > 0) {
-          pass.expired.push({ configId: config.id, treeId: head.id, count, expiredBelow: cursor });
+          pass.expired.push({ configId: config.id, treeId, count, expiredBelow: cursor });
           if (count > 0)
             this.#log.info({ configId: config.id, count, expiredBelow: cursor }, "events expired");
         }
+        // The lease went to another process after a stall: it goes on from the cursors.
+        if (lost) return pass;
       }
       return pass;
     } finally {
       await store.jobs.releaseLease(RETENTION_LEASE, this.#owner).catch(() => undefined);
+    }
+  }
+
+  /**
+   * Expires the leaves from `cursor` up to `below` in batches, renewing the lease after each.
+   * `lost`: the lease went to another process (after a stall), which goes on from the cursor.
+   */
+  async #expireUpTo(
+    treeId: number,
+    schema: EventSchema,
+    from: number,
+    below: number,
+  ): Promise<{ cursor: number; count: number; lost: boolean }> {
+    const store = this.#store;
+    let cursor = from;
+    let count = 0;
+    while (cursor < below && !this.#stopped) {
+      const batch = await store.erasure.expireEvents({
+        treeId,
+        schema,
+        belowLeaf: below,
+        limit: this.#batch,
+        expiredAt: formatReceivedAt(this.#clock.nowMicros()),
+      });
+      if (batch.expiredBelow <= cursor) break;
+      count += batch.expired.length;
+      cursor = batch.expiredBelow;
+      if (
+        !(await store.jobs.tryLease(
+          RETENTION_LEASE,
+          this.#owner,
+          RETENTION_LEASE_MS,
+          this.#clock.nowMillis(),
+        ))
+      )
+        return { cursor, count, lost: true };
+    }
+    return { cursor, count, lost: false };
+  }
+
+  /** The leaves `from`..`to` - 1 in batches, for the archive. */
+  async *#leafBatches(treeId: number, from: number, to: number): AsyncGenerator<LeafRecord[]> {
+    for (let at = from; at < to; at += this.#batch) {
+      const indices = Array.from({ length: Math.min(this.#batch, to - at) }, (_, i) => at + i);
+      yield await this.#store.search.getLeaves(treeId, indices);
     }
   }
 
