@@ -43,7 +43,7 @@
  * also writes them as JSON; `--quick` runs a few seconds per phase (a smoke test, not a
  * measurement); `--profile DIR` writes a V8 CPU profile of every server process to DIR when it
  * stops; `--phases ingest,search,erasure` picks the groups of phases to run (all by default;
- * erasure.ts has the erasure phase).
+ * erasure.ts has the erasure phase, retention.ts the retention phase).
  *
  * The redaction phase (redaction.ts, with the ingest phases or `--phases redaction`) compares
  * bulk ingest with three detectors on `message` to the same ingest without redaction; its
@@ -77,6 +77,7 @@ import {
 } from "./postgres.js";
 import { runProofsBench } from "./proofs.js";
 import { runRedactionBench } from "./redaction.js";
+import { runRetentionBench } from "./retention.js";
 import { runSearchBench } from "./search.js";
 import { BENCH_AUDIT_TOKEN, type BenchServer, startBenchServer } from "./server-process.js";
 
@@ -523,7 +524,7 @@ async function main(): Promise<void> {
       quick: { type: "boolean", default: false },
       json: { type: "string" },
       profile: { type: "string" },
-      phases: { type: "string", default: "ingest,search,proofs,erasure" },
+      phases: { type: "string", default: "ingest,search,proofs,erasure,retention" },
     },
   });
   const quick = values.quick;
@@ -569,6 +570,7 @@ async function main(): Promise<void> {
     if (phases.has("proofs")) await runProofsBench({ quick, record, progress });
     const erasure = { events: quick ? 10_000 : 200_000, record, progress };
     if (phases.has("erasure")) await runErasureBench({ ...erasure, backend: "sqlite" });
+    if (phases.has("retention")) await runRetentionBench({ ...erasure, backend: "sqlite" });
 
     const database = benchDatabase();
     if ("skipped" in database) {
@@ -593,6 +595,11 @@ async function main(): Promise<void> {
       if (phases.has("erasure")) {
         await withFreshSchema(database.url, (schema) =>
           runErasureBench({ ...erasure, backend: "postgres", postgres: { url: schema.url } }),
+        );
+      }
+      if (phases.has("retention")) {
+        await withFreshSchema(database.url, (schema) =>
+          runRetentionBench({ ...erasure, backend: "postgres", postgres: { url: schema.url } }),
         );
       }
     }
