@@ -42,8 +42,9 @@
  * Output: one `name: value unit` line per figure on stdout (progress on stderr); `--json FILE`
  * also writes them as JSON; `--quick` runs a few seconds per phase (a smoke test, not a
  * measurement); `--profile DIR` writes a V8 CPU profile of every server process to DIR when it
- * stops; `--phases ingest,search,proofs,erasure,verify` picks the groups of phases to run (all
- * by default; erasure.ts has the erasure phase, verify.ts times client-side verification).
+ * stops; `--phases ingest,search,proofs,erasure,retention,verify` picks the groups of phases to
+ * run (all by default; erasure.ts has the erasure phase, retention.ts the retention phase,
+ * verify.ts times client-side verification).
  *
  * The redaction phase (redaction.ts, with the ingest phases or `--phases redaction`) compares
  * bulk ingest with three detectors on `message` to the same ingest without redaction; its
@@ -77,6 +78,7 @@ import {
 } from "./postgres.js";
 import { runProofsBench } from "./proofs.js";
 import { runRedactionBench } from "./redaction.js";
+import { runRetentionBench } from "./retention.js";
 import { runSearchBench } from "./search.js";
 import { BENCH_AUDIT_TOKEN, type BenchServer, startBenchServer } from "./server-process.js";
 import { runVerifyBench } from "./verify.js";
@@ -524,7 +526,7 @@ async function main(): Promise<void> {
       quick: { type: "boolean", default: false },
       json: { type: "string" },
       profile: { type: "string" },
-      phases: { type: "string", default: "ingest,search,proofs,erasure,verify" },
+      phases: { type: "string", default: "ingest,search,proofs,erasure,retention,verify" },
     },
   });
   const quick = values.quick;
@@ -572,6 +574,7 @@ async function main(): Promise<void> {
     if (phases.has("erasure")) await runErasureBench({ ...erasure, backend: "sqlite" });
     if (phases.has("verify"))
       await runVerifyBench({ records: 10_000, seconds: quick ? 1 : 3, record, progress });
+    if (phases.has("retention")) await runRetentionBench({ ...erasure, backend: "sqlite" });
 
     const database = benchDatabase();
     if ("skipped" in database) {
@@ -596,6 +599,11 @@ async function main(): Promise<void> {
       if (phases.has("erasure")) {
         await withFreshSchema(database.url, (schema) =>
           runErasureBench({ ...erasure, backend: "postgres", postgres: { url: schema.url } }),
+        );
+      }
+      if (phases.has("retention")) {
+        await withFreshSchema(database.url, (schema) =>
+          runRetentionBench({ ...erasure, backend: "postgres", postgres: { url: schema.url } }),
         );
       }
     }

@@ -56,6 +56,11 @@ const FIGURES = [
   "erasure_events_per_s",
   "erasure_append_events_per_s",
   "erasure_ratio",
+  "retention_events_per_s",
+  "retention_append_events_per_s",
+  "retention_ratio",
+  "retention_ingest_during_events_per_s",
+  "retention_ingest_during_vs_alone",
   "redaction_v2_log_events_per_s",
   "redaction_off_v2_log_events_per_s",
   "redaction_v2_log_vs_off",
@@ -125,6 +130,11 @@ const PG_FIGURES = [
   "pg_erasure_events_per_s",
   "pg_erasure_append_events_per_s",
   "pg_erasure_ratio",
+  "pg_retention_events_per_s",
+  "pg_retention_append_events_per_s",
+  "pg_retention_ratio",
+  "pg_retention_ingest_during_events_per_s",
+  "pg_retention_ingest_during_vs_alone",
 ];
 
 /** Checks that each named figure is in the report as a positive number with a unit. */

@@ -1,4 +1,4 @@
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 
 /** Everything the server reads from its environment, parsed and validated once at start. */
 export interface ServerConfig {
@@ -6,6 +6,8 @@ export interface ServerConfig {
   readonly port: number;
   /** Where the embedded SQLite database lives when no database URL is given. */
   readonly dataDir: string;
+  /** Where retention writes cold archives (`VERITRAIL_ARCHIVE_DIR`, default `<dataDir>/archive`; docs/design/retention.md). */
+  readonly archiveDir: string;
   /** `postgres://…` selects PostgreSQL; undefined means the embedded SQLite store. */
   readonly databaseUrl: string | undefined;
   /** Connections each process keeps to PostgreSQL. */
@@ -188,6 +190,7 @@ export function loadConfig(env: Env): ServerConfig {
     host,
     port,
     dataDir: resolve(env["VERITRAIL_DATA_DIR"] || "data"),
+    archiveDir: resolve(env["VERITRAIL_ARCHIVE_DIR"] || join(env["VERITRAIL_DATA_DIR"] || "data", "archive")),
     databaseUrl,
     databasePoolSize: integer(env, "VERITRAIL_DATABASE_POOL_SIZE", 10, 2, 1000),
     logLevel: oneOf(env, "VERITRAIL_LOG_LEVEL", "info", [

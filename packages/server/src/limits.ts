@@ -324,3 +324,22 @@ export const MAX_ERASURE_EVENTS = 1000;
 
 /** Longest `reason` of an erasure: a reference to the person's request, not the request itself. */
 export const MAX_ERASURE_REASON_LENGTH = 256;
+
+/**
+ * Retention (docs/design/retention.md). How many events one expiry transaction tombstones: each
+ * is one row update and its index deletions, so a batch holds the SQLite writer (or the locked
+ * PostgreSQL rows) for milliseconds, and ingestion and search go on between batches.
+ */
+export const RETENTION_BATCH_EVENTS = 500;
+/**
+ * How long the retention lease lasts without renewal (it is renewed after every batch): a batch
+ * takes milliseconds, so a minute is far beyond it, and is the longest the job waits after a
+ * process died holding it.
+ */
+export const RETENTION_LEASE_MS = 60_000;
+/**
+ * How often each process tries the retention pass. Durations are counted in seconds at the
+ * least and usually days, so a minute late is no loss; a pass with nothing due is one indexed
+ * read per configuration.
+ */
+export const RETENTION_POLL_MS = 60_000;

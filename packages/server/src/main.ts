@@ -11,7 +11,9 @@ import { Sequencer } from "./ingest/sequencer.js";
 import { exportJob } from "./jobs/kinds/export.js";
 import { logAsyncJob } from "./jobs/kinds/log-async.js";
 import { JobRunner, retryDelayMs } from "./jobs/runner.js";
+import { ColdArchive } from "./log/cold-archive.js";
 import { ConfigDirectory } from "./log/config-directory.js";
+import { RetentionJob } from "./log/retention.js";
 import { createPublishing, type Publishing } from "./publish/setup.js";
 import type { Store } from "./store/contract/store.js";
 import { openStore } from "./store/open-store.js";
@@ -26,6 +28,8 @@ export interface Service {
   jobs: Pick<JobRunner, "wake" | "whenIdle">;
   /** Signed checkpoints and their anchors (publish/); tests drive `publisher.publishNow()`. */
   publishing: Publishing;
+  /** The retention job (log/retention.ts); tests drive `retention.tick()`. */
+  retention: RetentionJob;
   /** Stops accepting, finishes in-flight requests and batches, closes the database. */
   close(): Promise<void>;
 }
@@ -79,7 +83,9 @@ export function createService(options: {
     },
     log,
   );
+  const retention = new RetentionJob({ store, clock, log, archive: new ColdArchive(config.archiveDir) });
   jobs.start();
+  retention.start();
   publishing.publisher.start();
   publishing.anchors.start();
   return {
@@ -88,8 +94,10 @@ export function createService(options: {
     activity,
     jobs,
     publishing,
+    retention,
     async close() {
       await app.close();
+      await retention.stop();
       await publishing.publisher.stop();
       await publishing.anchors.stop();
       await jobs.stop();

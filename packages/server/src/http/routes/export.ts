@@ -2,6 +2,7 @@ import type { FastifyInstance } from "fastify";
 import { BodyReader } from "../../guards/body-reader.js";
 import type { ExportPayload } from "../../jobs/kinds/export.js";
 import type { EventFileFormat } from "../../log/event-file.js";
+import { retentionCutoffMicros } from "../../log/retention.js";
 import type { Services } from "../../services.js";
 import { acceptForLater, authorizeAudit } from "./data-plane.js";
 import { readOrder, readOrderBy, readTimeWindow } from "./search-request.js";
@@ -57,12 +58,15 @@ export function registerExportRoutes(app: FastifyInstance, services: Services): 
     const verbose = body.boolean("verbose") ?? true;
     body.throwIfInvalid();
 
+    // Nothing past the searchable tiers is exported (docs/design/retention.md).
+    const cutoff = retentionCutoffMicros(resolved.config.settings, clock.nowMicros());
+    const start = hasStart ? window.startMicros : undefined;
     const payload: ExportPayload = {
       format,
       verbose,
       order,
       orderBy,
-      startMicros: hasStart ? window.startMicros : undefined,
+      startMicros: cutoff === undefined ? start : Math.max(start ?? cutoff, cutoff),
       endMicros: window.endMicros,
       restriction: token.grants.audit?.field_restrictions?.[resolved.config.id] ?? {},
     };

@@ -11,6 +11,7 @@ import {
   type UnpublishedRootJson,
 } from "../../log/published.js";
 import type { Services } from "../../services.js";
+import { erasureOf } from "../../store/contract/erasure.js";
 import type { ResultSetRecord } from "../../store/contract/search.js";
 import type { TokenRecord } from "../../store/contract/store.js";
 import { grantableConfigIds } from "./data-plane.js";
@@ -126,7 +127,7 @@ export async function renderEvents(
   const { store } = services;
   const prove = verbose && treeSize > 0;
   // The events and their proofs need only the indices: both are read at once.
-  const [leaves, proved] = await Promise.all([
+  const [stored, proved] = await Promise.all([
     leafIndices.length === 0 ? [] : store.search.getLeaves(tree.treeId, leafIndices),
     prove
       ? provingRoots(store, tree.treeId, treeSize).then(async (roots) => ({
@@ -135,6 +136,8 @@ export async function renderEvents(
         }))
       : undefined,
   ]);
+  // A result set made before its events expired no longer shows them (docs/design/retention.md).
+  const leaves = stored.filter((leaf) => erasureOf(leaf.envelope)?.reason !== "expired");
   const events: SearchEvent[] = leaves.map((leaf) => {
     const erased = erasedFieldsOf(leaf);
     return erased

@@ -11,6 +11,7 @@ import {
   MAX_SEARCH_RESULTS,
 } from "../../limits.js";
 import type { ResolvedConfig } from "../../log/config-directory.js";
+import { retentionCutoffMicros } from "../../log/retention.js";
 import type { Services } from "../../services.js";
 import { authenticatedToken, sendEnvelope } from "../envelope.js";
 import { authorizeAudit } from "./data-plane.js";
@@ -102,12 +103,14 @@ export function registerSearchRoutes(app: FastifyInstance, services: Services): 
     const restricted = restrictQuery(parsed.ast, schema, { token: imposed, request: requested });
     // A value that a `hash` rule stores hashed is searched for hashed (ingest/redactor.ts).
     const where = resolved.redactor ? resolved.redactor.rewriteQuery(restricted) : restricted;
+    // Nothing past the searchable tiers is answered, expired by the retention job yet or not.
+    const cutoff = retentionCutoffMicros(resolved.config.settings, nowMicros);
     const leaves = await store.search.searchLeaves({
       treeId: resolved.treeId,
       schema,
       fieldNumbers: resolved.fieldNumbers,
       where,
-      startMicros,
+      startMicros: cutoff === undefined ? startMicros : Math.max(startMicros, cutoff),
       endMicros,
       order,
       orderBy,

@@ -10,7 +10,7 @@ import {
   parseQuery,
   sha256,
 } from "@veritrail/core";
-import { erasedEnvelope, erasureOf } from "../contract/erasure.js";
+import { erasedEnvelope, erasureOf, expiryMark } from "../contract/erasure.js";
 import { type SearchQuery, searchFieldNumbers, searchValuesOf } from "../contract/search.js";
 import type {
   ConfigSettings,
@@ -120,6 +120,85 @@ export function describeErasureConformance(open: OpenStore): void {
         await store.erasure.eraseEvents({ treeId: tree.treeId, schema: SCHEMA, leafIndices: [], mark }),
         [],
       );
+    });
+
+    it("expires leaves from the tree's cursor in bounded batches, hashes kept, request erasures kept", async () => {
+      const store = current();
+      const tree = await seedTree(store, 10);
+      const allNodes = completeSubtrees(0, 10).concat(
+        Array.from({ length: 10 }, (_, index) => ({ level: 0, index })),
+      );
+      const before = await store.log.readNodes(tree.treeId, allNodes);
+      const headBefore = await store.log.getTreeHead(tree.configId);
+      await store.erasure.eraseEvents({ treeId: tree.treeId, schema: SCHEMA, leafIndices: [1], mark });
+      assert.equal(await store.erasure.expiredBelow(tree.treeId), 0);
+      const expire = (belowLeaf: number, limit: number) =>
+        store.erasure.expireEvents({
+          treeId: tree.treeId,
+          schema: SCHEMA,
+          belowLeaf,
+          limit,
+          expiredAt: "2026-04-01T00:00:00.000Z",
+        });
+
+      const first = await expire(6, 4);
+      assert.deepEqual(
+        first.expired.map((leaf) => leaf.leafIndex),
+        [0, 2, 3],
+      );
+      assert.equal(first.expiredBelow, 4);
+      for (const leaf of first.expired) assert.deepEqual(leaf.hash, tree.leaves[leaf.leafIndex]!.hash);
+      const second = await expire(6, 4);
+      assert.deepEqual(
+        second.expired.map((leaf) => leaf.leafIndex),
+        [4, 5],
+      );
+      assert.equal(second.expiredBelow, 6);
+      // Nothing further is due: the cursor stays, and a smaller bound never moves it back.
+      assert.deepEqual(await expire(6, 4), { expired: [], expiredBelow: 6 });
+      assert.deepEqual(await expire(2, 4), { expired: [], expiredBelow: 6 });
+      assert.equal(await store.erasure.expiredBelow(tree.treeId), 6);
+
+      const after = await store.log.readNodes(tree.treeId, allNodes);
+      for (const node of allNodes) assert.deepEqual(after.get(nodeKey(node)), before.get(nodeKey(node)));
+      assert.deepEqual(await store.log.getTreeHead(tree.configId), headBefore);
+      const expiry = { ...expiryMark("2026-04-01T00:00:00.000Z") };
+      for (const leaf of await store.search.getLeaves(tree.treeId, [0, 1, 5, 6])) {
+        const original = tree.leaves[leaf.leafIndex]!;
+        assert.deepEqual(leaf.hash, original.hash);
+        assert.equal(leaf.receivedAt, original.receivedAt);
+        if (leaf.leafIndex === 1) assert.deepEqual(erasureOf(leaf.envelope), mark);
+        else if (leaf.leafIndex === 6) assert.equal(leaf.envelope, original.envelope);
+        else assert.deepEqual(erasureOf(leaf.envelope), expiry);
+      }
+      assert.equal(erasureOf(erasedEnvelope(mark))?.reason, undefined);
+      const search = (query: string) => store.search.searchLeaves(searchOf(tree.treeId, query));
+      assert.deepEqual(await search("secret"), [6, 7, 8, 9]);
+      assert.deepEqual(await search("actor=alice"), [6, 8]);
+      assert.deepEqual(await search("count<8"), [6, 7]);
+    });
+
+    it("expires each leaf once when two expiries of one tree race", async () => {
+      const store = current();
+      const tree = await seedTree(store, 40);
+      const run = () =>
+        store.erasure.expireEvents({
+          treeId: tree.treeId,
+          schema: SCHEMA,
+          belowLeaf: 30,
+          limit: 7,
+          expiredAt: "2026-04-01T00:00:00.000Z",
+        });
+      const seen: number[] = [];
+      for (let round = 0; round < 4; round++) {
+        const batches = await Promise.all([run(), run(), run()]);
+        for (const batch of batches) seen.push(...batch.expired.map((leaf) => leaf.leafIndex));
+      }
+      assert.deepEqual(
+        seen.sort((a, b) => a - b),
+        Array.from({ length: 30 }, (_, i) => i),
+      );
+      assert.equal(await store.erasure.expiredBelow(tree.treeId), 30);
     });
 
     it("leaves the tree appendable, its right edge unchanged", async () => {

@@ -15,6 +15,8 @@ export interface ErasureMark {
   erasureId: string;
   /** ISO 8601, from the server clock. */
   erasedAt: string;
+  /** `expired`: removed by retention once past the searchable tiers (docs/design/retention.md), not on request. */
+  reason?: "expired";
 }
 
 /** One event an erasure removed: its leaf index and hash, which stay. */
@@ -32,6 +34,34 @@ export interface EraseRequest {
   mark: ErasureMark;
 }
 
+/** The expiry of the next events of one tree by retention (docs/design/retention.md). */
+export interface ExpireRequest {
+  treeId: number;
+  schema: EventSchema;
+  /** Every leaf below this index is past the configuration's searchable tiers. */
+  belowLeaf: number;
+  /** At most this many leaves in this call (a bounded transaction beside ingestion and search). */
+  limit: number;
+  /** ISO 8601, from the server clock. */
+  expiredAt: string;
+}
+
+/** What one expiry call did. */
+export interface ExpiredBatch {
+  /** The events this call tombstoned (an event erased on request before is skipped, its tombstone kept). */
+  expired: ErasedLeaf[];
+  /** The tree's retention cursor after the call: every leaf below it has expired or was erased. */
+  expiredBelow: number;
+}
+
+/** The erasure mark of an event removed by retention. */
+export function expiryMark(expiredAt: string): ErasureMark {
+  return { erasureId: RETENTION_ERASURE_ID, erasedAt: expiredAt, reason: "expired" };
+}
+
+/** The erasure id an expired event's tombstone carries: no request removed it. */
+export const RETENTION_ERASURE_ID = "retention";
+
 export interface ErasureStore {
   /**
    * Erases the events at `leafIndices` in one transaction: each one's envelope becomes the
@@ -41,6 +71,16 @@ export interface ErasureStore {
    * call erased, in leaf order. MUST NOT resolve before the commit; on failure nothing changes.
    */
   eraseEvents(request: EraseRequest): Promise<ErasedLeaf[]>;
+  /**
+   * Retention's use of the same mechanism: in one transaction, reads the tree's retention cursor
+   * (0 at first), tombstones the events at leaves `cursor`..`min(belowLeaf, cursor + limit)` - 1
+   * with `expiryMark(expiredAt)` exactly as `eraseEvents` does (search rows deleted, hashes kept),
+   * and moves the cursor to that end. Two callers at once serialise on the cursor, so each event
+   * expires once. MUST NOT resolve before the commit; on failure nothing changes.
+   */
+  expireEvents(request: ExpireRequest): Promise<ExpiredBatch>;
+  /** The tree's retention cursor: every leaf below it has been removed by retention (or erased before). */
+  expiredBelow(treeId: number): Promise<number>;
 }
 
 /**
@@ -49,7 +89,13 @@ export interface ErasureStore {
  * cannot be mistaken for each other.
  */
 export function erasedEnvelope(mark: ErasureMark): string {
-  return JSON.stringify({ erased: { erased_at: mark.erasedAt, erasure_id: mark.erasureId } });
+  return JSON.stringify({
+    erased: {
+      erased_at: mark.erasedAt,
+      erasure_id: mark.erasureId,
+      ...(mark.reason ? { reason: mark.reason } : {}),
+    },
+  });
 }
 
 const TOMBSTONE_PREFIX = '{"erased":';
@@ -57,6 +103,10 @@ const TOMBSTONE_PREFIX = '{"erased":';
 /** The erasure mark of a stored envelope text, or undefined for an envelope that is still there. */
 export function erasureOf(envelope: string): ErasureMark | undefined {
   if (!envelope.startsWith(TOMBSTONE_PREFIX)) return undefined;
-  const parsed = JSON.parse(envelope) as { erased: { erased_at: string; erasure_id: string } };
-  return { erasureId: parsed.erased.erasure_id, erasedAt: parsed.erased.erased_at };
+  const parsed = JSON.parse(envelope) as {
+    erased: { erased_at: string; erasure_id: string; reason?: "expired" };
+  };
+  const mark: ErasureMark = { erasureId: parsed.erased.erasure_id, erasedAt: parsed.erased.erased_at };
+  if (parsed.erased.reason === "expired") mark.reason = "expired";
+  return mark;
 }

@@ -27,7 +27,14 @@ export type {
   SchemaField,
   SigningKeyRecord,
 } from "./config.js";
-export type { ErasedLeaf, EraseRequest, ErasureMark, ErasureStore } from "./erasure.js";
+export type {
+  ErasedLeaf,
+  EraseRequest,
+  ErasureMark,
+  ErasureStore,
+  ExpiredBatch,
+  ExpireRequest,
+} from "./erasure.js";
 export {
   type AsyncRequestRecord,
   type AsyncRequestState,

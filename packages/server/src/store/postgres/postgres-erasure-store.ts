@@ -3,8 +3,11 @@ import {
   type ErasedLeaf,
   type EraseRequest,
   type ErasureStore,
+  type ExpiredBatch,
+  type ExpireRequest,
   erasedEnvelope,
   erasureOf,
+  expiryMark,
 } from "../contract/erasure.js";
 import { query, transaction } from "./postgres-pool.js";
 
@@ -22,28 +25,67 @@ export class PostgresErasureStore implements ErasureStore {
   }
 
   async eraseEvents(request: EraseRequest): Promise<ErasedLeaf[]> {
-    const { treeId, mark } = request;
     const leaves = [...new Set(request.leafIndices)].sort((a, b) => a - b);
     if (leaves.length === 0) return [];
+    return transaction(this.#pool, (client) =>
+      tombstone(client, request.treeId, leaves, erasedEnvelope(request.mark)),
+    );
+  }
+
+  async expireEvents(request: ExpireRequest): Promise<ExpiredBatch> {
+    const { treeId } = request;
     return transaction(this.#pool, async (client) => {
-      const rows = await query(
-        client,
-        "SELECT leaf_index, hash, envelope FROM events WHERE tree_id = $1 AND leaf_index = ANY($2::bigint[]) ORDER BY leaf_index FOR UPDATE",
-        [treeId, leaves],
-      );
-      const erased: ErasedLeaf[] = rows
-        .filter((row) => !erasureOf(String(row["envelope"])))
-        .map((row) => ({ leafIndex: Number(row["leaf_index"]), hash: row["hash"] as Buffer }));
-      if (erased.length === 0) return [];
-      const indices = erased.map((leaf) => leaf.leafIndex);
-      await deleteSearchRows(client, treeId, indices);
+      // The cursor row is made once and then locked: a second caller waits here and starts where this one ended.
       await client.query(
-        "UPDATE events SET envelope = $3 WHERE tree_id = $1 AND leaf_index = ANY($2::bigint[])",
-        [treeId, indices, erasedEnvelope(mark)],
+        "INSERT INTO retention_cursors (tree_id, expired_below) VALUES ($1, 0) ON CONFLICT (tree_id) DO NOTHING",
+        [treeId],
       );
-      return erased;
+      const [cursor] = await query(
+        client,
+        "SELECT expired_below FROM retention_cursors WHERE tree_id = $1 FOR UPDATE",
+        [treeId],
+      );
+      const from = Number(cursor?.["expired_below"] ?? 0);
+      const to = Math.max(from, Math.min(request.belowLeaf, from + request.limit));
+      if (to === from) return { expired: [], expiredBelow: from };
+      const leaves = Array.from({ length: to - from }, (_, i) => from + i);
+      const expired = await tombstone(client, treeId, leaves, erasedEnvelope(expiryMark(request.expiredAt)));
+      await client.query("UPDATE retention_cursors SET expired_below = $2 WHERE tree_id = $1", [treeId, to]);
+      return { expired, expiredBelow: to };
     });
   }
+
+  async expiredBelow(treeId: number): Promise<number> {
+    const [row] = await query(this.#pool, "SELECT expired_below FROM retention_cursors WHERE tree_id = $1", [
+      treeId,
+    ]);
+    return row ? Number(row["expired_below"]) : 0;
+  }
+}
+
+/** Replaces the envelopes at `leaves` by `text` and deletes their index rows, in the caller's transaction. */
+async function tombstone(
+  client: pg.PoolClient,
+  treeId: number,
+  leaves: readonly number[],
+  text: string,
+): Promise<ErasedLeaf[]> {
+  const rows = await query(
+    client,
+    "SELECT leaf_index, hash, envelope FROM events WHERE tree_id = $1 AND leaf_index = ANY($2::bigint[]) ORDER BY leaf_index FOR UPDATE",
+    [treeId, leaves],
+  );
+  const erased: ErasedLeaf[] = rows
+    .filter((row) => !erasureOf(String(row["envelope"])))
+    .map((row) => ({ leafIndex: Number(row["leaf_index"]), hash: row["hash"] as Buffer }));
+  if (erased.length === 0) return [];
+  const indices = erased.map((leaf) => leaf.leafIndex);
+  await deleteSearchRows(client, treeId, indices);
+  await client.query(
+    "UPDATE events SET envelope = $3 WHERE tree_id = $1 AND leaf_index = ANY($2::bigint[])",
+    [treeId, indices, text],
+  );
+  return erased;
 }
 
 /**

@@ -1,9 +1,13 @@
+import type { EventSchema } from "../contract/config.js";
 import {
   type ErasedLeaf,
   type EraseRequest,
   type ErasureStore,
+  type ExpiredBatch,
+  type ExpireRequest,
   erasedEnvelope,
   erasureOf,
+  expiryMark,
 } from "../contract/erasure.js";
 import type { Row } from "../contract/rows.js";
 import { type SearchRow, searchFieldNumbers, searchValuesOf } from "../contract/search.js";
@@ -11,7 +15,8 @@ import type { StatementCache } from "./statement-cache.js";
 
 /**
  * Erasure in SQLite (store/contract/erasure.ts): one `BEGIN IMMEDIATE` transaction that replaces
- * the envelopes by their tombstone and deletes their search index rows.
+ * the envelopes by their tombstone and deletes their search index rows. Retention's expiry is the
+ * same step over the next leaves of the tree's cursor, which moves in the same transaction.
  */
 export class SqliteErasureStore implements ErasureStore {
   readonly #sql: StatementCache;
@@ -21,39 +26,77 @@ export class SqliteErasureStore implements ErasureStore {
   }
 
   async eraseEvents(request: EraseRequest): Promise<ErasedLeaf[]> {
-    const { treeId, schema, mark } = request;
-    const numbers = searchFieldNumbers(schema);
-    const tombstone = erasedEnvelope(mark);
-    const erased: ErasedLeaf[] = [];
     const leaves = [...new Set(request.leafIndices)].sort((a, b) => a - b);
-    this.#sql.db
-      .transaction(() => {
-        const read = this.#sql.prepare(
-          "SELECT hash, envelope FROM events WHERE tree_id = ? AND leaf_index = ?",
-        );
-        const write = this.#sql.prepare(
-          "UPDATE events SET envelope = ? WHERE tree_id = ? AND leaf_index = ?",
-        );
-        const rows: SearchRow[] = [];
-        for (const leafIndex of leaves) {
-          const row = read.get(treeId, leafIndex) as Row | undefined;
-          if (!row) continue;
-          const envelope = String(row["envelope"]);
-          if (erasureOf(envelope)) continue;
-          const event = (JSON.parse(envelope) as { event?: Record<string, string | number | boolean> }).event;
-          for (const value of searchValuesOf(event ?? {}, schema, numbers))
-            rows.push({ ...value, leafIndex });
-          write.run(tombstone, treeId, leafIndex);
-          erased.push({ leafIndex, hash: row["hash"] as Buffer });
-        }
-        deleteSearchRows(
-          this.#sql,
+    return this.#sql.db
+      .transaction(() =>
+        this.#tombstone(request.treeId, request.schema, leaves, erasedEnvelope(request.mark)),
+      )
+      .immediate();
+  }
+
+  async expireEvents(request: ExpireRequest): Promise<ExpiredBatch> {
+    const { treeId, schema } = request;
+    return this.#sql.db
+      .transaction((): ExpiredBatch => {
+        const from = this.#cursor(treeId);
+        const to = Math.max(from, Math.min(request.belowLeaf, from + request.limit));
+        if (to === from) return { expired: [], expiredBelow: from };
+        const leaves = Array.from({ length: to - from }, (_, i) => from + i);
+        const expired = this.#tombstone(
           treeId,
-          erased.map((leaf) => leaf.leafIndex),
-          rows,
+          schema,
+          leaves,
+          erasedEnvelope(expiryMark(request.expiredAt)),
         );
+        this.#sql
+          .prepare(
+            "INSERT INTO retention_cursors (tree_id, expired_below) VALUES (?, ?) ON CONFLICT (tree_id) DO UPDATE SET expired_below = excluded.expired_below",
+          )
+          .run(treeId, to);
+        return { expired, expiredBelow: to };
       })
       .immediate();
+  }
+
+  async expiredBelow(treeId: number): Promise<number> {
+    return this.#cursor(treeId);
+  }
+
+  #cursor(treeId: number): number {
+    const row = this.#sql
+      .prepare("SELECT expired_below FROM retention_cursors WHERE tree_id = ?")
+      .get(treeId) as Row | undefined;
+    return row ? Number(row["expired_below"]) : 0;
+  }
+
+  /** Replaces the envelopes at `leaves` (ascending) by `tombstone` and deletes their index rows; inside a transaction. */
+  #tombstone(
+    treeId: number,
+    schema: EventSchema,
+    leaves: readonly number[],
+    tombstone: string,
+  ): ErasedLeaf[] {
+    const numbers = searchFieldNumbers(schema);
+    const erased: ErasedLeaf[] = [];
+    const read = this.#sql.prepare("SELECT hash, envelope FROM events WHERE tree_id = ? AND leaf_index = ?");
+    const write = this.#sql.prepare("UPDATE events SET envelope = ? WHERE tree_id = ? AND leaf_index = ?");
+    const rows: SearchRow[] = [];
+    for (const leafIndex of leaves) {
+      const row = read.get(treeId, leafIndex) as Row | undefined;
+      if (!row) continue;
+      const envelope = String(row["envelope"]);
+      if (erasureOf(envelope)) continue;
+      const event = (JSON.parse(envelope) as { event?: Record<string, string | number | boolean> }).event;
+      for (const value of searchValuesOf(event ?? {}, schema, numbers)) rows.push({ ...value, leafIndex });
+      write.run(tombstone, treeId, leafIndex);
+      erased.push({ leafIndex, hash: row["hash"] as Buffer });
+    }
+    deleteSearchRows(
+      this.#sql,
+      treeId,
+      erased.map((leaf) => leaf.leafIndex),
+      rows,
+    );
     return erased;
   }
 }
