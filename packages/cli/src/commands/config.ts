@@ -65,30 +65,42 @@ const UPDATE_TOGGLES: Record<string, OptionSpec> = {
   "no-redaction": { type: "boolean", help: ["--no-redaction", "stop redacting at ingestion"] },
 };
 
-/** The schema of --schema or --schema-json, as the API takes it. */
-function readSchemaOption(context: Context): Record<string, unknown> | undefined {
-  const file = context.string("schema");
-  const inline = context.string("schema-json");
+/**
+ * The JSON of a pair of options, one naming a file (`--schema FILE`), the other giving it inline
+ * (`--schema-json JSON`), with where it came from for messages; undefined when neither is given.
+ */
+function readJsonOption(
+  context: Context,
+  names: { file: string; inline: string; what: string },
+): { value: unknown; origin: string } | undefined {
+  const file = context.string(names.file);
+  const inline = context.string(names.inline);
   if (file !== undefined && inline !== undefined) {
-    throw context.usageError("give either --schema or --schema-json, not both");
+    throw context.usageError(`give either --${names.file} or --${names.inline}, not both`);
   }
   let text = inline;
-  let origin = "--schema-json";
+  let origin = `--${names.inline}`;
   if (file !== undefined) {
     origin = file;
     try {
       text = readFileSync(file, "utf8");
     } catch (error) {
-      throw new CliError(`cannot read the schema file ${file}: ${(error as Error).message}`);
+      throw new CliError(`cannot read the ${names.what} file ${file}: ${(error as Error).message}`);
     }
   }
   if (text === undefined) return undefined;
-  let value: unknown;
   try {
-    value = JSON.parse(text);
+    return { value: JSON.parse(text), origin };
   } catch (error) {
     throw new CliError(`${origin} is not valid JSON: ${(error as Error).message}`);
   }
+}
+
+/** The schema of --schema or --schema-json, as the API takes it. */
+function readSchemaOption(context: Context): Record<string, unknown> | undefined {
+  const read = readJsonOption(context, { file: "schema", inline: "schema-json", what: "schema" });
+  if (read === undefined) return undefined;
+  const { value, origin } = read;
   if (Array.isArray(value)) return { fields: value };
   if (typeof value === "object" && value !== null) return value as Record<string, unknown>;
   throw new CliError(`${origin} must hold a JSON object with "fields", or a list of fields`);
@@ -96,30 +108,14 @@ function readSchemaOption(context: Context): Record<string, unknown> | undefined
 
 /** The rules of --redaction-rules or --redaction-rules-json, as the API takes them. */
 function readRulesOption(context: Context): unknown[] | undefined {
-  const file = context.string("redaction-rules");
-  const inline = context.string("redaction-rules-json");
-  if (file !== undefined && inline !== undefined) {
-    throw context.usageError("give either --redaction-rules or --redaction-rules-json, not both");
-  }
-  let text = inline;
-  let origin = "--redaction-rules-json";
-  if (file !== undefined) {
-    origin = file;
-    try {
-      text = readFileSync(file, "utf8");
-    } catch (error) {
-      throw new CliError(`cannot read the rules file ${file}: ${(error as Error).message}`);
-    }
-  }
-  if (text === undefined) return undefined;
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    throw new CliError(`${origin} is not valid JSON: ${(error as Error).message}`);
-  }
-  if (!Array.isArray(value)) throw new CliError(`${origin} must hold a JSON list of rules`);
-  return value;
+  const read = readJsonOption(context, {
+    file: "redaction-rules",
+    inline: "redaction-rules-json",
+    what: "rules",
+  });
+  if (read === undefined) return undefined;
+  if (!Array.isArray(read.value)) throw new CliError(`${read.origin} must hold a JSON list of rules`);
+  return read.value;
 }
 
 /** The settings the options give; `current` is the configuration an update starts from. */
