@@ -5,11 +5,9 @@
  * Kept thin on purpose: the typed client of `@veritrail/sdk` can replace `call` later.
  */
 
-export interface ErrorField {
-  code: string;
-  detail: string;
-  source: string;
-}
+import type { ErrorField } from "@veritrail/core";
+
+export type { ErrorField };
 
 export class ApiError extends Error {
   readonly status: string;

@@ -1,16 +1,29 @@
+import type {
+  ConfigList,
+  ConfigView,
+  CreatedToken,
+  DownloadResult,
+  ResultsResult,
+  RootResult,
+  RotatedToken,
+  SchemaResult,
+  SearchResult,
+  SessionView,
+  TokenList,
+  TokenView,
+} from "@veritrail/core";
 import { call, getText } from "./client.js";
-import type { ConfigView, CreatedToken, Root, Schema, SearchPage, SessionInfo, TokenView } from "./types.js";
 
 /* One function per endpoint the console calls; each names the path once. */
 
 export const session = {
-  create: (token: string) => call<SessionInfo>("/v1/session/create", { token }),
-  get: () => call<SessionInfo>("/v1/session", undefined, "GET"),
+  create: (token: string) => call<SessionView>("/v1/session/create", { token }),
+  get: () => call<SessionView>("/v1/session", undefined, "GET"),
   end: () => call<Record<string, never>>("/v1/session/end", {}),
 };
 
 export const configs = {
-  list: async () => (await call<{ items: ConfigView[] }>("/v1beta/config/list", { size: 1000 })).items,
+  list: async () => (await call<ConfigList>("/v1beta/config/list", { size: 1000 })).items,
   get: (id: string) => call<ConfigView>("/v1beta/config", { id }),
   create: (body: Record<string, unknown>) => call<ConfigView>("/v1beta/config/create", body),
   update: (body: Record<string, unknown>) => call<ConfigView>("/v1beta/config/update", body),
@@ -19,25 +32,25 @@ export const configs = {
 };
 
 export const tokens = {
-  list: async () => (await call<{ items: TokenView[] }>("/v1/admin/token/list", {})).items,
+  list: async () => (await call<TokenList>("/v1/admin/token/list", {})).items,
   create: (body: Record<string, unknown>) => call<CreatedToken>("/v1/admin/token/create", body),
   update: (body: Record<string, unknown>) => call<TokenView>("/v1/admin/token/update", body),
   extend: (id: string, configId: string) =>
     call<TokenView>("/v1/admin/token/extend", { id, service: "audit", config_id: configId }),
   rotate: (id: string, gracePeriod: string) =>
-    call<CreatedToken>("/v1/admin/token/rotate", { id, grace_period: gracePeriod }),
+    call<RotatedToken>("/v1/admin/token/rotate", { id, grace_period: gracePeriod }),
   revoke: (id: string) => call<TokenView>("/v1/admin/token/revoke", { id }),
 };
 
 export const audit = {
-  schema: (configId: string) => call<Schema>("/v1/schema", { config_id: configId }),
+  schema: (configId: string) => call<SchemaResult>("/v1/schema", { config_id: configId }),
   root: (configId: string, treeSize?: number) =>
-    call<{ data: Root }>("/v1/root", { config_id: configId, ...(treeSize ? { tree_size: treeSize } : {}) }),
-  search: (body: Record<string, unknown>) => call<SearchPage>("/v1/search", { verbose: true, ...body }),
+    call<RootResult>("/v1/root", { config_id: configId, ...(treeSize ? { tree_size: treeSize } : {}) }),
+  search: (body: Record<string, unknown>) => call<SearchResult>("/v1/search", { verbose: true, ...body }),
   results: (body: { id: string; limit: number; offset: number; config_id: string }) =>
-    call<SearchPage>("/v1/results", body),
+    call<ResultsResult>("/v1/results", body),
   downloadResults: (body: { result_id: string; format: "csv" | "json"; config_id: string }) =>
-    call<{ dest_url: string; expires_at: string }>("/v1/download_results", body),
+    call<DownloadResult>("/v1/download_results", body),
 };
 
 export const checkpoints = {

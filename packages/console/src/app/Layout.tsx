@@ -1,9 +1,9 @@
 import { Menu } from "@base-ui/react/menu";
 import { useQuery } from "@tanstack/react-query";
+import type { SessionView } from "@veritrail/core";
 import { useState } from "react";
 import { Link, Redirect, Route, Switch, useLocation, useRoute } from "wouter";
 import { configs as configsApi } from "../api/endpoints.js";
-import type { SessionInfo } from "../api/types.js";
 import { useSession } from "../features/auth/session.js";
 import { CreateConfigDialog } from "../features/configs/CreateConfigDialog.js";
 import { Overview } from "../features/configs/Overview.js";
@@ -12,7 +12,7 @@ import { TokensPage } from "../features/tokens/TokensPage.js";
 import { LogViewer } from "../features/viewer/LogViewer.js";
 
 /** The configurations the session reaches: every one for an admin, the token's for a reader. */
-function useConfigList(session: SessionInfo) {
+function useConfigList(session: SessionView) {
   return useQuery({
     queryKey: ["configs"],
     queryFn: async () =>
@@ -22,7 +22,7 @@ function useConfigList(session: SessionInfo) {
   });
 }
 
-export function Layout(props: { session: SessionInfo }) {
+export function Layout(props: { session: SessionView }) {
   const { session } = props;
   const { signOut } = useSession();
   const [, navigate] = useLocation();

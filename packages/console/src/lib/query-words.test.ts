@@ -1,14 +1,14 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { SchemaField } from "../api/types.js";
+import type { SchemaField } from "@veritrail/core";
 import { applySuggestion, errorPosition, suggest, wordAt } from "./query-words.js";
 
 const FIELDS: SchemaField[] = [
-  { id: "actor", type: "string" },
-  { id: "count", type: "integer" },
-  { id: "ok", type: "boolean" },
-  { id: "at", type: "datetime" },
-  { id: "blob", type: "string-unindexed" },
+  { id: "actor", type: "string", required: false, redact: false },
+  { id: "count", type: "integer", required: false, redact: false },
+  { id: "ok", type: "boolean", required: false, redact: false },
+  { id: "at", type: "datetime", required: false, redact: false },
+  { id: "blob", type: "string-unindexed", required: false, redact: false },
 ];
 const inserts = (q: string, caret = q.length) => suggest(q, caret, FIELDS).map((s) => s.insert);
 

@@ -1,4 +1,4 @@
-import type { SchemaField } from "../api/types.js";
+import type { SchemaField } from "@veritrail/core";
 
 /*
  * Autocomplete of the query bar, as Pangea's viewer does it: the query is split into words; the

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import type { SearchEvent, UnpublishedRoot } from "@veritrail/core";
 import {
   canonicalize,
   encodeMembershipProof,
@@ -13,7 +14,6 @@ import {
   signNote,
   signText,
 } from "@veritrail/core";
-import type { Root, SearchEvent } from "../api/types.js";
 import { checkCheckpoint, verificationArtifact, verifyEvent } from "./verify.js";
 
 /** A two-leaf tree of real envelopes, its root and each leaf's proof, as the server answers them. */
@@ -29,7 +29,7 @@ function twoLeaves(signed = false) {
   });
   const hashes = envelopes.map((e) => hashEnvelope(e));
   const bytes = hashes.map((h) => Buffer.from(h, "hex"));
-  const root: Root = {
+  const root: UnpublishedRoot = {
     tree_name: "t",
     size: 2,
     root_hash: hashChildren(bytes[0]!, bytes[1]!).toString("hex"),
@@ -41,7 +41,7 @@ function twoLeaves(signed = false) {
     membership_proof: encodeMembershipProof([{ side: i === 0 ? "r" : "l", hash: bytes[1 - i]! }]),
     published: false,
   }));
-  return { events, root };
+  return { envelopes, events, root };
 }
 
 const stateOf = (v: ReturnType<typeof verifyEvent>, name: string) =>
@@ -61,7 +61,8 @@ describe("the verification lock", () => {
   });
 
   it("is green for a published record whose root is consistent, red when the consistency check failed", () => {
-    const { events, root } = twoLeaves();
+    const { events, root: unpublished } = twoLeaves();
+    const root = { ...unpublished, published_at: "2026-01-01T00:00:02.000000Z" };
     const published = { ...events[0]!, published: true };
     const signed = { state: "pass" as const, detail: "signed" };
     const green = verifyEvent(published, {
@@ -85,10 +86,10 @@ describe("the verification lock", () => {
   });
 
   it("recomputes the hash: a changed envelope is red on its hash and its proof, whatever hash the server sent", () => {
-    const { events, root } = twoLeaves();
+    const { envelopes, events, root } = twoLeaves();
     const changed = {
       ...events[0]!,
-      envelope: { ...events[0]!.envelope, event: { message: "event 9", actor: "alice" } },
+      envelope: { ...envelopes[0]!, event: { message: "event 9", actor: "alice" } },
     };
     const v = verifyEvent(changed, { unpublished_root: root });
     assert.equal(v.state, "failed");
@@ -111,14 +112,27 @@ describe("the verification lock", () => {
   });
 
   it("checks an event's Ed25519 signature", () => {
-    const { events, root } = twoLeaves(true);
+    const { envelopes, events, root } = twoLeaves(true);
     assert.equal(stateOf(verifyEvent(events[0]!, { unpublished_root: root }), "signature"), "pass");
     const forged = {
       ...events[0]!,
-      envelope: { ...events[0]!.envelope, signature: events[1]!.envelope.signature! },
+      envelope: { ...envelopes[0]!, signature: envelopes[1]!.signature! },
     };
     const v = verifyEvent({ ...forged, hash: hashEnvelope(forged.envelope) }, { unpublished_root: root });
     assert.equal(stateOf(v, "signature"), "fail");
+  });
+
+  it("proves an erased record by its own hash and checks nothing of the content it no longer has", () => {
+    const { events, root } = twoLeaves();
+    const { envelope: _, ...kept } = events[0]!;
+    const erased = { ...kept, erased: { erasure_id: "er_1", erased_at: "2026-01-02T00:00:00.000000Z" } };
+    const v = verifyEvent(erased, { unpublished_root: root });
+    assert.equal(v.state, "unpublished");
+    assert.equal(stateOf(v, "hash"), "none");
+    assert.equal(stateOf(v, "membership"), "pass");
+    assert.equal(stateOf(v, "signature"), "none");
+    const other = { ...root, root_hash: "0".repeat(64) };
+    assert.equal(verifyEvent(erased, { unpublished_root: other }).failed, "Membership proof");
   });
 
   it("copies an artifact holding what a verifier needs", () => {

@@ -1,13 +1,12 @@
+import type { PublishedRoot, SearchEvent, UnpublishedRoot } from "@veritrail/core";
 import {
   canonicalize,
-  type Envelope,
   hashEnvelope,
   openCheckpoint,
   parseVerifierKey,
   verifyMembership,
   verifyText,
 } from "@veritrail/core";
-import type { Root, SearchEvent } from "../api/types.js";
 
 /*
  * The verification lock of a row, computed here in the browser with the code the server and the
@@ -33,13 +32,13 @@ export interface Verification {
   checks: Check[];
   /** The first failed check's label, for the lock's name. */
   failed?: string;
-  root?: Root;
+  root?: PublishedRoot | UnpublishedRoot;
 }
 
 /** What a page of results says about its roots, and the consistency of its published root. */
 export interface PageRoots {
-  root?: Root;
-  unpublished_root?: Root;
+  root?: PublishedRoot;
+  unpublished_root?: UnpublishedRoot;
   /** The outcome of checking `root` against the published root before it, when checked. */
   consistency?: { state: CheckState; detail: string };
   /** The outcome of opening the signed checkpoint note of `root` with the verifier key. */
@@ -49,27 +48,41 @@ export interface PageRoots {
 export function verifyEvent(event: SearchEvent, roots: PageRoots): Verification {
   const checks: Check[] = [];
   let recomputed: string | undefined;
-  try {
-    recomputed = hashEnvelope(event.envelope as unknown as Envelope);
-  } catch (error) {
-    recomputed = undefined;
+  if (!event.envelope) {
+    // An erased record (docs/design/erasure.md): its content is gone, its hash stays the leaf,
+    // so the proof is folded from the record's own hash and nothing else can be checked.
+    recomputed = event.hash.toLowerCase();
     checks.push({
       name: "hash",
       label: "Envelope hash",
-      state: "fail",
-      detail: `cannot hash: ${String(error)}`,
+      state: "none",
+      detail: event.erased
+        ? `the content was erased at ${event.erased.erased_at} (erasure ${event.erased.erasure_id}); the hash is the record's own`
+        : "the record carries no envelope to hash",
     });
-  }
-  if (recomputed !== undefined) {
-    const same = recomputed === event.hash.toLowerCase();
-    checks.push({
-      name: "hash",
-      label: "Envelope hash",
-      state: same ? "pass" : "fail",
-      detail: same
-        ? `SHA-256 of the canonical envelope is ${recomputed}`
-        : `the envelope hashes to ${recomputed}, not the ${event.hash} the record carries`,
-    });
+  } else {
+    try {
+      recomputed = hashEnvelope(event.envelope);
+    } catch (error) {
+      recomputed = undefined;
+      checks.push({
+        name: "hash",
+        label: "Envelope hash",
+        state: "fail",
+        detail: `cannot hash: ${String(error)}`,
+      });
+    }
+    if (recomputed !== undefined) {
+      const same = recomputed === event.hash.toLowerCase();
+      checks.push({
+        name: "hash",
+        label: "Envelope hash",
+        state: same ? "pass" : "fail",
+        detail: same
+          ? `SHA-256 of the canonical envelope is ${recomputed}`
+          : `the envelope hashes to ${recomputed}, not the ${event.hash} the record carries`,
+      });
+    }
   }
 
   const root = event.published ? roots.root : roots.unpublished_root;
@@ -104,8 +117,15 @@ export function verifyEvent(event: SearchEvent, roots: PageRoots): Verification 
     });
   }
 
-  const { signature, public_key: publicKey } = event.envelope;
-  if (signature === undefined && publicKey === undefined) {
+  const { signature, public_key: publicKey } = event.envelope ?? {};
+  if (!event.envelope) {
+    checks.push({
+      name: "signature",
+      label: "Event signature",
+      state: "none",
+      detail: "the event was erased",
+    });
+  } else if (signature === undefined && publicKey === undefined) {
     checks.push({
       name: "signature",
       label: "Event signature",
@@ -174,6 +194,7 @@ export function verificationArtifact(event: SearchEvent, roots: PageRoots): stri
   return JSON.stringify(
     {
       envelope: event.envelope,
+      ...(event.erased ? { erased: event.erased } : {}),
       hash: event.hash,
       leaf_index: event.leaf_index,
       membership_proof: event.membership_proof,
@@ -191,7 +212,7 @@ export function verificationArtifact(event: SearchEvent, roots: PageRoots): stri
  * signed note) and checks that it names the same size and root hash the answer carries.
  */
 export function checkCheckpoint(
-  root: Root,
+  root: PublishedRoot | UnpublishedRoot,
   note: string,
   verifierKey: string,
 ): { state: CheckState; detail: string } {

@@ -123,3 +123,20 @@ export interface CreatedToken {
 export interface RotatedToken extends TokenView {
   token: string;
 }
+
+/**
+ * The console's session document (`v1/session/create`, `v1/session`; docs/design/console-sessions.md):
+ * who signed in, until when, the CSRF token its posts carry, and the configurations it reaches.
+ * `endpoints` and `field_restrictions` are a service token's grant, absent for an admin credential.
+ */
+export interface SessionView {
+  kind: TokenKind;
+  token_id: string;
+  name: string;
+  expires_at: string;
+  csrf_token: string;
+  configs: { id: string; name: string }[];
+  /** The grant's endpoints; null when it names none (every endpoint). */
+  endpoints?: string[] | null;
+  field_restrictions?: Record<string, Record<string, string[]>>;
+}

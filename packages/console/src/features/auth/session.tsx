@@ -1,12 +1,12 @@
 import { useQueryClient } from "@tanstack/react-query";
+import type { SessionView } from "@veritrail/core";
 import { createContext, type ReactNode, useCallback, useContext, useEffect, useState } from "react";
 import { ApiError, setCsrfToken, setUnauthorizedHandler } from "../../api/client.js";
 import { session as sessionApi } from "../../api/endpoints.js";
-import type { SessionInfo } from "../../api/types.js";
 
 interface SessionState {
-  session: SessionInfo | null | undefined;
-  signIn: (token: string) => Promise<SessionInfo>;
+  session: SessionView | null | undefined;
+  signIn: (token: string) => Promise<SessionView>;
   signOut: () => Promise<void>;
   refresh: () => Promise<void>;
 }
@@ -18,10 +18,10 @@ const SessionContext = createContext<SessionState | undefined>(undefined);
  * kept; what the browser holds is the HttpOnly cookie and, in memory, the CSRF token.
  */
 export function SessionProvider(props: { children: ReactNode }) {
-  const [session, setSession] = useState<SessionInfo | null | undefined>(undefined);
+  const [session, setSession] = useState<SessionView | null | undefined>(undefined);
   const queries = useQueryClient();
 
-  const accept = useCallback((info: SessionInfo | null) => {
+  const accept = useCallback((info: SessionView | null) => {
     setCsrfToken(info?.csrf_token);
     setSession(info);
   }, []);
@@ -84,7 +84,7 @@ export function useSession(): SessionState {
 }
 
 /** The session of a signed-in page (the app shows the sign-in page otherwise). */
-export function useSignedIn(): SessionInfo {
+export function useSignedIn(): SessionView {
   const { session } = useSession();
   if (!session) throw new Error("not signed in");
   return session;

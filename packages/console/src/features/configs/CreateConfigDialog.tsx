@@ -1,8 +1,8 @@
 import { useQuery, useQueryClient } from "@tanstack/react-query";
+import type { ConfigView, CreatedToken, SearchFieldType } from "@veritrail/core";
 import { type FormEvent, useState } from "react";
 import { ApiError } from "../../api/client.js";
 import { configs, tokens } from "../../api/endpoints.js";
-import type { ConfigView, CreatedToken, FieldType } from "../../api/types.js";
 import { CopyButton } from "../../components/ui/Copy.js";
 import { Dialog } from "../../components/ui/Dialog.js";
 import { ErrorBanner, TextField } from "../../components/ui/Field.js";
@@ -17,19 +17,19 @@ interface FieldRow {
   key: number;
   id: string;
   name: string;
-  type: FieldType;
+  type: SearchFieldType;
   size: string;
   required: boolean;
   redact: boolean;
   visible: boolean;
 }
 
-const TYPES: FieldType[] = ["string", "text", "string-unindexed", "integer", "boolean", "datetime"];
-const STRINGS: FieldType[] = ["string", "text", "string-unindexed"];
+const TYPES: SearchFieldType[] = ["string", "text", "string-unindexed", "integer", "boolean", "datetime"];
+const STRINGS: SearchFieldType[] = ["string", "text", "string-unindexed"];
 const FIELD_ID = /^[a-z][0-9a-z_]*$/;
 
 let nextKey = 1;
-function row(id = "", type: FieldType = "string", extra: Partial<FieldRow> = {}): FieldRow {
+function row(id = "", type: SearchFieldType = "string", extra: Partial<FieldRow> = {}): FieldRow {
   return {
     key: nextKey++,
     id,
@@ -323,7 +323,7 @@ export function CreateConfigDialog(props: {
                               <select
                                 aria-label={`Field ${i + 1} type`}
                                 value={f.type}
-                                onChange={(e) => update(i, { type: e.target.value as FieldType })}
+                                onChange={(e) => update(i, { type: e.target.value as SearchFieldType })}
                               >
                                 {TYPES.map((t) => (
                                   <option key={t}>{t}</option>

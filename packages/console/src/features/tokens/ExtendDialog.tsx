@@ -1,7 +1,7 @@
 import { useQueryClient } from "@tanstack/react-query";
+import type { TokenView } from "@veritrail/core";
 import { useEffect, useState } from "react";
 import { tokens } from "../../api/endpoints.js";
-import type { TokenView } from "../../api/types.js";
 import { Dialog } from "../../components/ui/Dialog.js";
 import { ErrorBanner } from "../../components/ui/Field.js";
 

@@ -1,7 +1,7 @@
 import { useQueryClient } from "@tanstack/react-query";
+import type { RotatedToken, TokenView } from "@veritrail/core";
 import { useEffect, useState } from "react";
 import { tokens } from "../../api/endpoints.js";
-import type { CreatedToken, TokenView } from "../../api/types.js";
 import { Dialog } from "../../components/ui/Dialog.js";
 import { ErrorBanner } from "../../components/ui/Field.js";
 import { SecretOnce } from "./SecretOnce.js";
@@ -21,7 +21,7 @@ export function RotateDialog(props: {
 }) {
   const queries = useQueryClient();
   const [grace, setGrace] = useState("1h");
-  const [done, setDone] = useState<CreatedToken | undefined>();
+  const [done, setDone] = useState<RotatedToken | undefined>();
   const [error, setError] = useState<unknown>();
   useEffect(() => {
     if (props.open) {

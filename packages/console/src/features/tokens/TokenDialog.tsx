@@ -1,9 +1,9 @@
 import { Menu } from "@base-ui/react/menu";
 import { useQueryClient } from "@tanstack/react-query";
+import type { CreatedToken, TokenView } from "@veritrail/core";
 import { type FormEvent, useEffect, useState } from "react";
 import { ApiError } from "../../api/client.js";
 import { tokens } from "../../api/endpoints.js";
-import type { CreatedToken, TokenView } from "../../api/types.js";
 import { Dialog } from "../../components/ui/Dialog.js";
 import { ErrorBanner, TextField } from "../../components/ui/Field.js";
 import { ConfigAccessDialog } from "./ConfigAccessDialog.js";

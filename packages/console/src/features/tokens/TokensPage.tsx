@@ -1,8 +1,8 @@
 import { Menu } from "@base-ui/react/menu";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
+import type { TokenView } from "@veritrail/core";
 import { useState } from "react";
 import { configs as configsApi, tokens } from "../../api/endpoints.js";
-import type { TokenView } from "../../api/types.js";
 import { ConfirmDialog } from "../../components/ui/Dialog.js";
 import { ErrorBanner } from "../../components/ui/Field.js";
 import { ExtendDialog } from "./ExtendDialog.js";

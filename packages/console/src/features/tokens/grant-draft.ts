@@ -1,4 +1,4 @@
-import type { AuditGrant, TokenView } from "../../api/types.js";
+import type { AuditGrant, TokenView } from "@veritrail/core";
 
 /** A token's grant as the dialogs edit it. `endpoints: null` is every endpoint. */
 export interface GrantDraft {

@@ -1,5 +1,5 @@
 import { Popover } from "@base-ui/react/popover";
-import type { SchemaField } from "../../api/types.js";
+import type { SchemaField } from "@veritrail/core";
 
 /** Shows or hides columns and moves them left or right; the choice lives in the URL. */
 export function ColumnChooser(props: {

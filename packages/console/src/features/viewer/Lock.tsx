@@ -1,5 +1,5 @@
 import { Popover } from "@base-ui/react/popover";
-import type { SearchEvent } from "../../api/types.js";
+import type { SearchEvent } from "@veritrail/core";
 import { CopyButton } from "../../components/ui/Copy.js";
 import { type PageRoots, type Verification, verificationArtifact } from "../../lib/verify.js";
 

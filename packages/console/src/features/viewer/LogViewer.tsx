@@ -1,9 +1,9 @@
 import { useQuery } from "@tanstack/react-query";
+import type { ResultsResult, SchemaField, SearchResult, SessionView } from "@veritrail/core";
 import { verifyConsistency } from "@veritrail/core";
 import { Fragment, useEffect, useMemo, useState } from "react";
 import { ApiError } from "../../api/client.js";
 import { audit, checkpoints } from "../../api/endpoints.js";
-import type { SchemaField, SearchPage, SessionInfo } from "../../api/types.js";
 import { announce } from "../../components/ui/Announcer.js";
 import { ErrorBanner } from "../../components/ui/Field.js";
 import { errorPosition } from "../../lib/query-words.js";
@@ -19,7 +19,7 @@ import { useViewState } from "./url-state.js";
 const PAGE_SIZE = 20;
 
 /** The published root's consistency with the root one size before it, checked here. */
-function useRootConsistency(configId: string, page: SearchPage | undefined) {
+function useRootConsistency(configId: string, page: SearchResult | ResultsResult | undefined) {
   const root = page?.root;
   return useQuery({
     queryKey: ["consistency", configId, root?.size, root?.root_hash],
@@ -51,7 +51,7 @@ function useRootConsistency(configId: string, page: SearchPage | undefined) {
   });
 }
 
-export function LogViewer(props: { configId: string; session: SessionInfo }) {
+export function LogViewer(props: { configId: string; session: SessionView }) {
   const { configId } = props;
   const [view, update] = useViewState();
   const range = decodeRange(view.range);
@@ -75,8 +75,9 @@ export function LogViewer(props: { configId: string; session: SessionInfo }) {
   const fields: SchemaField[] = useMemo(() => {
     if (schema.data) return schema.data.fields;
     const seen = new Set<string>();
-    for (const e of search.data?.events ?? []) for (const k of Object.keys(e.envelope.event)) seen.add(k);
-    return [...seen].map((id) => ({ id, type: "string" as const }));
+    for (const e of search.data?.events ?? [])
+      for (const k of Object.keys(e.envelope?.event ?? {})) seen.add(k);
+    return [...seen].map((id) => ({ id, type: "string", required: false, redact: false }));
   }, [schema.data, search.data]);
   const fieldNames = useMemo(() => new Map(fields.map((f) => [f.id, f.name ?? f.id])), [fields]);
   const defaultColumns = useMemo(() => {
@@ -278,7 +279,9 @@ export function LogViewer(props: { configId: string; session: SessionInfo }) {
             ) : (
               (page?.events ?? []).map((event, i) => {
                 const open = expanded.has(event.hash);
-                const summary = String(event.envelope.event["message"] ?? event.envelope.received_at);
+                const summary = event.envelope
+                  ? String(event.envelope.event["message"] ?? event.envelope.received_at)
+                  : "erased";
                 return (
                   <Fragment key={`${event.leaf_index ?? i}:${event.hash}`}>
                     <tr className={open ? "row open" : "row"}>
@@ -299,11 +302,15 @@ export function LogViewer(props: { configId: string; session: SessionInfo }) {
                       {columns.map((id) => (
                         <td key={id} className={id === "received_at" ? "mono nowrap" : undefined}>
                           {id === "received_at" ? (
-                            <time dateTime={event.envelope.received_at}>
-                              {showTime(event.envelope.received_at)}
-                            </time>
+                            event.envelope ? (
+                              <time dateTime={event.envelope.received_at}>
+                                {showTime(event.envelope.received_at)}
+                              </time>
+                            ) : (
+                              "erased"
+                            )
                           ) : (
-                            String(event.envelope.event[id] ?? "")
+                            String(event.envelope?.event[id] ?? "")
                           )}
                         </td>
                       ))}

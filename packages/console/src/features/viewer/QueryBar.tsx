@@ -1,5 +1,5 @@
+import type { SchemaField } from "@veritrail/core";
 import { type KeyboardEvent, useEffect, useId, useRef, useState } from "react";
-import type { SchemaField } from "../../api/types.js";
 import { applySuggestion, type Suggestion, suggest } from "../../lib/query-words.js";
 
 /**

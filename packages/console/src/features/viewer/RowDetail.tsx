@@ -1,5 +1,5 @@
+import type { SearchEvent } from "@veritrail/core";
 import { diffWords } from "diff";
-import type { SearchEvent } from "../../api/types.js";
 
 function pretty(value: unknown): string {
   if (typeof value !== "string") return String(value);
@@ -22,7 +22,8 @@ export function RowDetail(props: {
   filterable: Set<string>;
   onFilter: (field: string, value: string, exclude: boolean) => void;
 }) {
-  const { event } = props.event.envelope;
+  // An erased record keeps only its hash, proof and when it was erased (docs/design/erasure.md).
+  const event = props.event.envelope?.event ?? {};
   const old = event["old"];
   const next = event["new"];
   const entries = Object.entries(event).filter(([k]) => k !== "old" && k !== "new");
@@ -30,7 +31,16 @@ export function RowDetail(props: {
     <div className="row-detail">
       <dl className="fields">
         <dt>Time</dt>
-        <dd className="mono">{props.event.envelope.received_at}</dd>
+        <dd className="mono">{props.event.envelope?.received_at ?? ""}</dd>
+        {props.event.erased ? (
+          <>
+            <dt>Erased</dt>
+            <dd>
+              at <time dateTime={props.event.erased.erased_at}>{props.event.erased.erased_at}</time> under
+              erasure <span className="mono">{props.event.erased.erasure_id}</span>
+            </dd>
+          </>
+        ) : null}
         {entries.map(([key, value]) => (
           <div key={key} className="field-pair">
             <dt>{props.fieldNames.get(key) ?? key}</dt>

@@ -1,3 +1,4 @@
+import type { SessionView } from "@veritrail/core";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { hashSecret } from "../../auth/authenticator.js";
 import { csrfTokenFor, type Sessions } from "../../auth/sessions.js";
@@ -23,7 +24,7 @@ async function sessionDocument(
   token: TokenRecord,
   secret: string,
   expiresAt: string,
-): Promise<Record<string, unknown>> {
+): Promise<SessionView> {
   const configs = await services.store.configs.listConfigs(token.projectId);
   const grant = token.grants.audit;
   const reachable =
