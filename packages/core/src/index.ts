@@ -154,4 +154,5 @@ export { readBoolean, readDatetime, readInteger } from "./search/values.js";
 export * from "./verify/index.js";
 export type * from "./wire/admin.js";
 export type * from "./wire/audit.js";
+export { AUDIT_ENDPOINTS, type AuditEndpoint } from "./wire/endpoints.js";
 export type { ApiErrorStatus, ApiStatus, ErrorField, ValidationCode } from "./wire/status.js";

@@ -1,21 +1,9 @@
-import { isId } from "@veritrail/core";
+import { type AuditEndpoint, isId } from "@veritrail/core";
 import { ApiError } from "../errors.js";
 import type { TokenRecord } from "../store/contract/store.js";
 
-/** The data-plane endpoints of the audit service, as grants name them. */
-export const AUDIT_ENDPOINTS = [
-  "v1/log",
-  "v2/log",
-  "v2/log_async",
-  "v1/root",
-  "v1/search",
-  "v1/results",
-  "v1/export",
-  "v1/download_results",
-  "v1/log_stream",
-  "v1/schema",
-] as const;
-export type AuditEndpoint = (typeof AUDIT_ENDPOINTS)[number];
+// The endpoint list is wire vocabulary, shared with the console: it lives in core.
+export { AUDIT_ENDPOINTS, type AuditEndpoint } from "@veritrail/core";
 
 /**
  * Resolves the one configuration a data-plane request works on (architecture "Config

@@ -1,5 +1,5 @@
+import { AUDIT_ENDPOINTS } from "@veritrail/core";
 import { Dialog } from "../../components/ui/Dialog.js";
-import { AUDIT_ENDPOINTS } from "./audit-endpoints.js";
 
 /** Manage Endpoint Access: which audit endpoints the token may call. */
 export function EndpointAccessDialog(props: {
