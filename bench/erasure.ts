@@ -9,19 +9,9 @@
  *   erasure rewrites one and deletes the other);
  * - `ratio`: the first over the second.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { normalizeEvent } from "@veritrail/core";
-import { bootstrap } from "../packages/server/src/bootstrap.js";
-import { loadConfig } from "../packages/server/src/config.js";
-import type { PreparedEntry } from "../packages/server/src/ingest/prepared-entry.js";
 import { sequenceBatch } from "../packages/server/src/ingest/sequence-batch.js";
-import { searchFieldNumbers, searchValuesOf } from "../packages/server/src/store/contract/search.js";
-import type { Store } from "../packages/server/src/store/contract/store.js";
-import { PostgresStore } from "../packages/server/src/store/postgres/postgres-store.js";
-import { SqliteStore } from "../packages/server/src/store/sqlite/sqlite-store.js";
 import { searchEvents } from "./search-events.js";
+import { indexedEntries, openBenchStore } from "./store-fixture.js";
 
 export interface ErasureBenchOptions {
   backend: "sqlite" | "postgres";
@@ -38,30 +28,16 @@ const BATCH = 1000;
 export async function runErasureBench(options: ErasureBenchOptions): Promise<void> {
   const { backend, record, progress } = options;
   const p = (name: string) => `${backend === "postgres" ? "pg_" : ""}erasure_${name}`;
-  const dataDir = mkdtempSync(join(tmpdir(), "veritrail-erasure-bench-"));
-  const store: Store =
-    backend === "sqlite"
-      ? new SqliteStore({ dataDir, synchronous: "NORMAL" })
-      : new PostgresStore({ connectionString: options.postgres!.url, poolSize: 4 });
+  const { store, config, close } = await openBenchStore(backend, options.postgres?.url, "erasure");
   try {
-    await store.migrate();
-    const report = await bootstrap(store, loadConfig({ VERITRAIL_DATA_DIR: dataDir }), () =>
-      new Date().toISOString(),
-    );
-    const config = (await store.configs.getConfig(report!.configId))!;
     const schema = config.settings.schema;
-    const numbers = searchFieldNumbers(schema);
     const treeId = (await store.log.getTreeHead(config.id))!.id;
     const next = searchEvents(23);
 
     progress(`erasure (${backend}): appending ${options.events} indexed events`);
     const appendStart = performance.now();
     for (let done = 0; done < options.events; done += BATCH) {
-      const entries: PreparedEntry[] = [];
-      for (let i = 0; i < Math.min(BATCH, options.events - done); i++) {
-        const event = normalizeEvent({ ...next() });
-        entries.push({ event, search: searchValuesOf(event, schema, numbers) });
-      }
+      const entries = indexedEntries(Math.min(BATCH, options.events - done), schema, next);
       await store.log.appendBatch(treeId, (head) => sequenceBatch(head, [{ entries }], Date.now() * 1000));
     }
     const appendRate = options.events / ((performance.now() - appendStart) / 1000);
@@ -85,7 +61,6 @@ export async function runErasureBench(options: ErasureBenchOptions): Promise<voi
     record(p("append_events_per_s"), appendRate, "events/s");
     record(p("ratio"), eraseRate / appendRate, "ratio");
   } finally {
-    await store.close();
-    rmSync(dataDir, { recursive: true, force: true });
+    await close();
   }
 }

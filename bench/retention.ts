@@ -12,22 +12,12 @@
  * - `ingest_during_events_per_s`: what the ingest loop appended per second meanwhile, and
  *   `ingest_during_vs_alone`: that over `append_events_per_s`, the job's effect on ingestion.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { normalizeEvent } from "@veritrail/core";
 import pino from "pino";
-import { bootstrap } from "../packages/server/src/bootstrap.js";
 import { systemClock } from "../packages/server/src/clock.js";
-import { loadConfig } from "../packages/server/src/config.js";
-import type { PreparedEntry } from "../packages/server/src/ingest/prepared-entry.js";
 import { sequenceBatch } from "../packages/server/src/ingest/sequence-batch.js";
 import { RetentionJob } from "../packages/server/src/log/retention.js";
-import { searchFieldNumbers, searchValuesOf } from "../packages/server/src/store/contract/search.js";
-import type { EventSchema, Store } from "../packages/server/src/store/contract/store.js";
-import { PostgresStore } from "../packages/server/src/store/postgres/postgres-store.js";
-import { SqliteStore } from "../packages/server/src/store/sqlite/sqlite-store.js";
-import { type SearchBenchEvent, searchEvents } from "./search-events.js";
+import { searchEvents } from "./search-events.js";
+import { indexedEntries, openBenchStore } from "./store-fixture.js";
 
 export interface RetentionBenchOptions {
   backend: "sqlite" | "postgres";
@@ -45,17 +35,8 @@ const TWO_DAYS_MICROS = 2 * 86_400_000_000;
 export async function runRetentionBench(options: RetentionBenchOptions): Promise<void> {
   const { backend, record, progress } = options;
   const p = (name: string) => `${backend === "postgres" ? "pg_" : ""}retention_${name}`;
-  const dataDir = mkdtempSync(join(tmpdir(), "veritrail-retention-bench-"));
-  const store: Store =
-    backend === "sqlite"
-      ? new SqliteStore({ dataDir, synchronous: "NORMAL" })
-      : new PostgresStore({ connectionString: options.postgres!.url, poolSize: 4 });
+  const { store, config, close } = await openBenchStore(backend, options.postgres?.url, "retention");
   try {
-    await store.migrate();
-    const report = await bootstrap(store, loadConfig({ VERITRAIL_DATA_DIR: dataDir }), () =>
-      new Date().toISOString(),
-    );
-    const config = (await store.configs.getConfig(report!.configId))!;
     const settings = { ...config.settings, hot_storage: "1d", warm_storage: "0d" };
     if (!(await store.configs.updateConfig({ ...config, settings }, config.updatedAt)))
       throw new Error("could not set the bench configuration's retention");
@@ -64,7 +45,7 @@ export async function runRetentionBench(options: RetentionBenchOptions): Promise
     const next = searchEvents(29);
     const append = (count: number, nowMicros: number) =>
       store.log.appendBatch(treeId, (head) => sequenceBatch(head, [{ entries: entries(count) }], nowMicros));
-    const entries = (count: number): PreparedEntry[] => indexed(count, schema, next);
+    const entries = (count: number) => indexedEntries(count, schema, next);
 
     progress(`retention (${backend}): appending ${options.events} indexed events received two days ago`);
     const appendStart = performance.now();
@@ -99,15 +80,6 @@ export async function runRetentionBench(options: RetentionBenchOptions): Promise
     record(p("ingest_during_events_per_s"), ingestRate, "events/s");
     record(p("ingest_during_vs_alone"), ingestRate / appendRate, "ratio");
   } finally {
-    await store.close();
-    rmSync(dataDir, { recursive: true, force: true });
+    await close();
   }
-}
-
-function indexed(count: number, schema: EventSchema, next: () => SearchBenchEvent): PreparedEntry[] {
-  const numbers = searchFieldNumbers(schema);
-  return Array.from({ length: count }, () => {
-    const event = normalizeEvent({ ...next() });
-    return { event, search: searchValuesOf(event, schema, numbers) };
-  });
 }
