@@ -260,6 +260,14 @@ export const SESSION_ROW_RETENTION_SECONDS = 86_400;
 
 /** Longest `Cookie` header the session lookup reads; browsers send a few KB at most. */
 export const MAX_COOKIE_HEADER_LENGTH = 8192;
+/**
+ * Subtree hashes each store keeps in memory for proofs (store/contract/node-cache.ts). A stored
+ * subtree never changes, so the cache is never stale; the upper nodes are shared by the proofs of
+ * every page. 65,536 hashes are about 10 MB with their keys, and hold every node above level 4 of
+ * a 1,000,000-leaf tree.
+ */
+export const NODE_CACHE_ENTRIES = 65_536;
+
 // ---- Publishing and anchors (publish/, docs/design/publishing.md) -------------------------------
 
 /**

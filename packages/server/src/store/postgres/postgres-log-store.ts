@@ -1,5 +1,7 @@
 import { CompactRange, completeSubtrees, type NodeId, nodeKey } from "@veritrail/core";
 import type pg from "pg";
+import { NODE_CACHE_ENTRIES } from "../../limits.js";
+import { NodeCache } from "../contract/node-cache.js";
 import { leafFromRow, type Row, treeFromRow } from "../contract/rows.js";
 import {
   AsyncRequestTakenError,
@@ -22,6 +24,8 @@ export class PostgresLogStore implements LogStore {
   readonly #pool: pg.Pool;
   /** The right edge of each tree at the size last seen committed by this process. */
   readonly #ranges = new Map<number, CompactRange>();
+  /** Subtree hashes already read: they never change once stored, whichever process stored them. */
+  readonly #nodes = new NodeCache(NODE_CACHE_ENTRIES);
 
   constructor(pool: pg.Pool) {
     this.#pool = pool;
@@ -107,7 +111,12 @@ export class PostgresLogStore implements LogStore {
   }
 
   async readNodes(treeId: number, nodes: readonly NodeId[]): Promise<Map<string, Buffer>> {
-    return readNodesWith(this.#pool, treeId, nodes);
+    const { found, missing } = this.#nodes.lookup(treeId, nodes);
+    if (missing.length === 0) return found;
+    const read = await readNodesWith(this.#pool, treeId, missing);
+    this.#nodes.remember(treeId, read);
+    for (const [key, hash] of read) found.set(key, hash);
+    return found;
   }
 
   async findSizeOfRoot(treeId: number, rootHash: Buffer): Promise<number | undefined> {

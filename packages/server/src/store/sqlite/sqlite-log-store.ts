@@ -1,4 +1,6 @@
 import { CompactRange, completeSubtrees, type NodeId, nodeKey } from "@veritrail/core";
+import { NODE_CACHE_ENTRIES } from "../../limits.js";
+import { NodeCache } from "../contract/node-cache.js";
 import { leafFromRow, type Row, treeFromRow } from "../contract/rows.js";
 import {
   AsyncRequestTakenError,
@@ -20,6 +22,8 @@ export class SqliteLogStore implements LogStore {
   readonly #sql: StatementCache;
   /** The right edge of each tree at the size last committed here. */
   readonly #ranges = new Map<number, CompactRange>();
+  /** Subtree hashes already read: they never change once stored. */
+  readonly #nodes = new NodeCache(NODE_CACHE_ENTRIES);
 
   constructor(statements: StatementCache) {
     this.#sql = statements;
@@ -95,20 +99,22 @@ export class SqliteLogStore implements LogStore {
   }
 
   #readNodesSync(treeId: number, nodes: readonly NodeId[]): Map<string, Buffer> {
+    const { found, missing } = this.#nodes.lookup(treeId, nodes);
+    if (missing.length === 0) return found;
     const leaf = this.#sql.prepare("SELECT hash FROM events WHERE tree_id = ? AND leaf_index = ?");
     const inner = this.#sql.prepare(
       "SELECT hash FROM merkle_nodes WHERE tree_id = ? AND level = ? AND idx = ?",
     );
-    const out = new Map<string, Buffer>();
-    for (const node of nodes) {
-      const key = nodeKey(node);
-      if (out.has(key)) continue;
+    const read = new Map<string, Buffer>();
+    for (const node of missing) {
       const row = (
         node.level === 0 ? leaf.get(treeId, node.index) : inner.get(treeId, node.level, node.index)
       ) as Row | undefined;
-      if (row) out.set(key, row["hash"] as Buffer);
+      if (row) read.set(nodeKey(node), row["hash"] as Buffer);
     }
-    return out;
+    this.#nodes.remember(treeId, read);
+    for (const [key, hash] of read) found.set(key, hash);
+    return found;
   }
 
   async readNodes(treeId: number, nodes: readonly NodeId[]): Promise<Map<string, Buffer>> {
