@@ -42,11 +42,12 @@ export async function freePort(): Promise<number> {
  * (`VERITRAIL_TEST_STORE`: SQLite by default, or a fresh PostgreSQL schema), bootstrapped with
  * the fixed test credentials. `clock` (a `FakeClock`) becomes the service's clock: token expiry,
  * grace periods, `received_at` and the admin timestamps follow it; the async worker's leases and
- * purges still run on real time.
+ * purges still run on real time. `nodeCacheEntries: 0` serves proofs from the database alone, for
+ * tests that damage it behind the server's back.
  */
 export async function startTestServer(
   env: Record<string, string> = {},
-  options: { clock?: Clock } = {},
+  options: { clock?: Clock; nodeCacheEntries?: number } = {},
 ): Promise<TestServer> {
   const clock = options.clock ?? systemClock;
   const port = await freePort();
@@ -65,7 +66,11 @@ export async function startTestServer(
     VERITRAIL_PUBLISH_EVERY_EVENTS: "100000000",
     ...env,
   });
-  const store = await openTestStore(dataDir);
+  const store = await openTestStore(
+    dataDir,
+    undefined,
+    options.nodeCacheEntries === undefined ? {} : { nodeCacheEntries: options.nodeCacheEntries },
+  );
   await store.migrate();
   const report = await bootstrap(store, config, () => new Date(clock.nowMillis()).toISOString());
   if (!report) throw new Error("a test store must start empty");

@@ -42,15 +42,20 @@ async function dropSchema(schema: string): Promise<void> {
 /** The PostgreSQL schema each test store works in, for tests that reach past the store (tamper tests). */
 export const schemaOfStore = new WeakMap<Store, string>();
 
-/** A new, empty store of the given kind; `close` also removes what the store wrote. */
+/**
+ * A new, empty store of the given kind; `close` also removes what the store wrote.
+ * `nodeCacheEntries: 0` is for tests that damage the database behind the running server: with
+ * the cache, the server would go on proving from the subtree hashes it read before.
+ */
 export async function openTestStore(
   dataDir: string,
   kind: "sqlite" | "postgres" = testStoreKind(),
+  options: { nodeCacheEntries?: number } = {},
 ): Promise<Store> {
-  if (kind === "sqlite") return new SqliteStore({ dataDir, synchronous: "NORMAL" });
+  if (kind === "sqlite") return new SqliteStore({ dataDir, synchronous: "NORMAL", ...options });
   if (!TEST_DATABASE_URL) throw new Error("VERITRAIL_TEST_STORE=postgres needs VERITRAIL_TEST_DATABASE_URL");
   const schema = freshSchema();
-  const store = new PostgresStore({ connectionString: TEST_DATABASE_URL, schema, poolSize: 8 });
+  const store = new PostgresStore({ connectionString: TEST_DATABASE_URL, schema, poolSize: 8, ...options });
   schemaOfStore.set(store, schema);
   const close = store.close.bind(store);
   store.close = async () => {

@@ -1,6 +1,5 @@
 import { CompactRange, completeSubtrees, type NodeId, nodeKey } from "@veritrail/core";
 import type pg from "pg";
-import { NODE_CACHE_ENTRIES } from "../../limits.js";
 import { NodeCache } from "../contract/node-cache.js";
 import { leafFromRow, type Row, treeFromRow } from "../contract/rows.js";
 import {
@@ -25,9 +24,10 @@ export class PostgresLogStore implements LogStore {
   /** The right edge of each tree at the size last seen committed by this process. */
   readonly #ranges = new Map<number, CompactRange>();
   /** Subtree hashes already read: they never change once stored, whichever process stored them. */
-  readonly #nodes = new NodeCache(NODE_CACHE_ENTRIES);
+  readonly #nodes: NodeCache;
 
-  constructor(pool: pg.Pool) {
+  constructor(pool: pg.Pool, nodeCacheEntries: number) {
+    this.#nodes = new NodeCache(nodeCacheEntries);
     this.#pool = pool;
   }
 

@@ -1,4 +1,5 @@
 import pg from "pg";
+import { NODE_CACHE_ENTRIES } from "../../limits.js";
 import { readMigrations } from "../contract/read-migrations.js";
 import type {
   CheckpointStore,
@@ -59,8 +60,15 @@ export class PostgresStore implements Store {
    * @param options.schema a schema to work in, created if missing (e.g. one per test). Without it
    *   the connection's own `search_path` applies, which a URL can set with
    *   `?options=-c%20search_path%3Dname`.
+   * @param options.nodeCacheEntries subtree hashes kept in memory for proofs (NODE_CACHE_ENTRIES by
+   *   default); tests that damage the database behind a running server set 0.
    */
-  constructor(options: { connectionString: string; schema?: string; poolSize?: number }) {
+  constructor(options: {
+    connectionString: string;
+    schema?: string;
+    poolSize?: number;
+    nodeCacheEntries?: number;
+  }) {
     if (options.schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(options.schema)) {
       throw new Error(`bad schema name "${options.schema}"`);
     }
@@ -75,7 +83,7 @@ export class PostgresStore implements Store {
     this.#pool.on("error", () => {
       // An idle client lost its connection; the pool replaces it on the next checkout.
     });
-    this.log = new PostgresLogStore(this.#pool);
+    this.log = new PostgresLogStore(this.#pool, options.nodeCacheEntries ?? NODE_CACHE_ENTRIES);
     this.configs = new PostgresConfigStore(this.#pool);
     this.tokens = new PostgresTokenStore(this.#pool);
     this.jobs = new PostgresJobStore(this.#pool);

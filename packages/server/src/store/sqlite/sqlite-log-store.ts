@@ -1,5 +1,4 @@
 import { CompactRange, completeSubtrees, type NodeId, nodeKey } from "@veritrail/core";
-import { NODE_CACHE_ENTRIES } from "../../limits.js";
 import { NodeCache } from "../contract/node-cache.js";
 import { leafFromRow, type Row, treeFromRow } from "../contract/rows.js";
 import {
@@ -23,9 +22,10 @@ export class SqliteLogStore implements LogStore {
   /** The right edge of each tree at the size last committed here. */
   readonly #ranges = new Map<number, CompactRange>();
   /** Subtree hashes already read: they never change once stored. */
-  readonly #nodes = new NodeCache(NODE_CACHE_ENTRIES);
+  readonly #nodes: NodeCache;
 
-  constructor(statements: StatementCache) {
+  constructor(statements: StatementCache, nodeCacheEntries: number) {
+    this.#nodes = new NodeCache(nodeCacheEntries);
     this.#sql = statements;
   }
 

@@ -1,6 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
+import { NODE_CACHE_ENTRIES } from "../../limits.js";
 import { readMigrations } from "../contract/read-migrations.js";
 import type { Row } from "../contract/rows.js";
 import type {
@@ -57,11 +58,14 @@ export class SqliteStore implements Store {
   /**
    * @param options.searchRareTermMatches how many matches make a contains term rare enough to be
    *   checked as a set (sqlite-search-store.ts); tests set 0 to hold the other path to the answers.
+   * @param options.nodeCacheEntries subtree hashes kept in memory for proofs (NODE_CACHE_ENTRIES by
+   *   default); tests that damage the database behind a running server set 0.
    */
   constructor(options: {
     dataDir: string | ":memory:";
     synchronous: "FULL" | "NORMAL";
     searchRareTermMatches?: number;
+    nodeCacheEntries?: number;
   }) {
     let file = ":memory:";
     if (options.dataDir !== ":memory:") {
@@ -74,7 +78,7 @@ export class SqliteStore implements Store {
     this.#db.pragma("foreign_keys = ON");
     this.#db.pragma("busy_timeout = 5000");
     const statements = new StatementCache(this.#db);
-    this.log = new SqliteLogStore(statements);
+    this.log = new SqliteLogStore(statements, options.nodeCacheEntries ?? NODE_CACHE_ENTRIES);
     this.configs = new SqliteConfigStore(statements);
     this.tokens = new SqliteTokenStore(statements);
     this.jobs = new SqliteJobStore(statements);
