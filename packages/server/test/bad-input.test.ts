@@ -133,6 +133,18 @@ describe("bad input", () => {
       );
     });
 
+    it("a text/plain body, even one holding JSON, answers HTTP 415 BadFormat", async () => {
+      await expectRejected(
+        () =>
+          postRaw(`${server.url}/v1/log`, JSON.stringify({ event: { message: "m" } }), {
+            authorization: `Bearer ${server.auditToken}`,
+            "content-type": "text/plain",
+          }),
+        [{ code: "BadFormat", source: "" }],
+        415,
+      );
+    });
+
     it("unknown top-level fields answer UnexpectedProperty at each field's pointer", async () => {
       await expectRejected(post("/v1/log", { event: { message: "m" }, bogus: 1, "a/b~c": true }), [
         { code: "UnexpectedProperty", source: "/bogus" },

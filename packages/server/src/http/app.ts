@@ -74,6 +74,9 @@ export function createApp(services: Services, log: FastifyBaseLogger): FastifyIn
   // or with 20,000 keys is refused here, with the pointer of where it crossed the bound.
   const parseJson = app.getDefaultJsonParser("error", "error");
   app.removeContentTypeParser("application/json");
+  // Fastify reads text/plain bodies by default; no route takes one, so it is refused 415 as any
+  // other type is, instead of reaching a route as a string.
+  app.removeContentTypeParser("text/plain");
   app.addContentTypeParser("application/json", { parseAs: "string" }, (request, body: string, done) => {
     parseJson(request, body, (error, value) => {
       if (error) return done(error, undefined);
