@@ -263,8 +263,8 @@ export const MAX_COOKIE_HEADER_LENGTH = 8192;
 /**
  * Subtree hashes each store keeps in memory for proofs (store/contract/node-cache.ts). A stored
  * subtree never changes, so the cache is never stale; the upper nodes are shared by the proofs of
- * every page. 65,536 hashes are about 10 MB with their keys, and hold every node above level 4 of
- * a 1,000,000-leaf tree.
+ * every page. 65,536 hashes are about 10 MB with their keys, and hold every kept node (level 4 and
+ * up) of a 1,000,000-leaf tree.
  */
 export const NODE_CACHE_ENTRIES = 65_536;
 

@@ -8,11 +8,19 @@ import { type NodeId, nodeKey } from "@veritrail/core";
  * and needs no invalidation, even with several processes on one database. Bounded: the oldest
  * entry goes first once `maxEntries` is reached.
  *
+ * Only subtrees of 2^MIN_LEVEL leaves or more are kept. The lower ones are each shared by few
+ * proofs (a leaf's own siblings), so keeping them would mostly churn the cache: an export that
+ * proves a million leaves would push out the upper nodes every page needs, to keep nodes no
+ * other page asks for.
+ *
  * @example
  * const cache = new NodeCache(65_536);
  * const { found, missing } = cache.lookup(treeId, nodes); // read `missing` from the store
- * cache.remember(treeId, fetched);
+ * cache.remember(treeId, missing, fetched);
  */
+/** The lowest level kept: subtrees of 16 leaves and up. */
+const MIN_LEVEL = 4;
+
 export class NodeCache {
   readonly #maxEntries: number;
   readonly #hashes = new Map<string, Buffer>();
@@ -30,17 +38,21 @@ export class NodeCache {
       const key = nodeKey(node);
       if (asked.has(key)) continue;
       asked.add(key);
-      const hash = this.#hashes.get(`${treeId}/${key}`);
+      const hash = node.level < MIN_LEVEL ? undefined : this.#hashes.get(`${treeId}/${key}`);
       if (hash) found.set(key, hash);
       else missing.push(node);
     }
     return { found, missing };
   }
 
-  /** Keeps the hashes just read (keyed by `nodeKey`), evicting the oldest beyond the bound. */
-  remember(treeId: number, hashes: ReadonlyMap<string, Buffer>): void {
+  /** Keeps what was just read of `nodes` (`hashes` keyed by `nodeKey`), evicting the oldest beyond the bound. */
+  remember(treeId: number, nodes: readonly NodeId[], hashes: ReadonlyMap<string, Buffer>): void {
     if (this.#maxEntries <= 0) return;
-    for (const [key, hash] of hashes) {
+    for (const node of nodes) {
+      if (node.level < MIN_LEVEL) continue;
+      const key = nodeKey(node);
+      const hash = hashes.get(key);
+      if (!hash) continue;
       this.#hashes.set(`${treeId}/${key}`, hash);
       if (this.#hashes.size > this.#maxEntries) {
         const oldest = this.#hashes.keys().next().value;

@@ -114,7 +114,7 @@ export class PostgresLogStore implements LogStore {
     const { found, missing } = this.#nodes.lookup(treeId, nodes);
     if (missing.length === 0) return found;
     const read = await readNodesWith(this.#pool, treeId, missing);
-    this.#nodes.remember(treeId, read);
+    this.#nodes.remember(treeId, missing, read);
     for (const [key, hash] of read) found.set(key, hash);
     return found;
   }

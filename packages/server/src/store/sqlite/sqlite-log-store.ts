@@ -112,7 +112,7 @@ export class SqliteLogStore implements LogStore {
       ) as Row | undefined;
       if (row) read.set(nodeKey(node), row["hash"] as Buffer);
     }
-    this.#nodes.remember(treeId, read);
+    this.#nodes.remember(treeId, missing, read);
     for (const [key, hash] of read) found.set(key, hash);
     return found;
   }
