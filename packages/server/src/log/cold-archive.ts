@@ -287,7 +287,7 @@ async function* fileLines(path: string): AsyncGenerator<ArchivedLine> {
   source.on("error", (error) => gunzip.destroy(error));
   source.pipe(gunzip);
   try {
-    for await (const chunk of gunzip) {
+    for await (const chunk of readable(gunzip, path)) {
       rest += decoder.write(chunk as Buffer);
       let end = rest.indexOf("\n");
       while (end >= 0) {
@@ -304,6 +304,18 @@ async function* fileLines(path: string): AsyncGenerator<ArchivedLine> {
   }
   rest += decoder.end();
   if (rest.length > 0) yield parseLine(rest, path, number + 1);
+}
+
+/** The chunks of `gunzip`, a file that does not decompress reported as unreadable (retrying cannot help). */
+async function* readable(gunzip: AsyncIterable<unknown>, path: string): AsyncGenerator<unknown> {
+  try {
+    yield* gunzip;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? "";
+    if (code.startsWith("Z_"))
+      throw new ArchiveUnreadableError(`${path} does not decompress (${code})`, { cause: error });
+    throw error;
+  }
 }
 
 function parseLine(text: string, path: string, number: number): ArchivedLine {
