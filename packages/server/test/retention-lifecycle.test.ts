@@ -13,6 +13,7 @@ import { gunzipSync } from "node:zlib";
 import type { VerifiableFile } from "@veritrail/core";
 import { AuditService, PangeaConfig } from "pangea-node-sdk";
 import { runCliInProcess } from "../../cli/test/support/cli.js";
+import { AuditClient, Verifier } from "../../sdk/src/index.js";
 import { dayOf } from "../src/log/cold-archive.js";
 import { erasureOf } from "../src/store/contract/erasure.js";
 import { adminPost, createConfig, createToken, successResult } from "./support/admin.js";
@@ -321,6 +322,18 @@ describe("an event's life under retention with cold storage", () => {
       tampered.report.failures.map((f) => [f.leaf_index, f.failed.map((x) => x.check)]),
       [[1, ["membership"]]],
     );
+    // The Veritrail SDK asks for the same cold export and its Verifier says the same.
+    const client = new AuditClient({ baseUrl: server.url, token });
+    const requestId = await client.exportAndWait({ config_id: configId, cold: true, format: "json" });
+    const { dest_url } = await client.downloadResults({
+      request_id: requestId,
+      format: "json",
+      config_id: configId,
+    });
+    const sdkReport = await new Verifier(client, { verifierKey }).verifyFile(
+      await client.downloadJson(dest_url),
+    );
+    assert.deepEqual([sdkReport.ok, sdkReport.records, sdkReport.erased, sdkReport.expired], [true, 4, 1, 0]);
     const csv = (await exported({ format: "csv", cold: true })).trimEnd().split("\r\n");
     assert.ok(
       csv[2]!.endsWith(hashes[1]!) && !csv[2]!.includes(tag),
