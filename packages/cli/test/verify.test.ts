@@ -75,6 +75,41 @@ describe("veritrail verify", () => {
     assert.match(run.stderr, /verified 20 records .*\n.*verified 40 records/);
   });
 
+  it("verifies erased and expired records as such, counted apart in the summary and --json", async () => {
+    const { file } = build();
+    for (const [i, reason] of [
+      [4, undefined],
+      [5, undefined],
+      [30, "expired"],
+    ] as const) {
+      const { envelope: _, ...kept } = file.events[i]!;
+      file.events[i] = {
+        ...kept,
+        erased: {
+          erasure_id: reason ? "retention" : "prq_e",
+          erased_at: "2026-12-01T23:10:00.000Z",
+          ...(reason ? { reason } : {}),
+        },
+      };
+    }
+    const path = write(file);
+    const run = await verify(path);
+    assert.equal(run.code, 0, run.stdout);
+    assert.match(run.stdout, /erased {6}2 \(no envelope: hash and place in the tree proved\)/);
+    assert.match(run.stdout, /expired {5}1 /);
+    assert.match(run.stdout, /OK: every check passed/);
+    const json = await verify(path, "--json");
+    assert.equal(json.code, 0);
+    const report = JSON.parse(json.stdout) as { erased: number; expired: number; records: number };
+    assert.deepEqual([report.records, report.erased, report.expired], [50, 2, 1]);
+    // A tampered erased record (its hash changed) fails, named by its leaf index.
+    file.events[5]!.hash = file.events[6]!.hash;
+    const tampered = await verify(write(file));
+    assert.equal(tampered.code, 1);
+    assert.match(tampered.stdout, /leaf 5: membership: /);
+    assert.match(tampered.stdout, /erased {6}1 /);
+  });
+
   /** Runs verify on a tampered file: it must fail and print each of `names`. */
   async function expectFailure(file: VerifiableFile, names: RegExp[], ...extra: string[]) {
     const run = await verify(write(file), ...extra);

@@ -330,6 +330,15 @@ export const ACTIVITY_JOB_RESULT_TTL_MS = 7 * 86_400_000;
  */
 export const MAX_ERASURE_EVENTS = 1000;
 
+/**
+ * How an erasure of a log with a cold archive waits for the `retention` lease (it rewrites day
+ * files only under it): 50 tries 100 ms apart, five seconds, beyond a pass's usual length on a
+ * quiet log, short enough for an HTTP request; a longer pass answers `Conflict` and nothing is
+ * erased.
+ */
+export const ERASURE_LEASE_ATTEMPTS = 50;
+export const ERASURE_LEASE_RETRY_MS = 100;
+
 /** Longest `reason` of an erasure: a reference to the person's request, not the request itself. */
 export const MAX_ERASURE_REASON_LENGTH = 256;
 

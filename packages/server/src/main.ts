@@ -56,9 +56,11 @@ export function createService(options: {
   });
   const authenticator = new Authenticator({ store, cacheMs: config.authCacheMs, nowMillis });
   const directory = new ConfigDirectory({ store, cacheMs: config.authCacheMs, nowMillis });
+  // One archive for retention, which writes it, and the cold exports, which read it.
+  const archive = new ColdArchive(config.archiveDir);
   const jobs = new JobRunner({
     jobs: store.jobs,
-    kinds: [logAsyncJob({ sequencer, directory }), exportJob({ store, directory, clock })],
+    kinds: [logAsyncJob({ sequencer, directory }), exportJob({ store, directory, clock, archive })],
     clock,
     log,
     leaseMs: config.asyncLeaseMs,
@@ -83,7 +85,7 @@ export function createService(options: {
     },
     log,
   );
-  const retention = new RetentionJob({ store, clock, log, archive: new ColdArchive(config.archiveDir) });
+  const retention = new RetentionJob({ store, clock, log, archive });
   jobs.start();
   retention.start();
   publishing.publisher.start();

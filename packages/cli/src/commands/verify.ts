@@ -171,6 +171,12 @@ export function formatReport(path: string, report: FileReport): string {
     line("rebuilt", report.recomputed),
     line("count", report.count),
   );
+  // Erased and expired records have no envelope: their hash is proved in the tree, nothing more.
+  out.push(
+    `${"erased".padEnd(12)}${report.erased}${report.erased ? " (no envelope: hash and place in the tree proved)" : ""}`,
+  );
+  if (report.expired)
+    out.push(`${"expired".padEnd(12)}${report.expired} (past retention: hash and place proved)`);
   out.push("per record:", ...tally(report));
   const failed = report.failures.length + report.failures_omitted;
   if (failed) {

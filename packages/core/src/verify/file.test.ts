@@ -189,6 +189,38 @@ describe("verify: a whole file", () => {
     assert.deepEqual(failing(verify(file)), [[6, "hash,membership,signature"]]);
   });
 
+  it("counts erased and expired records apart, and still fails a tampered erased record by its leaf", () => {
+    const { file } = built();
+    const erase = (i: number, reason?: "expired") => {
+      const { envelope: _, ...kept } = file.events[i]!;
+      file.events[i] = {
+        ...kept,
+        erased: {
+          erasure_id: reason ? "retention" : "prq_e",
+          erased_at: "2026-12-01T23:10:00.000Z",
+          ...(reason ? { reason } : {}),
+        },
+      };
+    };
+    erase(3);
+    erase(9);
+    erase(12, "expired");
+    const report = verify(file);
+    assert.equal(report.ok, true, JSON.stringify(report.failures));
+    assert.deepEqual([report.erased, report.expired], [2, 1]);
+    assert.equal(verify(built().file).erased, 0, "a file with nothing erased counts none");
+    // An erased record's hash changed: its proof no longer folds to the root, named by its leaf.
+    file.events[9]!.hash = file.events[10]!.hash;
+    const tampered = verify(file);
+    assert.equal(tampered.ok, false);
+    assert.deepEqual(failing(tampered), [[9, "membership"]]);
+    assert.deepEqual([tampered.erased, tampered.expired], [1, 1]);
+    // An erased record whose proof was swapped for another leaf's fails too.
+    file.events[9]!.hash = built().file.events[9]!.hash;
+    file.events[3]!.membership_proof = file.events[4]!.membership_proof;
+    assert.deepEqual(failing(verify(file)), [[3, "membership"]]);
+  });
+
   it("without a verifier key, checks everything else and says the signatures are unchecked", () => {
     const report = verifyFile(built().file, { open: noteOpener() });
     assert.equal(report.ok, true);

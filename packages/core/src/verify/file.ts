@@ -73,6 +73,13 @@ export interface FileReport {
   /** `count` is the number of records. */
   readonly count: Check;
   readonly totals: Record<keyof RecordChecks, Tally>;
+  /**
+   * Records erased on request that verified as erased: no envelope to hash, their hash proved
+   * in the tree (docs/design/erasure.md). A failing one is among `failures` instead.
+   */
+  readonly erased: number;
+  /** Records past retention (`erased.reason: "expired"`) that verified as such, counted apart from `erased`. */
+  readonly expired: number;
   readonly failures: RecordFailure[];
   /** Failing records beyond `maxFailures`, counted but not listed. */
   readonly failures_omitted: number;
@@ -179,6 +186,8 @@ export class FileVerifier {
   #failures: RecordFailure[] = [];
   #omitted = 0;
   #failedRecords = 0;
+  #erased = 0;
+  #expired = 0;
   #first: number | undefined;
   #last: number | undefined;
   #leaves = new LeafSet();
@@ -372,11 +381,14 @@ export class FileVerifier {
     const trust = this.#establish();
     const position = this.#records++;
     let checks: RecordChecks;
+    let erased: "erased" | "expired" | undefined;
     if (!isObject(record)) {
       const bad = fail("the record is not an object");
       checks = { hash: bad, membership: bad, checkpoint: bad, consistency: bad, signature: bad };
     } else {
-      checks = verifyRecord(record, this.#head, trust).checks;
+      const verified = verifyRecord(record, this.#head, trust);
+      checks = verified.checks;
+      if (verified.erased) erased = verified.expired ? "expired" : "erased";
       if (record.membership_proof === undefined && record.proof_error !== undefined) {
         checks = { ...checks, membership: fail(`no membership proof: ${String(record.proof_error)}`) };
       }
@@ -388,6 +400,8 @@ export class FileVerifier {
       this.#totals[name][check.status]++;
       if (check.status === "fail") failed.push({ check: name, reason: check.reason ?? "" });
     }
+    if (!failed.length && erased === "erased") this.#erased++;
+    if (!failed.length && erased === "expired") this.#expired++;
     if (failed.length) {
       this.#failedRecords++;
       if (this.#failures.length < this.#maxFailures) {
@@ -497,6 +511,8 @@ export class FileVerifier {
       recomputed,
       count: countCheck,
       totals: this.#totals,
+      erased: this.#erased,
+      expired: this.#expired,
       failures: this.#failures,
       failures_omitted: this.#omitted,
     };

@@ -28,6 +28,8 @@ export interface RecordChecks {
 export interface RecordReport {
   /** The record's envelope was erased: hash and signature are "none", its proof still checked. */
   readonly erased?: boolean;
+  /** The erasure was retention's (`reason: "expired"`), past the searchable tiers, not a request. */
+  readonly expired?: boolean;
   readonly leaf_index?: number;
   readonly hash?: string;
   readonly checks: RecordChecks;
@@ -56,8 +58,9 @@ export function verifyRecord(
     typeof record.erased === "object" &&
     record.erased !== null &&
     typeof record.erased.erased_at === "string";
+  const expired = erased && record.erased!.reason === "expired";
   const erasedReason = erased
-    ? `the record was erased at ${record.erased!.erased_at} (${String(record.erased!.erasure_id)}): no envelope to check`
+    ? `the record ${expired ? "expired" : "was erased"} at ${record.erased!.erased_at} (${String(record.erased!.erasure_id)}): no envelope to check`
     : "";
   const hash = erased ? none(erasedReason) : checkEnvelopeHash(record);
   const signature = erased ? none(erasedReason) : checkEventSignature(record.envelope);
@@ -92,6 +95,7 @@ export function verifyRecord(
   const checks = { hash, membership, checkpoint, consistency, signature };
   return {
     ...(erased ? { erased: true } : {}),
+    ...(expired ? { expired: true } : {}),
     ...(leafIndex === undefined ? {} : { leaf_index: leafIndex }),
     ...(typeof record.hash === "string" ? { hash: record.hash } : {}),
     checks,

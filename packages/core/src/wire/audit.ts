@@ -71,8 +71,12 @@ export interface SearchEvent {
   /** Absent on an erased record (docs/design/erasure.md), which carries `erased` instead. */
   envelope?: Envelope;
   hash: string;
-  /** When and under which request the record's envelope was erased; its hash and proof stay. */
-  erased?: { erasure_id: string; erased_at: string };
+  /**
+   * When and under which request the record's envelope was erased; its hash and proof stay.
+   * `reason: "expired"`: removed by retention past the searchable tiers (erasure id `retention`),
+   * not on request (docs/design/retention.md).
+   */
+  erased?: { erasure_id: string; erased_at: string; reason?: "expired" };
   membership_proof?: string;
   published?: boolean;
   leaf_index?: number;
@@ -131,6 +135,12 @@ export interface ExportRequest {
   order_by?: string;
   verbose?: boolean;
   config_id?: string;
+  /**
+   * A Veritrail extension: export the configuration's cold archive instead of its searchable
+   * tiers: the events archived for the UTC days the window overlaps, each record verifiable
+   * against the tree as any other (docs/design/retention.md, "Cold export"). Default false.
+   */
+  cold?: boolean;
 }
 
 /** `result` of `v1/download_results`. */

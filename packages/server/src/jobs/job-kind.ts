@@ -1,7 +1,11 @@
 import type { AsyncRequestRecord } from "../store/contract/store.js";
 
 /** Why a job can never succeed, recorded in its result so that its poller learns which. */
-export type PermanentFailureReason = "ConfigurationDeleted" | "PayloadUnreadable" | "ExportTooLarge";
+export type PermanentFailureReason =
+  | "ConfigurationDeleted"
+  | "PayloadUnreadable"
+  | "ExportTooLarge"
+  | "ArchiveUnreadable";
 
 /**
  * Raised by a job kind when trying again cannot help: the job fails for good. Every other error

@@ -1,6 +1,7 @@
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGzip } from "node:zlib";
+import { erasureOf } from "../store/contract/erasure.js";
 import type { EventSchema, LeafRecord, Store } from "../store/contract/store.js";
 import { erasedFieldsOf, storedEventOf } from "./erased-record.js";
 import { consistencyProof, rootAt } from "./proofs.js";
@@ -23,6 +24,12 @@ import { type ProvingRoots, proveRecords, provingRoots } from "./published.js";
  *   record's proof folds to `root`, any other's to `unpublished_root`. A record whose proof
  *   cannot be computed (a damaged store) is written with `proof_error` instead, never dropped.
  *   Without proofs, events are `{envelope, hash, leaf_index}` and there are no roots. Then `count`.
+ *
+ * An event erased on request shows as erased in both formats (log/erased-record.ts). One that
+ * retention expired is left out, as `v1/results` leaves it out of its pages: it is past the
+ * searchable tiers, and its content lives, if anywhere, in the cold archive, which a cold export
+ * serves. Expiry takes the oldest events first, so what is left out is the start of an export's
+ * window, never a gap inside it.
  */
 
 export type EventFileFormat = "csv" | "json";
@@ -73,6 +80,7 @@ export async function* eventFileText(
 ): AsyncGenerator<string> {
   const { tree, schema, format, proveAt } = options;
   const prove = proveAt !== undefined && proveAt > 0;
+  batches = withoutExpired(batches);
   if (format === "csv") {
     yield csvHeader(schema);
     for await (const leaves of batches) {
@@ -120,6 +128,14 @@ export async function* eventFileText(
     count += leaves.length;
   }
   yield `],"count":${count}}`;
+}
+
+/** The batches without the leaves retention expired (their tombstone says `expired`). */
+export async function* withoutExpired(
+  batches: AsyncIterable<readonly LeafRecord[]>,
+): AsyncGenerator<LeafRecord[]> {
+  for await (const leaves of batches)
+    yield leaves.filter((leaf) => erasureOf(leaf.envelope)?.reason !== "expired");
 }
 
 /**

@@ -34,6 +34,9 @@ export function readFormat(body: BodyReader): EventFileFormat | undefined {
  *   `verbose` to true (the OpenAPI's defaults).
  * - There is no query: the export holds every event of the window that the token's field
  *   restrictions on the configuration allow, those the token had when it asked.
+ * - `cold: true` (a Veritrail extension, docs/design/retention.md "Cold export") exports the
+ *   configuration's cold archive instead: the archived events of the window, in leaf order
+ *   (`order_by` must be `received_at`), not clamped to the searchable tiers they are past.
  */
 export function registerExportRoutes(app: FastifyInstance, services: Services): void {
   const { clock } = services;
@@ -47,6 +50,7 @@ export function registerExportRoutes(app: FastifyInstance, services: Services): 
       "order_by",
       "verbose",
       "config_id",
+      "cold",
     ]);
     const { token, resolved } = await authorizeAudit(services, request, "v1/export", body);
     const format = readFormat(body) ?? "csv";
@@ -56,6 +60,15 @@ export function registerExportRoutes(app: FastifyInstance, services: Services): 
     const order = hasOrder ? readOrder(body) : "asc";
     const orderBy = readOrderBy(body, resolved);
     const verbose = body.boolean("verbose") ?? true;
+    const cold = body.boolean("cold") ?? false;
+    if (cold && orderBy.kind !== "received_at") {
+      // The archive is kept in leaf order, with no index to order it otherwise.
+      body.errors.push({
+        code: "BadState",
+        detail: "a cold export is in received_at order: order_by must be received_at",
+        source: body.at("order_by"),
+      });
+    }
     body.throwIfInvalid();
 
     // Nothing past the searchable tiers is exported (docs/design/retention.md).
@@ -69,6 +82,8 @@ export function registerExportRoutes(app: FastifyInstance, services: Services): 
       startMicros: cutoff === undefined ? start : Math.max(start ?? cutoff, cutoff),
       endMicros: window.endMicros,
       restriction: token.grants.audit?.field_restrictions?.[resolved.config.id] ?? {},
+      // The archive holds only what is past the searchable tiers: no clamp to the cutoff.
+      ...(cold ? { cold: true, startMicros: start } : {}),
     };
     // Stored before the 202, as every accepted request is; any process's job runner takes it.
     return acceptForLater(services, request, reply, {

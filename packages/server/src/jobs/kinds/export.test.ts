@@ -1,10 +1,14 @@
 import assert from "node:assert/strict";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { gunzipSync } from "node:zlib";
+import { gunzipSync, gzipSync } from "node:zlib";
 import { newId } from "@veritrail/core";
 import type { Clock } from "../../clock.js";
 import { defaultConfigSettings } from "../../ingest/event-schema.js";
 import { Sequencer } from "../../ingest/sequencer.js";
+import { ColdArchive } from "../../log/cold-archive.js";
 import { ConfigDirectory } from "../../log/config-directory.js";
 import { writeGzipChunks } from "../../log/event-file.js";
 import { newTreeName } from "../../log/tree-name.js";
@@ -54,7 +58,7 @@ describe("the v1/export job", () => {
     await store.close();
   });
 
-  async function submit(payload: Partial<ExportPayload>): Promise<string> {
+  async function submit(payload: Partial<ExportPayload>, forConfig = configId): Promise<string> {
     const id = newId("prq");
     const full: ExportPayload = {
       format: "csv",
@@ -67,7 +71,7 @@ describe("the v1/export job", () => {
     await store.jobs.createAsyncRequest({
       id,
       tokenId: "ptk_e",
-      configId,
+      configId: forConfig,
       endpoint: "v1/export",
       state: "pending",
       payload: JSON.stringify(full),
@@ -129,6 +133,46 @@ describe("the v1/export job", () => {
       job.run(await claim(id, T + 4000), keepAlways),
       (error) => error instanceof PermanentJobError && error.reason === "ExportTooLarge",
     );
+  });
+
+  it("exports nothing cold without cold storage, and fails for good a cold export of a damaged archive", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "veritrail-export-cold-"));
+    try {
+      const archive = new ColdArchive(dir);
+      const job = exportJob({ store, directory, clock, archive });
+      // The default configuration has cold storage off: its cold export is an empty file.
+      const empty = await submit({ cold: true, format: "json" });
+      await job.run(await claim(empty, T + 5000), keepAlways);
+      assert.deepEqual(JSON.parse(await fileText(empty)), {
+        tree_name: (await directory.get(configId)).treeName,
+        events: [],
+        count: 0,
+      });
+      const coldId = newId("pci");
+      await store.configs.createConfig(
+        {
+          id: coldId,
+          projectId: "ppj_e",
+          name: "cold",
+          settings: { ...defaultConfigSettings(), warm_storage: "0d", cold_storage: "180d" },
+          createdAt: NOW,
+          updatedAt: NOW,
+        },
+        newTreeName(),
+      );
+      mkdirSync(join(dir, coldId));
+      writeFileSync(join(dir, coldId, "2025-12-01.jsonl.gz"), gzipSync('{"leaf_index":"zero"}\n'));
+      const damaged = await submit({ cold: true, format: "json" }, coldId);
+      await assert.rejects(
+        job.run(await claim(damaged, T + 5500), keepAlways),
+        (error) =>
+          error instanceof PermanentJobError &&
+          error.reason === "ArchiveUnreadable" &&
+          /2025-12-01\.jsonl\.gz line 1/.test(error.message),
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("fails for good a request whose configuration was deleted, or whose payload cannot be read", async () => {

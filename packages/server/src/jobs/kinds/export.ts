@@ -3,12 +3,14 @@ import {
   type FieldRestrictions,
   MATCH_ALL,
   matchesQuery,
+  parseReceivedAt,
   type QueryNode,
   restrictQuery,
 } from "@veritrail/core";
 import type { Clock } from "../../clock.js";
 import { isoAt } from "../../clock.js";
 import { MAX_SEARCH_RESULTS } from "../../limits.js";
+import { ArchiveUnreadableError, type ColdArchive } from "../../log/cold-archive.js";
 import type { ConfigDirectory, ResolvedConfig } from "../../log/config-directory.js";
 import { storedEventOf } from "../../log/erased-record.js";
 import {
@@ -16,8 +18,11 @@ import {
   type EventFileFormat,
   eventFileText,
   leafBatches,
+  withoutExpired,
   writeGzipChunks,
 } from "../../log/event-file.js";
+import { coldMicros } from "../../log/retention.js";
+import { erasedEnvelope } from "../../store/contract/erasure.js";
 import type { SearchOrderBy } from "../../store/contract/search.js";
 import type { AsyncRequestRecord, LeafRecord, Store } from "../../store/contract/store.js";
 import { type JobKind, type JobLease, PermanentJobError } from "../job-kind.js";
@@ -37,6 +42,8 @@ export interface ExportPayload {
    * the token's restrictions are no longer these.
    */
   restriction: FieldRestrictions;
+  /** A cold export (docs/design/retention.md): the archived events of the window, not the store's. */
+  cold?: boolean;
 }
 
 /** Reads a stored payload, or fails the request for good: retrying cannot make it readable. */
@@ -105,6 +112,54 @@ async function* windowBatches(
   }
 }
 
+/**
+ * The archived events of the window (a cold export), in leaf order per `order`, one archive batch
+ * at a time: each line becomes the leaf record it was archived from (its envelope, or the
+ * tombstone of its erasure), with the line's own hash, so a damaged archive fails verification
+ * rather than being patched from the store. An erased line carries no `received_at`; the store's
+ * row, which keeps it, gives the time by which the window filters it.
+ */
+async function* archiveBatches(
+  store: Store,
+  archive: ColdArchive,
+  treeId: number,
+  configId: string,
+  payload: ExportPayload,
+  lease: JobLease,
+): AsyncGenerator<LeafRecord[]> {
+  const { startMicros, endMicros } = payload;
+  const days = archive.readDays(configId, { startMicros, endMicros, order: payload.order });
+  for await (const lines of days) {
+    const erased = lines.filter((line) => line.envelope === undefined).map((line) => line.leafIndex);
+    const stored = new Map(
+      erased.length === 0
+        ? []
+        : (await store.search.getLeaves(treeId, erased)).map((leaf) => [leaf.leafIndex, leaf.receivedAt]),
+    );
+    const leaves: LeafRecord[] = [];
+    for (const line of lines) {
+      const receivedAt = line.envelope
+        ? parseReceivedAt(String(line.envelope["received_at"]))
+        : stored.get(line.leafIndex);
+      if (receivedAt === undefined || !Number.isSafeInteger(receivedAt)) {
+        throw new ArchiveUnreadableError(`the archived event at leaf ${line.leafIndex} has no received_at`);
+      }
+      if (startMicros !== undefined && receivedAt < startMicros) continue;
+      if (endMicros !== undefined && receivedAt > endMicros) continue;
+      leaves.push({
+        leafIndex: line.leafIndex,
+        receivedAt,
+        hash: Buffer.from(line.hash, "hex"),
+        envelope: line.envelope
+          ? JSON.stringify(line.envelope)
+          : erasedEnvelope({ erasureId: line.erased!.erasure_id, erasedAt: line.erased!.erased_at }),
+      });
+    }
+    yield leaves;
+    await lease.keep();
+  }
+}
+
 /** Keeps only the leaves whose stored event `where` matches (the token's restrictions). */
 async function* restricted(
   batches: AsyncIterable<LeafRecord[]>,
@@ -119,6 +174,9 @@ async function* restricted(
     });
   }
 }
+
+/** A cold export of a configuration without cold storage: no archived events. */
+async function* noBatches(): AsyncGenerator<LeafRecord[]> {}
 
 /** Counts the events that pass through. */
 async function* counted(
@@ -153,9 +211,18 @@ async function* keeping(batches: AsyncIterable<LeafRecord[]>, lease: JobLease): 
  *   query), and such an export holds at most `MAX_SEARCH_RESULTS` events; more fails it with
  *   `ExportTooLarge`.
  * - Proofs (`verbose`, JSON only) are against the root at the tree's size when the job read it.
+ * - A cold export (`cold`) reads the configuration's cold archive (`archiveBatches`), day file by
+ *   day file, filtered by the restrictions as above; its proofs come from the tree, which keeps
+ *   every hash. With cold storage off (or no archive given) its file is empty.
  */
-export function exportJob(deps: { store: Store; directory: ConfigDirectory; clock: Clock }): JobKind {
-  const { store, directory, clock } = deps;
+export function exportJob(deps: {
+  store: Store;
+  directory: ConfigDirectory;
+  clock: Clock;
+  /** The cold archive that cold exports read (docs/design/retention.md). */
+  archive?: ColdArchive | undefined;
+}): JobKind {
+  const { store, directory, clock, archive } = deps;
   return {
     endpoint: "v1/export",
     async run(request: AsyncRequestRecord, lease: JobLease): Promise<void> {
@@ -174,7 +241,14 @@ export function exportJob(deps: { store: Store; directory: ConfigDirectory; cloc
 
       let size: number;
       let batches: AsyncIterable<LeafRecord[]>;
-      if (payload.orderBy.kind === "received_at") {
+      if (payload.cold) {
+        size = (await store.log.getTreeHead(request.configId))?.size ?? 0;
+        batches =
+          archive && coldMicros(resolved.config.settings) !== undefined
+            ? archiveBatches(store, archive, treeId, request.configId, payload, lease)
+            : noBatches();
+        if (where.kind !== "all") batches = restricted(batches, where, resolved);
+      } else if (payload.orderBy.kind === "received_at") {
         size = (await store.log.getTreeHead(request.configId))?.size ?? 0;
         batches = windowBatches(store, treeId, size, payload, lease);
         if (where.kind !== "all") batches = restricted(batches, where, resolved);
@@ -210,7 +284,7 @@ export function exportJob(deps: { store: Store; directory: ConfigDirectory; cloc
           format: payload.format,
           proveAt: payload.verbose && payload.format === "json" ? size : undefined,
         },
-        counted(batches, tally),
+        counted(withoutExpired(batches), tally),
       );
       const attempt = request.attempts;
       try {
@@ -233,6 +307,10 @@ export function exportJob(deps: { store: Store; directory: ConfigDirectory; cloc
       } catch (error) {
         // This attempt's chunks are of no use to anyone now; a later attempt writes its own.
         await store.jobs.discardExportChunks(request.id, attempt).catch(() => undefined);
+        if (error instanceof ArchiveUnreadableError) {
+          // Reading it again gives the same lines: fail the request, saying which.
+          throw new PermanentJobError("ArchiveUnreadable", error.message, { cause: error });
+        }
         throw error;
       }
     },

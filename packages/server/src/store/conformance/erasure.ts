@@ -201,6 +201,49 @@ export function describeErasureConformance(open: OpenStore): void {
       assert.equal(await store.erasure.expiredBelow(tree.treeId), 30);
     });
 
+    it("turns only expiry tombstones into an erasure on request, once", async () => {
+      const store = current();
+      const tree = await seedTree(store, 6);
+      // Leaf 1 erased on request before it expired; 0..3 then expire; 4 and 5 keep their envelopes.
+      await store.erasure.eraseEvents({ treeId: tree.treeId, schema: SCHEMA, leafIndices: [1], mark });
+      await store.erasure.expireEvents({
+        treeId: tree.treeId,
+        schema: SCHEMA,
+        belowLeaf: 4,
+        limit: 10,
+        expiredAt: "2026-04-01T00:00:00.000Z",
+      });
+      const later = { erasureId: newId("prq"), erasedAt: "2026-05-01T00:00:00.000Z" };
+      const changed = await store.erasure.eraseExpiredEvents({
+        treeId: tree.treeId,
+        leafIndices: [3, 1, 4, 0, 3, 99],
+        mark: later,
+      });
+      assert.deepEqual(
+        changed.map((leaf) => leaf.leafIndex),
+        [0, 3],
+      );
+      for (const leaf of changed) assert.deepEqual(leaf.hash, tree.leaves[leaf.leafIndex]!.hash);
+      const leaves = await store.search.getLeaves(tree.treeId, [0, 1, 2, 3, 4]);
+      assert.deepEqual(
+        leaves.map((leaf) => erasureOf(leaf.envelope)),
+        [later, mark, expiryMark("2026-04-01T00:00:00.000Z"), later, undefined],
+      );
+      assert.equal(leaves[4]!.envelope, tree.leaves[4]!.envelope, "an envelope still there is not touched");
+      // Again (a retried erasure): nothing is re-dated.
+      const again = await store.erasure.eraseExpiredEvents({
+        treeId: tree.treeId,
+        leafIndices: [0, 3],
+        mark: { erasureId: newId("prq"), erasedAt: "2026-06-01T00:00:00.000Z" },
+      });
+      assert.deepEqual(again, []);
+      assert.deepEqual(erasureOf((await store.log.getLeaf(tree.treeId, 0))!.envelope), later);
+      assert.deepEqual(
+        await store.erasure.eraseExpiredEvents({ treeId: tree.treeId, leafIndices: [], mark: later }),
+        [],
+      );
+    });
+
     it("leaves the tree appendable, its right edge unchanged", async () => {
       const store = current();
       const tree = await seedTree(store, 5);

@@ -34,6 +34,13 @@ export interface EraseRequest {
   mark: ErasureMark;
 }
 
+/** The erasure on request of events that retention already expired (their envelopes live in the cold archive). */
+export interface EraseExpiredRequest {
+  treeId: number;
+  leafIndices: readonly number[];
+  mark: ErasureMark;
+}
+
 /** The expiry of the next events of one tree by retention (docs/design/retention.md). */
 export interface ExpireRequest {
   treeId: number;
@@ -79,6 +86,15 @@ export interface ErasureStore {
    * expires once. MUST NOT resolve before the commit; on failure nothing changes.
    */
   expireEvents(request: ExpireRequest): Promise<ExpiredBatch>;
+  /**
+   * The store's part of erasing archived events (docs/design/erasure.md): in one transaction,
+   * replaces the expiry tombstone (`reason: "expired"`) of each leaf at `leafIndices` by the
+   * tombstone of `mark`, so the leaf shows as erased on request, not expired. A leaf whose
+   * envelope is still there, or that was erased on request already, is left as it is (never
+   * re-dated); it has no index rows left to delete. Returns the leaves this call changed, in
+   * leaf order. MUST NOT resolve before the commit; on failure nothing changes.
+   */
+  eraseExpiredEvents(request: EraseExpiredRequest): Promise<ErasedLeaf[]>;
   /** The tree's retention cursor: every leaf below it has been removed by retention (or erased before). */
   expiredBelow(treeId: number): Promise<number>;
 }

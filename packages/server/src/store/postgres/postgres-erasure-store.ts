@@ -1,6 +1,7 @@
 import type pg from "pg";
 import {
   type ErasedLeaf,
+  type EraseExpiredRequest,
   type EraseRequest,
   type ErasureStore,
   type ExpiredBatch,
@@ -30,6 +31,28 @@ export class PostgresErasureStore implements ErasureStore {
     return transaction(this.#pool, (client) =>
       tombstone(client, request.treeId, leaves, erasedEnvelope(request.mark)),
     );
+  }
+
+  async eraseExpiredEvents(request: EraseExpiredRequest): Promise<ErasedLeaf[]> {
+    const leaves = [...new Set(request.leafIndices)].sort((a, b) => a - b);
+    if (leaves.length === 0) return [];
+    return transaction(this.#pool, async (client) => {
+      // Locked, so that two erasures of one archived event cannot both claim it.
+      const rows = await query(
+        client,
+        "SELECT leaf_index, hash, envelope FROM events WHERE tree_id = $1 AND leaf_index = ANY($2::bigint[]) ORDER BY leaf_index FOR UPDATE",
+        [request.treeId, leaves],
+      );
+      const changed: ErasedLeaf[] = rows
+        .filter((row) => erasureOf(String(row["envelope"]))?.reason === "expired")
+        .map((row) => ({ leafIndex: Number(row["leaf_index"]), hash: row["hash"] as Buffer }));
+      if (changed.length === 0) return [];
+      await client.query(
+        "UPDATE events SET envelope = $3 WHERE tree_id = $1 AND leaf_index = ANY($2::bigint[])",
+        [request.treeId, changed.map((leaf) => leaf.leafIndex), erasedEnvelope(request.mark)],
+      );
+      return changed;
+    });
   }
 
   async expireEvents(request: ExpireRequest): Promise<ExpiredBatch> {

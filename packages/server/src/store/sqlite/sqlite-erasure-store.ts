@@ -1,6 +1,7 @@
 import type { EventSchema } from "../contract/config.js";
 import {
   type ErasedLeaf,
+  type EraseExpiredRequest,
   type EraseRequest,
   type ErasureStore,
   type ExpiredBatch,
@@ -31,6 +32,29 @@ export class SqliteErasureStore implements ErasureStore {
       .transaction(() =>
         this.#tombstone(request.treeId, request.schema, leaves, erasedEnvelope(request.mark)),
       )
+      .immediate();
+  }
+
+  async eraseExpiredEvents(request: EraseExpiredRequest): Promise<ErasedLeaf[]> {
+    const leaves = [...new Set(request.leafIndices)].sort((a, b) => a - b);
+    const tombstone = erasedEnvelope(request.mark);
+    return this.#sql.db
+      .transaction(() => {
+        const read = this.#sql.prepare(
+          "SELECT hash, envelope FROM events WHERE tree_id = ? AND leaf_index = ?",
+        );
+        const write = this.#sql.prepare(
+          "UPDATE events SET envelope = ? WHERE tree_id = ? AND leaf_index = ?",
+        );
+        const changed: ErasedLeaf[] = [];
+        for (const leafIndex of leaves) {
+          const row = read.get(request.treeId, leafIndex) as Row | undefined;
+          if (!row || erasureOf(String(row["envelope"]))?.reason !== "expired") continue;
+          write.run(tombstone, request.treeId, leafIndex);
+          changed.push({ leafIndex, hash: row["hash"] as Buffer });
+        }
+        return changed;
+      })
       .immediate();
   }
 
