@@ -7,7 +7,15 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { gunzipSync } from "node:zlib";
-import { canonicalEnvelope, type Envelope, sha256Hex, verifyMembership } from "@veritrail/core";
+import {
+  canonicalEnvelope,
+  type Envelope,
+  noteOpener,
+  sha256Hex,
+  type VerifiableFile,
+  verifyFile,
+  verifyMembership,
+} from "@veritrail/core";
 import { Audit, AuditService, PangeaConfig, PangeaErrors } from "pangea-node-sdk";
 import { createService, type Service } from "../src/main.js";
 import { createConfig, createToken, successResult } from "./support/admin.js";
@@ -390,6 +398,12 @@ describe("download and export", () => {
       const [first, ...rest] = hashes;
       assert.equal(first, early[0]);
       assert.deepEqual(rest.slice(0, 5), [early[1], ...late]);
+      // Nothing filters it: it claims a whole range of leaves, which an offline verifier holds it to.
+      const file = JSON.parse(await download(link.dest_url)) as VerifiableFile;
+      assert.equal(file.selection, "range");
+      const report = verifyFile(file, { open: noteOpener() });
+      assert.equal(report.ok, true, JSON.stringify(report.failures));
+      assert.equal(report.contiguity.status, "pass");
     });
 
     it("holds only the window asked for, in the order asked for", async () => {
@@ -419,6 +433,18 @@ describe("download and export", () => {
       assert.ok(file.events.length >= 3);
       assert.ok(file.events.every((e) => e.envelope.event["tenant_id"] === "acme"));
       await verifyJson(JSON.stringify(file));
+      // The other tenants' events leave gaps: the file says it is a selection, so a verifier checks
+      // each record and reports the range unchecked ("none") instead of failing it.
+      const selected = file as unknown as VerifiableFile;
+      assert.equal(selected.selection, "matches");
+      const indices = selected.events.map((e) => e.leaf_index!);
+      assert.ok(
+        indices.some((leaf, i) => i > 0 && leaf !== indices[i - 1]! + 1),
+        "acme's leaves are not adjacent",
+      );
+      const report = verifyFile(selected, { open: noteOpener() });
+      assert.equal(report.ok, true, JSON.stringify(report.failures));
+      assert.equal(report.contiguity.status, "none");
       // Not another token's to download, even one that may read more.
       assertUnauthorized(await api("/v1/download_results", { request_id: id }, server.auditToken));
       assertUnauthorized(await api("/v1/download_results", { request_id: id }, other.token));

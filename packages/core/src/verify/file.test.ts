@@ -65,6 +65,29 @@ describe("verify: a whole file", () => {
     assert.equal(report.recomputed.status, "pass");
   });
 
+  it("checks a selection's records one by one, but not that none is missing: its range is none, not pass", () => {
+    const { file } = built();
+    const selected = {
+      ...file,
+      selection: "matches" as const,
+      events: file.events.filter((_, i) => i % 3 === 0),
+    };
+    selected.count = selected.events.length;
+    const report = verify(selected);
+    assert.equal(report.ok, true, JSON.stringify(report.failures));
+    assert.equal(report.contiguity.status, "none");
+    assert.match(report.contiguity.reason ?? "", /cannot be checked/);
+    assert.deepEqual(report.totals.membership, { pass: selected.count, fail: 0, none: 0 });
+    // A record twice is still a failure, selection or not.
+    selected.events.push(selected.events[2]!);
+    selected.count += 1;
+    const twice = verify(selected);
+    assert.equal(twice.contiguity.status, "fail");
+    assert.match(twice.contiguity.reason ?? "", /more than once: 6$/);
+    // The same gaps in a file that claims a whole range fail.
+    assert.equal(verify({ ...selected, selection: "range" }).contiguity.status, "fail");
+  });
+
   it("names a forged record inserted, whether it takes a new index or an existing one", () => {
     const { file } = built();
     const forged = { envelope: { event: { message: "forged" }, received_at: "2026-01-01T00:00:00.000000Z" } };

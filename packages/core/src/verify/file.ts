@@ -17,7 +17,8 @@ import { type RecordChecks, type RootTrust, verifyRecord } from "./records.js";
  * one record at a time so that a file of millions of records needs memory for one record, the
  * checkpoints, and one bit per leaf index. Nothing in the file is believed: every checkpoint is
  * opened with the caller's verifier key, every link between checkpoints is proved, every record
- * is hashed and folded, and the leaf indices must form one range with nothing left out.
+ * is hashed and folded, and the leaf indices must form one range with nothing left out, unless
+ * the file says it holds a selection (`selection: "matches"`), whose range cannot be checked.
  */
 
 /** A checkpoint note, opened: its signature's outcome and, when its body parsed, what it says. */
@@ -94,7 +95,14 @@ export interface FileVerifierOptions {
   maxFailures?: number;
 }
 
-const HEAD_KEYS = ["tree_name", "checkpoints", "consistency", "root", "unpublished_root"] as const;
+const HEAD_KEYS = [
+  "tree_name",
+  "selection",
+  "checkpoints",
+  "consistency",
+  "root",
+  "unpublished_root",
+] as const;
 export type HeadKey = (typeof HEAD_KEYS)[number];
 
 /** The parts of a file that come before or after its records. */
@@ -477,7 +485,9 @@ export class FileVerifier {
     if (this.#duplicates.length) {
       contiguity.push(fail(`leaf indices appear more than once: ${this.#duplicates.join(", ")}`));
     }
-    if (this.#first !== undefined && this.#last !== undefined) {
+    // A selection (a search, a restriction) may skip leaves; only a whole range must have them all.
+    const matches = this.#head.selection === "matches";
+    if (!matches && this.#first !== undefined && this.#last !== undefined) {
       const gaps = this.#leaves.gaps(this.#first, this.#last, 20);
       if (gaps.length) {
         const text = gaps.map((g) => (g.from === g.to ? `${g.from}` : `${g.from}-${g.to}`)).join(", ");
@@ -505,9 +515,13 @@ export class FileVerifier {
       root: this.#rootCheck,
       contiguity: contiguity.length
         ? worst(contiguity)
-        : this.#records
-          ? PASS
-          : none("the file has no records"),
+        : !this.#records
+          ? none("the file has no records")
+          : matches
+            ? none(
+                "the file holds the records a search or a restriction selected, not a whole range: that none is missing cannot be checked from it",
+              )
+            : PASS,
       recomputed,
       count: countCheck,
       totals: this.#totals,

@@ -200,6 +200,14 @@ export interface FileEvent extends SearchEvent {
 /** The whole file. */
 export interface VerifiableFile {
   tree_name?: string;
+  /**
+   * What the records are: `range`, every leaf of one range of the tree (an export ordered by
+   * `received_at` that no restriction filters), so a missing leaf index is a failure; or
+   * `matches`, the records a search or a token's restriction selected, whose leaf indices need
+   * not be contiguous, so that none is missing cannot be checked from the file. A file without
+   * it is held to `range`.
+   */
+  selection?: "range" | "matches";
   checkpoints?: FileCheckpoint[];
   consistency?: FileConsistency[];
   root?: PublishedRoot;

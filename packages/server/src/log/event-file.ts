@@ -25,14 +25,22 @@ import { type ProvingRoots, proveRecords, provingRoots } from "./published.js";
  *   cannot be computed (a damaged store) is written with `proof_error` instead, never dropped.
  *   Without proofs, events are `{envelope, hash, leaf_index}` and there are no roots. Then `count`.
  *
+ * A JSON file says what its records are (`selection`, core `VerifiableFile`): `range`, every
+ * leaf of one range of the tree (an export ordered by `received_at` that nothing filters), which
+ * a verifier holds to having no leaf missing; or `matches`, what a search or a restriction
+ * selected, whose leaf indices may skip.
+ *
  * An event erased on request shows as erased in both formats (log/erased-record.ts). One that
- * retention expired is left out, as `v1/results` leaves it out of its pages: it is past the
- * searchable tiers, and its content lives, if anywhere, in the cold archive, which a cold export
- * serves. Expiry takes the oldest events first, so what is left out is the start of an export's
- * window, never a gap inside it.
+ * retention expired shows as expired (its hash and leaf index, no content) in a `range`, so the
+ * range stays whole and a verifier proves its hash; a `matches` file leaves it out, as
+ * `v1/results` leaves it out of its pages: it is past the searchable tiers, and its content
+ * lives, if anywhere, in the cold archive, which a cold export serves.
  */
 
 export type EventFileFormat = "csv" | "json";
+
+/** What a file's records are: one whole range of leaves, or a selection (see above). */
+export type EventFileSelection = "range" | "matches";
 
 /** Events read per batch, by downloads and exports alike. */
 export const EVENT_FILE_BATCH = 1000;
@@ -42,6 +50,7 @@ export interface EventFileOptions {
   tree: { treeId: number; treeName: string };
   schema: EventSchema;
   format: EventFileFormat;
+  selection: EventFileSelection;
   /** The tree size every proof is against (at least each leaf index + 1); no proofs when undefined. */
   proveAt?: number | undefined;
 }
@@ -78,9 +87,9 @@ export async function* eventFileText(
   options: EventFileOptions,
   batches: AsyncIterable<readonly LeafRecord[]>,
 ): AsyncGenerator<string> {
-  const { tree, schema, format, proveAt } = options;
+  const { tree, schema, format, proveAt, selection } = options;
   const prove = proveAt !== undefined && proveAt > 0;
-  batches = withoutExpired(batches);
+  batches = fileRecords(batches, selection);
   if (format === "csv") {
     yield csvHeader(schema);
     for await (const leaves of batches) {
@@ -89,7 +98,7 @@ export async function* eventFileText(
     return;
   }
   let count = 0;
-  const treeName = JSON.stringify(tree.treeName);
+  const treeName = `${JSON.stringify(tree.treeName)},"selection":"${selection}"`;
   let roots: ProvingRoots | undefined;
   if (prove) {
     roots = await provingRoots(store, tree.treeId, proveAt);
@@ -128,6 +137,14 @@ export async function* eventFileText(
     count += leaves.length;
   }
   yield `],"count":${count}}`;
+}
+
+/** The records a file of `selection` holds: a `matches` file leaves out what retention expired. */
+export function fileRecords(
+  batches: AsyncIterable<readonly LeafRecord[]>,
+  selection: EventFileSelection,
+): AsyncIterable<readonly LeafRecord[]> {
+  return selection === "matches" ? withoutExpired(batches) : batches;
 }
 
 /** The batches without the leaves retention expired (their tombstone says `expired`). */

@@ -326,6 +326,7 @@ export function registerDownloadFileRoute(
             tree: resolved,
             schema: resolved.config.settings.schema,
             format: target.format,
+            selection: "matches",
             proveAt: set.treeSize,
           },
           leafBatches(store, set.treeId, set.leaves),

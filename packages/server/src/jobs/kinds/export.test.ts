@@ -145,6 +145,7 @@ describe("the v1/export job", () => {
       await job.run(await claim(empty, T + 5000), keepAlways);
       assert.deepEqual(JSON.parse(await fileText(empty)), {
         tree_name: (await directory.get(configId)).treeName,
+        selection: "matches",
         events: [],
         count: 0,
       });

@@ -16,9 +16,10 @@ import { storedEventOf } from "../../log/erased-record.js";
 import {
   EVENT_FILE_BATCH,
   type EventFileFormat,
+  type EventFileSelection,
   eventFileText,
+  fileRecords,
   leafBatches,
-  withoutExpired,
   writeGzipChunks,
 } from "../../log/event-file.js";
 import { coldMicros } from "../../log/retention.js";
@@ -180,9 +181,9 @@ async function* noBatches(): AsyncGenerator<LeafRecord[]> {}
 
 /** Counts the events that pass through. */
 async function* counted(
-  batches: AsyncIterable<LeafRecord[]>,
+  batches: AsyncIterable<readonly LeafRecord[]>,
   tally: { events: number },
-): AsyncGenerator<LeafRecord[]> {
+): AsyncGenerator<readonly LeafRecord[]> {
   for await (const leaves of batches) {
     tally.events += leaves.length;
     yield leaves;
@@ -275,6 +276,10 @@ export function exportJob(deps: {
         batches = keeping(leafBatches(store, treeId, leaves), lease);
       }
 
+      // Only a window that nothing filters is a whole range of leaves (log/event-file.ts); the
+      // archive holds what has been archived so far, so a cold export is a selection.
+      const selection: EventFileSelection =
+        !payload.cold && payload.orderBy.kind === "received_at" && where.kind === "all" ? "range" : "matches";
       const tally = { events: 0 };
       const text = eventFileText(
         store,
@@ -282,9 +287,10 @@ export function exportJob(deps: {
           tree: resolved,
           schema,
           format: payload.format,
+          selection,
           proveAt: payload.verbose && payload.format === "json" ? size : undefined,
         },
-        counted(withoutExpired(batches), tally),
+        counted(fileRecords(batches, selection), tally),
       );
       const attempt = request.attempts;
       try {
