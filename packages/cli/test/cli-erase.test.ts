@@ -44,6 +44,21 @@ describe("veritrail erase", () => {
     assert.equal(result.count, 2);
     assert.equal(await count(`actor:alice message:${tag}`), 0);
     assert.equal(await count(`message:${tag}`), 1);
+
+    // In a table: what was erased, and how many of them lay in the cold archive (none here).
+    const table = await cli([
+      "erase",
+      "--config",
+      server.configId,
+      "--query",
+      `message:${tag}`,
+      "--reason",
+      "t 8",
+    ]);
+    assert.equal(table.code, 0, table.stderr);
+    assert.match(table.stdout, /^erased +1$/m);
+    assert.match(table.stdout, /^of them archived +0$/m);
+    assert.equal(await count(`message:${tag}`), 0);
   });
 
   it("exits 2 on bad usage and 1 on the server's refusal, with its pointer", async () => {

@@ -13,6 +13,8 @@ interface Erasure {
   config_id: string;
   erased_at?: string;
   count: number;
+  /** How many of them were in the cold archive, whose day files were rewritten (docs/design/erasure.md). */
+  archived_count?: number;
   events: { leaf_index: number; hash: string }[];
 }
 
@@ -76,6 +78,9 @@ export const ERASE_COMMAND: Command = {
           ["configuration", result.config_id],
           ["erased at", result.erased_at],
           ["erased", result.count],
+          ...(result.archived_count === undefined
+            ? []
+            : [["of them archived", result.archived_count] as const]),
         ]);
     const rows = result.events.map((e) => [e.leaf_index, e.hash]);
     context.print(`${summary}\n\n${head}${rows.length ? `\n${table(["LEAF", "HASH"], rows)}` : ""}`);
