@@ -1,4 +1,5 @@
 import {
+  conjoin,
   type Envelope,
   type FieldRestrictions,
   MATCH_ALL,
@@ -18,6 +19,7 @@ import {
   leafBatches,
   writeGzipChunks,
 } from "../../log/event-file.js";
+import { retentionWindowOf } from "../../log/retention.js";
 import type { SearchOrderBy } from "../../store/contract/search.js";
 import type { AsyncRequestRecord, LeafRecord, Store } from "../../store/contract/store.js";
 import { type JobKind, type JobLease, PermanentJobError } from "../job-kind.js";
@@ -159,7 +161,7 @@ export function exportJob(deps: { store: Store; directory: ConfigDirectory; cloc
   return {
     endpoint: "v1/export",
     async run(request: AsyncRequestRecord, lease: JobLease): Promise<void> {
-      const payload = readPayload(request);
+      const accepted = readPayload(request);
       const resolved = await directory.find(request.configId);
       if (!resolved) {
         throw new PermanentJobError(
@@ -169,8 +171,18 @@ export function exportJob(deps: { store: Store; directory: ConfigDirectory; cloc
       }
       const { treeId } = resolved;
       const schema = resolved.config.settings.schema;
-      const asWritten = restrictQuery(MATCH_ALL, schema, { token: payload.restriction });
-      const where = resolved.redactor ? resolved.redactor.rewriteQuery(asWritten) : asWritten;
+      const asWritten = restrictQuery(MATCH_ALL, schema, { token: accepted.restriction });
+      const rewritten = resolved.redactor ? resolved.redactor.rewriteQuery(asWritten) : asWritten;
+      // Each partition's events within its own tiers as of now, not as of the 202 (retention.md).
+      const kept = retentionWindowOf(resolved.config.settings, clock.nowMicros());
+      const where = conjoin([rewritten, kept.where]);
+      const payload: ExportPayload = {
+        ...accepted,
+        startMicros:
+          kept.startMicros === undefined
+            ? accepted.startMicros
+            : Math.max(accepted.startMicros ?? kept.startMicros, kept.startMicros),
+      };
 
       let size: number;
       let batches: AsyncIterable<LeafRecord[]>;
