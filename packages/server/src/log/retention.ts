@@ -180,6 +180,37 @@ export function isWithinRetention(
   );
 }
 
+/**
+ * `leafIndices` without the events retention already removed, in the same order. Needed with
+ * overrides only (`retentionWindowOf(...).where` not `all`): the expired events of a partition
+ * shorter than the default lie inside the window, and a tombstone has no partitioned field, so
+ * the default partition's clause would take it. Reads the leaves in bounded batches.
+ */
+export async function withoutExpiredLeaves(
+  store: Store,
+  treeId: number,
+  leafIndices: readonly number[],
+): Promise<number[]> {
+  const kept: number[] = [];
+  for (let at = 0; at < leafIndices.length; at += RETENTION_BATCH_EVENTS) {
+    const leaves = await store.search.getLeaves(treeId, leafIndices.slice(at, at + RETENTION_BATCH_EVENTS));
+    const expired = new Set(
+      leaves.filter((leaf) => erasureOf(leaf.envelope)?.reason === "expired").map((leaf) => leaf.leafIndex),
+    );
+    for (const index of leafIndices.slice(at, at + RETENTION_BATCH_EVENTS))
+      if (!expired.has(index)) kept.push(index);
+  }
+  return kept;
+}
+
+/** Passes each batch on without the events retention already removed (see `withoutExpiredLeaves`). */
+export async function* withoutExpiredBatches(
+  batches: AsyncIterable<LeafRecord[]>,
+): AsyncGenerator<LeafRecord[]> {
+  for await (const leaves of batches)
+    yield leaves.filter((leaf) => erasureOf(leaf.envelope)?.reason !== "expired");
+}
+
 /** What one pass removed, per configuration that had anything due. */
 export interface RetentionPass {
   expired: { configId: string; treeId: number; count: number; expiredBelow: number }[];

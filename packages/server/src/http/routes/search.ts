@@ -11,7 +11,7 @@ import {
   MAX_SEARCH_RESULTS,
 } from "../../limits.js";
 import type { ResolvedConfig } from "../../log/config-directory.js";
-import { isWithinRetention, retentionWindowOf } from "../../log/retention.js";
+import { isWithinRetention, retentionWindowOf, withoutExpiredLeaves } from "../../log/retention.js";
 import type { Services } from "../../services.js";
 import { authenticatedToken, sendEnvelope } from "../envelope.js";
 import { authorizeAudit } from "./data-plane.js";
@@ -107,7 +107,7 @@ export function registerSearchRoutes(app: FastifyInstance, services: Services): 
     // starts at the earliest cutoff of any partition, and a residual clause keeps each
     // partition's events within its own (docs/design/retention.md).
     const kept = retentionWindowOf(resolved.config.settings, nowMicros);
-    const leaves = await store.search.searchLeaves({
+    const found = await store.search.searchLeaves({
       treeId: resolved.treeId,
       schema,
       fieldNumbers: resolved.fieldNumbers,
@@ -118,6 +118,8 @@ export function registerSearchRoutes(app: FastifyInstance, services: Services): 
       orderBy,
       limit: maxResults,
     });
+    const leaves =
+      kept.where.kind === "all" ? found : await withoutExpiredLeaves(store, resolved.treeId, found);
     // Read after the search: the head is then at least as far as every event the search found,
     // so each one has a proof against the root at this size.
     const head = await store.log.getTreeHead(configId);

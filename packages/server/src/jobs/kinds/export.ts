@@ -19,7 +19,7 @@ import {
   leafBatches,
   writeGzipChunks,
 } from "../../log/event-file.js";
-import { retentionWindowOf } from "../../log/retention.js";
+import { retentionWindowOf, withoutExpiredBatches, withoutExpiredLeaves } from "../../log/retention.js";
 import type { SearchOrderBy } from "../../store/contract/search.js";
 import type { AsyncRequestRecord, LeafRecord, Store } from "../../store/contract/store.js";
 import { type JobKind, type JobLease, PermanentJobError } from "../job-kind.js";
@@ -190,8 +190,9 @@ export function exportJob(deps: { store: Store; directory: ConfigDirectory; cloc
         size = (await store.log.getTreeHead(request.configId))?.size ?? 0;
         batches = windowBatches(store, treeId, size, payload, lease);
         if (where.kind !== "all") batches = restricted(batches, where, resolved);
+        if (kept.where.kind !== "all") batches = withoutExpiredBatches(batches);
       } else {
-        const leaves = await store.search.searchLeaves({
+        const found = await store.search.searchLeaves({
           treeId,
           schema,
           fieldNumbers: resolved.fieldNumbers,
@@ -202,6 +203,7 @@ export function exportJob(deps: { store: Store; directory: ConfigDirectory; cloc
           orderBy: payload.orderBy,
           limit: MAX_SEARCH_RESULTS + 1,
         });
+        const leaves = kept.where.kind === "all" ? found : await withoutExpiredLeaves(store, treeId, found);
         if (leaves.length > MAX_SEARCH_RESULTS) {
           throw new PermanentJobError(
             "ExportTooLarge",
