@@ -293,6 +293,13 @@ describe("v1beta/config/partition_overrides", () => {
       await admin({ id: config.id, overrides: { acme: null, initech: null } }),
     );
     assert.equal(cleared["partition_overrides"], undefined);
+    assert.equal(cleared["retired_partitions"], undefined, "retired values are the job's, not shown");
+    // Removed values stay known to the retention job, which passed their events while overridden.
+    assert.deepEqual((await server.service.store.configs.getConfig(config.id))?.settings.retired_partitions, [
+      "globex",
+      "acme",
+      "initech",
+    ]);
   });
 
   it("records each change in the admin activity log", async () => {
@@ -599,6 +606,40 @@ async function race(stores: readonly Store[]): Promise<void> {
   );
 }
 
+/** A tenant's override removed after the cursor walk passed its events: they still expire, once, on the default's tiers. */
+async function retiredCase(store: Store): Promise<void> {
+  const start = Date.UTC(2026, 0, 1);
+  const clock = new FakeClock(start);
+  const tenants = ["gone", undefined];
+  const tree = await seedTenants(
+    store,
+    { warm_storage: "0d", partition_overrides: { gone: { warm_storage: "9d" } } },
+    tenants,
+    40,
+    start * 1000,
+  );
+  const job = () => new RetentionJob({ store, clock, log: silent, batchEvents: 6 });
+  clock.advance(2 * DAY_MS);
+  assert.equal((await job().tick())?.expired.find((e) => e.treeId === tree.treeId)?.count, 20);
+  assert.equal(await store.erasure.expiredBelow(tree.treeId), 40, "the walk passed the tenant's events");
+  // What the endpoint stores when the override goes (retirePartitions).
+  const config = (await store.configs.getConfig(tree.configId))!;
+  const { partition_overrides: _gone, ...settings } = config.settings;
+  assert.ok(
+    await store.configs.updateConfig(
+      {
+        ...config,
+        settings: { ...settings, retired_partitions: ["gone"] },
+        updatedAt: `${NOW.slice(0, -1)}1Z`,
+      },
+      config.updatedAt,
+    ),
+  );
+  assert.equal((await job().tick())?.expired.find((e) => e.treeId === tree.treeId)?.count, 20);
+  assert.equal((await expiredLeaves(store, tree.treeId, 40)).length, 40);
+  assert.equal((await job().tick())?.expired.find((e) => e.treeId === tree.treeId)?.count, 0);
+}
+
 /** Two UTC days of three tenants with cold storage on: each tenant's day is its own file, named by its key. */
 async function archiveCase(store: Store): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "veritrail-archive-"));
@@ -702,6 +743,28 @@ describe("the retention job with per-tenant overrides", () => {
     } finally {
       await Promise.all(stores.map((s) => s.close()));
       await dropSchema(schema);
+    }
+  });
+
+  it("on SQLite expires a retired tenant's passed events on the default's tiers", async () => {
+    const store = await openFreshTestStore("sqlite");
+    try {
+      await store.migrate();
+      await retiredCase(store);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("on PostgreSQL expires a retired tenant's passed events on the default's tiers", {
+    skip: TEST_DATABASE_URL ? false : POSTGRES_SKIP_REASON,
+  }, async () => {
+    const store = await openFreshTestStore("postgres");
+    try {
+      await store.migrate();
+      await retiredCase(store);
+    } finally {
+      await store.close();
     }
   });
 

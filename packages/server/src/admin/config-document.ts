@@ -294,6 +294,21 @@ export function readPartitionOverrides(
   return body.errors.length > before ? undefined : next;
 }
 
+/**
+ * The retired values after a change of overrides from `before` to `after`: a removed value joins
+ * them (its events the job passed while it was overridden are still to be found), a value
+ * overridden again leaves them; the oldest go beyond `MAX_PARTITION_OVERRIDES`.
+ */
+export function retirePartitions(
+  retired: readonly string[] | undefined,
+  before: Record<string, PartitionOverride> | undefined,
+  after: Record<string, PartitionOverride>,
+): string[] {
+  const removed = Object.keys(before ?? {}).filter((value) => !Object.hasOwn(after, value));
+  const next = [...(retired ?? []), ...removed].filter((value, i, all) => all.indexOf(value) === i);
+  return next.filter((value) => !Object.hasOwn(after, value)).slice(-MAX_PARTITION_OVERRIDES);
+}
+
 function readDuration(body: BodyReader, key: keyof typeof RETENTION): string | undefined {
   const text = body.string(key, { max: 32 });
   if (text === undefined) return undefined;
@@ -451,7 +466,12 @@ export function renderConfig(
   treeName: string,
   vaultKeyId: string | undefined,
 ): Record<string, unknown> {
-  const { version, partition_overrides: overrides, ...settings } = config.settings;
+  const {
+    version,
+    partition_overrides: overrides,
+    retired_partitions: _retired,
+    ...settings
+  } = config.settings;
   return {
     id: config.id,
     name: config.name,

@@ -13,7 +13,7 @@ import {
 import type { Logger } from "pino";
 import type { Clock } from "../clock.js";
 import { RETENTION_BATCH_EVENTS, RETENTION_LEASE_MS, RETENTION_POLL_MS } from "../limits.js";
-import type { ConfigSettings, EventSchema } from "../store/contract/config.js";
+import type { ConfigSettings, EventSchema, PartitionOverride } from "../store/contract/config.js";
 import { type ExpireRequest, erasureOf, expiryMark, isKept } from "../store/contract/erasure.js";
 import type { LeafRecord } from "../store/contract/log.js";
 import type { Store } from "../store/contract/store.js";
@@ -84,9 +84,13 @@ export interface RetentionPartition {
  */
 export function partitionsOf(
   settings: ConfigSettings,
+  options: { retired?: boolean } = {},
 ): { fieldId: string; partitions: RetentionPartition[] } | undefined {
   const fieldId = partitionedFieldId(settings.schema);
-  const overrides = settings.partition_overrides ?? {};
+  const overrides: Record<string, PartitionOverride> = {};
+  // For the job only: a retired value is a partition with the configuration's own tiers.
+  if (options.retired) for (const value of settings.retired_partitions ?? []) overrides[value] = {};
+  Object.assign(overrides, settings.partition_overrides ?? {});
   const values = Object.keys(overrides).sort();
   if (fieldId === undefined || values.length === 0) return undefined;
   const partitions: RetentionPartition[] = [
@@ -289,7 +293,7 @@ export class RetentionJob {
       const configs = project ? await store.configs.listConfigs(project.id) : [];
       for (const config of configs) {
         if (this.#stopped) break;
-        const partitioned = partitionsOf(config.settings);
+        const partitioned = partitionsOf(config.settings, { retired: true });
         if (partitioned) {
           const head = await store.log.getTreeHead(config.id);
           if (!head) continue;

@@ -6,6 +6,7 @@ import {
   readConfigSettings,
   readPartitionOverrides,
   renderConfig,
+  retirePartitions,
 } from "../../admin/config-document.js";
 import { nextTimestamp, nowIso } from "../../clock.js";
 import { ApiError } from "../../errors.js";
@@ -163,9 +164,13 @@ export function registerConfigRoutes(app: FastifyInstance, services: Services): 
       const existing = await load(admin.projectId, body);
       const overrides = readPartitionOverrides(body, existing.settings);
       body.throwIfInvalid();
-      const { partition_overrides: _old, ...rest } = existing.settings;
-      const settings: ConfigRecord["settings"] =
-        Object.keys(overrides!).length === 0 ? rest : { ...rest, partition_overrides: overrides! };
+      const { partition_overrides: before, retired_partitions: wasRetired, ...rest } = existing.settings;
+      const retired = retirePartitions(wasRetired, before, overrides!);
+      const settings: ConfigRecord["settings"] = {
+        ...rest,
+        ...(Object.keys(overrides!).length > 0 ? { partition_overrides: overrides! } : {}),
+        ...(retired.length > 0 ? { retired_partitions: retired } : {}),
+      };
       const next: ConfigRecord = {
         ...existing,
         settings,

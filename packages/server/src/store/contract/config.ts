@@ -68,6 +68,12 @@ export interface ConfigSettings {
    * configuration's tiers.
    */
   partition_overrides?: Record<string, PartitionOverride>;
+  /**
+   * Values whose override was removed, oldest first (at most `MAX_PARTITION_OVERRIDES`), not
+   * shown: the retention job still finds their events by the index, with the configuration's
+   * tiers, since its cursor walk passed some of them while they were overridden.
+   */
+  retired_partitions?: string[];
   /** Set only on the project's admin activity log, which the server alone writes (admin/activity-log.ts). */
   admin_activity?: true;
 }
