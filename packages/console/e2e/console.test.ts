@@ -437,6 +437,64 @@ describe("the console in a browser", {
     await page.setViewportSize({ width: 1280, height: 800 });
   });
 
+  it("adds, edits and removes tenant retention in Settings of a partitioned configuration only", async () => {
+    const billing = await admin<{ partition_overrides?: unknown }>("/v1beta/config", { id: billingId });
+    assert.equal(billing.partition_overrides, undefined);
+    assert.equal(await page.getByRole("heading", { name: "Tenant retention" }).count(), 0);
+    const tenants = await admin<{ id: string }>("/v1beta/config/create", {
+      name: "Tenants",
+      warm_storage: "30d",
+      schema: {
+        fields: [
+          { id: "message", type: "text", required: true },
+          { id: "tenant_id", name: "Tenant", type: "string", size: 64, partitioned: true },
+        ],
+      },
+    });
+    await page.goto(`${server.url}/console/c/${tenants.id}/settings`);
+    await page.getByRole("heading", { name: "Tenant retention" }).waitFor();
+    await page.getByText("No tenant has its own retention.").waitFor();
+
+    await page.getByRole("button", { name: "Add tenant retention" }).click();
+    const add = page.getByRole("dialog", { name: "Add tenant retention" });
+    await add.getByLabel("Tenant (tenant_id)").fill("acme");
+    await add.getByLabel("Warm storage").fill("90d");
+    await add.getByLabel("Cold storage").fill("30d");
+    await add.getByRole("button", { name: "Save retention" }).click();
+    // The server's refusal is shown at the field its pointer names; nothing was saved.
+    await add.getByText(/cold_storage must be between 180d/).waitFor();
+    await add.getByLabel("Cold storage").fill("16month");
+    await add.getByRole("button", { name: "Save retention" }).click();
+    await add.waitFor({ state: "detached" });
+    const table = page.getByRole("table", { name: "Tenant retention" });
+    await table.getByRole("row", { name: /acme 90d 16month/ }).waitFor();
+
+    await page.getByRole("button", { name: "Edit retention of acme" }).click();
+    const edit = page.getByRole("dialog", { name: "Retention of acme" });
+    await edit.getByLabel("Warm storage").fill("7d");
+    await edit.getByRole("button", { name: "Save retention" }).click();
+    await edit.waitFor({ state: "detached" });
+    await table.getByRole("row", { name: /acme 7d 16month/ }).waitFor();
+
+    await page.getByRole("button", { name: "Add tenant retention" }).click();
+    await add.getByLabel("Tenant (tenant_id)").fill("globex");
+    await add.getByLabel("Warm storage").fill("1y");
+    await add.getByRole("button", { name: "Save retention" }).click();
+    await add.waitFor({ state: "detached" });
+    await table.getByRole("row", { name: /globex 1y none \(default\)/ }).waitFor();
+    await screen("settings-tenant-retention");
+
+    await page.getByRole("button", { name: "Remove retention of globex" }).click();
+    await page.getByRole("alertdialog").getByRole("button", { name: "Remove globex" }).click();
+    await page.getByText("Removed the retention of globex").waitFor();
+    assert.equal(await table.getByRole("row", { name: /globex/ }).count(), 0);
+    const saved = await admin<{ partition_overrides?: unknown }>("/v1beta/config", { id: tenants.id });
+    assert.deepEqual(saved.partition_overrides, { acme: { warm_storage: "7d", cold_storage: "16month" } });
+    await page.goto(`${server.url}/console/c/${billingId}/settings`);
+    await page.getByRole("heading", { name: "Audit Log Schema" }).waitFor();
+    assert.equal(await page.getByRole("heading", { name: "Tenant retention" }).count(), 0);
+  });
+
   it("signs in with the restricted token and sees only acme's events; sign-out ends the session on the server", async () => {
     await signOut();
     await signIn(readerSecret);

@@ -4,6 +4,7 @@ import type {
   ConfigView,
   CreatedToken,
   Grants,
+  PartitionOverrideView,
   RotatedToken,
   SigningKeyView,
   TokenKind,
@@ -62,6 +63,21 @@ export class AdminClient {
 
   deleteConfig(id: string): Promise<AdminAnswer<ConfigView>> {
     return this.call("v1beta/config/delete", { id });
+  }
+
+  /**
+   * Per-tenant retention (`v1beta/config/partition_overrides`): sets the override of each value
+   * given (keyed by the schema's partitioned field's value) and removes those given `null`;
+   * the others stay. Answers the updated configuration, its `partition_overrides` included.
+   *
+   * @example
+   *   await admin.setPartitionOverrides(configId, { acme: { warm_storage: "90d", cold_storage: "16month" }, globex: null });
+   */
+  setPartitionOverrides(
+    id: string,
+    overrides: Record<string, PartitionOverrideView | null>,
+  ): Promise<AdminAnswer<ConfigView>> {
+    return this.call("v1beta/config/partition_overrides", { id, overrides });
   }
 
   rotateSigningKey(id: string): Promise<AdminAnswer<SigningKeyView>> {

@@ -166,6 +166,36 @@ describe("the SDK's clients", () => {
     assert.equal(gone.status, "NotFound");
   });
 
+  it("sets and removes per-tenant retention overrides, answering the configuration", async () => {
+    const { result: created } = await admin.createConfig("sdk tenants", {
+      schema: {
+        fields: [
+          { id: "message", type: "text", required: true },
+          { id: "tenant_id", type: "string", size: 64, partitioned: true },
+        ],
+      },
+    });
+    const { result: set } = await admin.setPartitionOverrides(created.id, {
+      acme: { warm_storage: "90d", cold_storage: "16month" },
+      globex: { warm_storage: "7d" },
+    });
+    assert.deepEqual(set.partition_overrides, {
+      acme: { warm_storage: "90d", cold_storage: "16month" },
+      globex: { warm_storage: "7d" },
+    });
+    const { result: removed } = await admin.setPartitionOverrides(created.id, { globex: null });
+    assert.deepEqual(removed.partition_overrides, { acme: { warm_storage: "90d", cold_storage: "16month" } });
+    const refused = await admin
+      .setPartitionOverrides(created.id, { acme: { warm_storage: "11y" } })
+      .catch((e: unknown) => e);
+    assert.ok(refused instanceof ApiError);
+    assert.equal(refused.status, "ValidationError");
+    assert.deepEqual(
+      refused.errors.map((e) => [e.code, e.source]),
+      [["NotWithinRange", "/overrides/acme/warm_storage"]],
+    );
+  });
+
   it("answers NotFound for a checkpoint the server has not published", async () => {
     const root = await audit.root();
     const error = await audit.checkpoint(root.tree_name, 1_000_000).catch((e: unknown) => e);

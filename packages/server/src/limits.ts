@@ -360,3 +360,19 @@ export const RETENTION_LEASE_MS = 60_000;
  * read per configuration.
  */
 export const RETENTION_POLL_MS = 60_000;
+
+/**
+ * Most per-tenant retention overrides of one configuration (`v1beta/config/partition_overrides`).
+ * Every search ANDs one clause per override into its query (the per-partition clamp) and every
+ * retention pass walks each overridden partition on its own, so both grow with this count; the
+ * overrides live in the configuration document, read on every request. 100 is far more tenants
+ * with a contract of their own than one configuration serves, and keeps that clause small.
+ */
+export const MAX_PARTITION_OVERRIDES = 100;
+
+/**
+ * Longest partition value an override names, beyond the partitioned field's own `size`: the
+ * search index keys the first 256 characters of a value (search-index.md), so an override of
+ * at most 256 finds its events by an exact index lookup. Tenant ids are far shorter.
+ */
+export const MAX_PARTITION_VALUE_LENGTH = 256;

@@ -182,7 +182,26 @@ function configDetails(config: ConfigView): string {
       f.size,
       f.required ? "yes" : "no",
       f.redact ? "yes" : "no",
-      f.name,
+      f.partitioned ? `${f.name ?? ""} (partitioned)`.trimStart() : f.name,
+    ]),
+  )}${overridesDetails(config)}`;
+}
+
+/** The per-tenant retention of a configuration whose schema has a partitioned field. */
+function overridesDetails(config: ConfigView): string {
+  const field = config.schema.fields.find((f) => f.partitioned);
+  if (!field) return "";
+  const overrides = Object.entries(config.partition_overrides ?? {}).sort(([a], [b]) =>
+    a < b ? -1 : a > b ? 1 : 0,
+  );
+  const heading = `\nTenant retention (partitioned by ${field.id}):\n`;
+  if (overrides.length === 0) return `${heading}No overrides: every tenant has the configuration's tiers.`;
+  return `${heading}${table(
+    ["VALUE", "WARM", "COLD"],
+    overrides.map(([value, o]) => [
+      value,
+      o.warm_storage ?? `(${config.warm_storage ?? "kept"})`,
+      o.cold_storage ?? `(${config.cold_storage ?? "0d"})`,
     ]),
   )}`;
 }
@@ -306,6 +325,41 @@ export const CONFIG_COMMANDS: Command[] = [
         return;
       }
       context.print(answer.summary);
+    },
+  },
+  {
+    name: "config overrides",
+    synopsis: "set CONFIG VALUE [--warm DURATION] [--cold DURATION] | remove CONFIG VALUE",
+    summary:
+      "Give one tenant (a value of the schema's partitioned field) its own retention, or remove it.\n" +
+      "set: a tier not given is the configuration's; it replaces the tenant's earlier override.\n" +
+      "remove: the tenant has the configuration's tiers again.",
+    positionals: ["set|remove", "CONFIG", "VALUE"],
+    options: {
+      warm: { type: "string", help: ["--warm DURATION", "the tenant's warm retention, e.g. 90d (0d: none)"] },
+      cold: {
+        type: "string",
+        help: ["--cold DURATION", "the tenant's cold retention, e.g. 16month (0d: none, else at least 180d)"],
+      },
+    },
+    async run(context) {
+      const [action, id, value] = [context.args[0]!, context.args[1]!, context.args[2]!];
+      const warm = context.string("warm");
+      const cold = context.string("cold");
+      let override: { warm_storage?: string; cold_storage?: string } | null;
+      if (action === "set") {
+        override = {
+          ...(warm !== undefined ? { warm_storage: warm } : {}),
+          ...(cold !== undefined ? { cold_storage: cold } : {}),
+        };
+      } else if (action === "remove") {
+        if (warm !== undefined || cold !== undefined)
+          throw context.usageError("config overrides remove takes no --warm or --cold");
+        override = null;
+      } else {
+        throw context.usageError(`config overrides needs set or remove, not "${action}"`);
+      }
+      show(context, await context.client().setPartitionOverrides(id, { [value]: override }));
     },
   },
   {

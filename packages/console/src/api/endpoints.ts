@@ -3,6 +3,7 @@ import type {
   ConfigView,
   CreatedToken,
   DownloadResult,
+  PartitionOverridesRequest,
   ResultsResult,
   RootResult,
   RotatedToken,
@@ -29,6 +30,9 @@ export const configs = {
   update: (body: Record<string, unknown>) => call<ConfigView>("/v1beta/config/update", body),
   delete: (id: string) => call<unknown>("/v1beta/config/delete", { id }),
   rotateKey: (id: string) => call<ConfigView>("/v1beta/config/signing_key/rotate", { id }),
+  /** Sets each tenant's override given; `null` removes one (docs/design/retention.md). */
+  partitionOverrides: (id: string, overrides: PartitionOverridesRequest["overrides"]) =>
+    call<ConfigView>("/v1beta/config/partition_overrides", { id, overrides }),
 };
 
 export const tokens = {

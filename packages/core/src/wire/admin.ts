@@ -11,7 +11,15 @@ export interface SchemaFieldView {
   size?: number;
   required?: boolean;
   redact?: boolean;
+  /** The field whose value names an event's partition (its tenant), for per-tenant retention. */
+  partitioned?: boolean;
   ui_default_visible?: boolean;
+}
+
+/** One partition's own tiers; an absent key falls back to the configuration's. */
+export interface PartitionOverrideView {
+  warm_storage?: string;
+  cold_storage?: string;
 }
 
 export interface SchemaView {
@@ -49,6 +57,20 @@ export interface ConfigView {
   vault_key_id?: string;
   redaction?: RedactionView;
   ui_metadata?: { saved_searches: unknown[] };
+  /** Per value of the schema's `partitioned` field, its own tiers (absent when there are none). */
+  partition_overrides?: Record<string, PartitionOverrideView>;
+}
+
+/**
+ * The body of `v1beta/config/partition_overrides`: each key given is set (replacing that
+ * partition's override whole); a key mapped to `null` removes its override. Keys not named keep
+ * theirs. The answer is the updated configuration (`ConfigView`).
+ *
+ * @example { id: "pci_…", overrides: { acme: { warm_storage: "90d", cold_storage: "16month" }, globex: null } }
+ */
+export interface PartitionOverridesRequest {
+  id: string;
+  overrides: Record<string, PartitionOverrideView | null>;
 }
 
 export interface ConfigList {

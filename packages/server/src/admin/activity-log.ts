@@ -38,6 +38,7 @@ export type AdminAction =
   | "config.update"
   | "config.delete"
   | "config.rotate_signing_key"
+  | "config.partition_overrides"
   | "token.create"
   | "token.update"
   | "token.extend"

@@ -1,5 +1,5 @@
 import { DURATION_PATTERN, parseDuration } from "@veritrail/core";
-import type { ErrorField } from "../errors.js";
+import { type ErrorField, pointerToken } from "../errors.js";
 import { BodyReader } from "../guards/body-reader.js";
 import {
   type ConfigSettings,
@@ -10,6 +10,8 @@ import {
 } from "../ingest/event-schema.js";
 import {
   MAX_ORDER_LENGTH,
+  MAX_PARTITION_OVERRIDES,
+  MAX_PARTITION_VALUE_LENGTH,
   MAX_SAVE_MALFORMED_LENGTH,
   MAX_SAVED_SEARCH_ORDER_BY_LENGTH,
   MAX_SAVED_SEARCH_QUERY_LENGTH,
@@ -23,6 +25,7 @@ import {
   MAX_SCHEMA_FIELD_TYPE_LENGTH,
   MAX_SCHEMA_FIELDS,
 } from "../limits.js";
+import type { PartitionOverride } from "../store/contract/config.js";
 import type { ConfigRecord } from "../store/contract/store.js";
 import { readRedaction } from "./redaction-document.js";
 
@@ -68,6 +71,7 @@ export const CONFIG_KEYS = [
   "vault_sign",
   "redaction",
   "ui_metadata",
+  "partition_overrides",
 ];
 
 /** Retention bounds (product-features §14): hot at most 14 days; warm and cold at most 10 years; cold 0 (off) or at least 180 days. */
@@ -110,7 +114,7 @@ function readField(value: unknown, pointer: string, errors: ErrorField[]): Schem
   const required = body.boolean("required");
   const redact = body.boolean("redact");
   const visible = body.boolean("ui_default_visible");
-  body.boolean("partitioned");
+  const partitioned = body.boolean("partitioned");
   const isString = type !== undefined && STRING_TYPES.includes(type);
   // A date-time is text on the wire, and may bound its length: the standard schema's timestamp
   // has size 128, so a schema as the server shows it is also one it takes back.
@@ -126,11 +130,20 @@ function readField(value: unknown, pointer: string, errors: ErrorField[]): Schem
       });
     }
   }
+  // The partition value names a tenant: compared exactly, as one indexed string (retention.md).
+  if (partitioned === true && type !== undefined && type !== "string") {
+    errors.push({
+      code: "UnexpectedProperty",
+      detail: "partitioned applies only to string fields",
+      source: body.at("partitioned"),
+    });
+  }
   if (name !== undefined) field.name = name;
   if (description !== undefined) field.description = description;
   if (size !== undefined) field.size = size;
   if (required !== undefined) field.required = required;
   if (redact !== undefined) field.redact = redact;
+  if (partitioned === true) field.partitioned = true;
   if (visible !== undefined) field.ui_default_visible = visible;
   if (isString && field.size === undefined) field.size = MAX_SCHEMA_FIELD_SIZE;
   return errors.length > before ? undefined : field;
@@ -166,9 +179,20 @@ export function readSchema(value: unknown, pointer: string, errors: ErrorField[]
     });
   } else {
     const seen = new Set<string>();
+    let partitioned = false;
     raw.forEach((item, i) => {
       const field = readField(item, `${body.at("fields")}/${i}`, errors);
       if (!field) return;
+      if (field.partitioned) {
+        if (partitioned) {
+          errors.push({
+            code: "ItemNotUnique",
+            detail: "at most one field of a schema is partitioned",
+            source: `${body.at("fields")}/${i}/partitioned`,
+          });
+        }
+        partitioned = true;
+      }
       if (seen.has(field.id)) {
         errors.push({
           code: "ItemNotUnique",
@@ -190,6 +214,99 @@ export function readSchema(value: unknown, pointer: string, errors: ErrorField[]
   return errors.length > before
     ? undefined
     : { fields, save_malformed: saveMalformed as EventSchema["save_malformed"] };
+}
+
+/** The schema's partitioned field, if it has one (at most one, a `string`: readSchema). */
+export function partitionedFieldOf(schema: EventSchema): SchemaField | undefined {
+  return schema.fields.find((field) => field.partitioned === true);
+}
+
+/**
+ * Reads a `v1beta/config/partition_overrides` body's `overrides` against the stored settings and
+ * returns the configuration's next overrides: each key given is set whole, a key mapped to `null`
+ * removes that override, keys not named keep theirs. Problems name `/overrides/<key>/…`.
+ */
+export function readPartitionOverrides(
+  body: BodyReader,
+  settings: ConfigSettings,
+): Record<string, PartitionOverride> | undefined {
+  const before = body.errors.length;
+  const raw = body.raw("overrides");
+  const field = partitionedFieldOf(settings.schema);
+  if (raw === undefined || raw === null) {
+    body.errors.push({
+      code: "FieldRequired",
+      detail: "overrides is required",
+      source: body.at("overrides"),
+    });
+    return undefined;
+  }
+  // Not a BodyReader: its keys are partition values, bounded by the field's size, not field names.
+  if (typeof raw !== "object" || Array.isArray(raw)) {
+    body.errors.push({
+      code: "InvalidObject",
+      detail: "must be a JSON object",
+      source: body.at("overrides"),
+    });
+    return undefined;
+  }
+  if (!field) {
+    body.errors.push({
+      code: "BadState",
+      detail: "the configuration's schema has no partitioned field",
+      source: body.at("overrides"),
+    });
+    return undefined;
+  }
+  const next: Record<string, PartitionOverride> = { ...(settings.partition_overrides ?? {}) };
+  const maxKey = Math.min(field.size ?? MAX_PARTITION_VALUE_LENGTH, MAX_PARTITION_VALUE_LENGTH);
+  for (const key of Object.keys(raw as Record<string, unknown>)) {
+    const at = `${body.at("overrides")}/${pointerToken(key)}`;
+    if (key.length === 0 || key.length > maxKey) {
+      body.errors.push({
+        code: key.length === 0 ? "BelowMinLength" : "AboveMaxLength",
+        detail: `a partition value of ${field.id} is 1 to ${maxKey} characters`,
+        source: at,
+      });
+      continue;
+    }
+    const value = (raw as Record<string, unknown>)[key];
+    if (value === null) {
+      delete next[key];
+      continue;
+    }
+    const entry = new BodyReader(value, at, ["warm_storage", "cold_storage"], body.errors);
+    if (!entry.isObject) continue;
+    const override: PartitionOverride = {};
+    for (const tier of ["warm_storage", "cold_storage"] as const) {
+      const duration = readDuration(entry, tier);
+      if (duration !== undefined) override[tier] = duration;
+    }
+    next[key] = override;
+  }
+  if (body.errors.length === before && Object.keys(next).length > MAX_PARTITION_OVERRIDES) {
+    body.errors.push({
+      code: "AboveMaxItems",
+      detail: `a configuration has at most ${MAX_PARTITION_OVERRIDES} partition overrides`,
+      source: body.at("overrides"),
+    });
+  }
+  return body.errors.length > before ? undefined : next;
+}
+
+/**
+ * The retired values after a change of overrides from `before` to `after`: a removed value joins
+ * them (its events the job passed while it was overridden are still to be found), a value
+ * overridden again leaves them; the oldest go beyond `MAX_PARTITION_OVERRIDES`.
+ */
+export function retirePartitions(
+  retired: readonly string[] | undefined,
+  before: Record<string, PartitionOverride> | undefined,
+  after: Record<string, PartitionOverride>,
+): string[] {
+  const removed = Object.keys(before ?? {}).filter((value) => !Object.hasOwn(after, value));
+  const next = [...(retired ?? []), ...removed].filter((value, i, all) => all.indexOf(value) === i);
+  return next.filter((value) => !Object.hasOwn(after, value)).slice(-MAX_PARTITION_OVERRIDES);
 }
 
 function readDuration(body: BodyReader, key: keyof typeof RETENTION): string | undefined {
@@ -235,6 +352,18 @@ export function readConfigSettings(body: BodyReader, existing?: ConfigSettings):
   for (const key of ["hot_storage", "warm_storage", "cold_storage"] as const) {
     const value = readDuration(body, key);
     if (value !== undefined) settings[key] = value;
+  }
+  // Shown with the configuration, so a document as read is also one taken back; it changes only
+  // through v1beta/config/partition_overrides, which validates it against the partitioned field.
+  if (
+    body.has("partition_overrides") &&
+    !sameOverrides(body.raw("partition_overrides"), settings.partition_overrides)
+  ) {
+    body.errors.push({
+      code: "IsReadOnly",
+      detail: "partition_overrides changes through v1beta/config/partition_overrides",
+      source: body.at("partition_overrides"),
+    });
   }
   const vaultSign = body.boolean("vault_sign");
   if (vaultSign !== undefined) settings.vault_sign = vaultSign;
@@ -282,6 +411,18 @@ export function readConfigSettings(body: BodyReader, existing?: ConfigSettings):
   return body.errors.length > before ? undefined : settings;
 }
 
+function sameOverrides(given: unknown, stored: Record<string, PartitionOverride> | undefined): boolean {
+  const sorted = (value: unknown): unknown =>
+    value !== null && typeof value === "object" && !Array.isArray(value)
+      ? Object.fromEntries(
+          Object.keys(value)
+            .sort()
+            .map((k) => [k, sorted((value as Record<string, unknown>)[k])]),
+        )
+      : value;
+  return JSON.stringify(sorted(given)) === JSON.stringify(sorted(stored ?? {}));
+}
+
 /** A schema is fixed at creation: the same field ids with the same type, size, required and redact. */
 function checkSchemaUnchanged(
   old: EventSchema,
@@ -307,7 +448,7 @@ function checkSchemaUnchanged(
   }
   next.fields.forEach((field, i) => {
     const before = oldFields.get(field.id)!;
-    for (const key of ["type", "size", "required", "redact"] as const) {
+    for (const key of ["type", "size", "required", "redact", "partitioned"] as const) {
       if ((field[key] ?? false) !== (before[key] ?? false)) {
         errors.push({
           code: "IsReadOnly",
@@ -325,7 +466,12 @@ export function renderConfig(
   treeName: string,
   vaultKeyId: string | undefined,
 ): Record<string, unknown> {
-  const { version, ...settings } = config.settings;
+  const {
+    version,
+    partition_overrides: overrides,
+    retired_partitions: _retired,
+    ...settings
+  } = config.settings;
   return {
     id: config.id,
     name: config.name,
@@ -334,6 +480,9 @@ export function renderConfig(
     updated_at: config.updatedAt,
     tree_name: treeName,
     ...settings,
+    ...(overrides !== undefined && Object.keys(overrides).length > 0
+      ? { partition_overrides: overrides }
+      : {}),
     ...(vaultKeyId !== undefined ? { vault_key_id: vaultKeyId } : {}),
   };
 }

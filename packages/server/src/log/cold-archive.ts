@@ -58,15 +58,20 @@ export class ColdArchive {
     this.#dir = dir;
   }
 
-  /** The path of the archive of `configId` for the UTC day starting at `dayMicros`. */
-  fileOf(configId: string, dayMicros: number): string {
-    return join(this.#dir, configId, `${dayName(dayMicros)}.jsonl.gz`);
+  /**
+   * The path of the archive of `configId` for the UTC day starting at `dayMicros`; with a
+   * `partitionKey` (retention.ts `partitionKeyOf`), that overridden partition's own file of the
+   * day, `<YYYY-MM-DD>.<key>.jsonl.gz` (the default partition keeps `<YYYY-MM-DD>.jsonl.gz`).
+   */
+  fileOf(configId: string, dayMicros: number, partitionKey?: string): string {
+    const suffix = partitionKey === undefined ? "" : `.${partitionKey}`;
+    return join(this.#dir, configId, `${dayName(dayMicros)}${suffix}.jsonl.gz`);
   }
 
   /** Whether the day's archive is complete on disk (only a complete file has the final name). */
-  async has(configId: string, dayMicros: number): Promise<boolean> {
+  async has(configId: string, dayMicros: number, partitionKey?: string): Promise<boolean> {
     try {
-      await (await open(this.fileOf(configId, dayMicros), "r")).close();
+      await (await open(this.fileOf(configId, dayMicros, partitionKey), "r")).close();
       return true;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === "ENOENT") return false;
@@ -78,10 +83,15 @@ export class ColdArchive {
    * Writes the day's archive from `batches` (the day's leaves in leaf order) and makes it durable
    * before returning the number of records written. On failure no file of the final name exists.
    */
-  async write(configId: string, dayMicros: number, batches: AsyncIterable<LeafRecord[]>): Promise<number> {
+  async write(
+    configId: string,
+    dayMicros: number,
+    batches: AsyncIterable<LeafRecord[]>,
+    partitionKey?: string,
+  ): Promise<number> {
     const dir = join(this.#dir, configId);
     await mkdir(dir, { recursive: true });
-    const final = this.fileOf(configId, dayMicros);
+    const final = this.fileOf(configId, dayMicros, partitionKey);
     const temporary = `${final}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
     const handle = await open(temporary, "wx");
     let count = 0;
@@ -224,8 +234,11 @@ export class ColdArchive {
     return erased.sort((a, b) => a.leafIndex - b.leafIndex);
   }
 
-  /** Deletes the configuration's archives of days that ended before `beforeMicros`; returns how many. */
-  async deleteBefore(configId: string, beforeMicros: number): Promise<number> {
+  /**
+   * Deletes the configuration's archives of days that ended before `beforeMicros`, of the
+   * default partition or (with `partitionKey`) of that partition only; returns how many.
+   */
+  async deleteBefore(configId: string, beforeMicros: number, partitionKey?: string): Promise<number> {
     let names: string[];
     try {
       names = await readdir(join(this.#dir, configId));
@@ -235,8 +248,8 @@ export class ColdArchive {
     }
     let deleted = 0;
     for (const name of names) {
-      const match = /^(\d{4}-\d{2}-\d{2})\.jsonl\.gz$/.exec(name);
-      if (!match) continue;
+      const match = /^(\d{4}-\d{2}-\d{2})(?:\.([0-9a-f]{16}))?\.jsonl\.gz$/.exec(name);
+      if (!match || match[2] !== partitionKey) continue;
       const dayMicros = parseReceivedAt(`${match[1]}T00:00:00.000000Z`);
       if (!Number.isSafeInteger(dayMicros)) continue;
       if (dayMicros + DAY_MICROS > beforeMicros) continue;

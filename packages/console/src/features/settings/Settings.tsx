@@ -6,6 +6,7 @@ import { configs } from "../../api/endpoints.js";
 import { announce } from "../../components/ui/Announcer.js";
 import { ConfirmDialog } from "../../components/ui/Dialog.js";
 import { ErrorBanner, TextField } from "../../components/ui/Field.js";
+import { TenantRetention } from "./TenantRetention.js";
 
 /** The current configuration's settings: schema (read-only), retention, signing, name, delete. */
 export function Settings(props: { configId: string; onCreateNew: () => void }) {
@@ -72,6 +73,7 @@ export function Settings(props: { configId: string; onCreateNew: () => void }) {
                     <th scope="col">Size</th>
                     <th scope="col">Required</th>
                     <th scope="col">Redact</th>
+                    <th scope="col">Partitioned</th>
                     <th scope="col">Visible by default</th>
                   </tr>
                 </thead>
@@ -84,6 +86,7 @@ export function Settings(props: { configId: string; onCreateNew: () => void }) {
                       <td>{f.size ?? ""}</td>
                       <td>{f.required ? "yes" : "no"}</td>
                       <td>{f.redact ? "yes" : "no"}</td>
+                      <td>{f.partitioned ? "yes" : "no"}</td>
                       <td>{f.ui_default_visible ? "yes" : "no"}</td>
                     </tr>
                   ))}
@@ -126,6 +129,7 @@ export function Settings(props: { configId: string; onCreateNew: () => void }) {
               </button>
             ) : null}
           </div>
+          <TenantRetention config={c} />
           <div className="card danger-zone">
             <h2>Delete</h2>
             <p>

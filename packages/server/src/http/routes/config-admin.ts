@@ -1,7 +1,13 @@
 import { generateSigningKey, isId, privateKeyPem, publicKeyPem } from "@veritrail/core";
 import type { FastifyInstance } from "fastify";
 import { isActivityConfig } from "../../admin/activity-log.js";
-import { CONFIG_KEYS, readConfigSettings, renderConfig } from "../../admin/config-document.js";
+import {
+  CONFIG_KEYS,
+  readConfigSettings,
+  readPartitionOverrides,
+  renderConfig,
+  retirePartitions,
+} from "../../admin/config-document.js";
 import { nextTimestamp, nowIso } from "../../clock.js";
 import { ApiError } from "../../errors.js";
 import { BodyReader } from "../../guards/body-reader.js";
@@ -147,6 +153,50 @@ export function registerConfigRoutes(app: FastifyInstance, services: Services): 
       ...changedMembers(activityView(await render(existing)), activityView(rendered)),
     });
     return sendEnvelope(request, reply, "Success", `Updated configuration ${next.id}`, rendered);
+  });
+
+  // Per-tenant retention (docs/design/retention.md "Per-tenant overrides"): each key given is
+  // set, a key mapped to null is removed, the others stay; the answer is the configuration.
+  app.post("/v1beta/config/partition_overrides", async (request, reply) => {
+    const admin = authenticatedAdmin(request);
+    const body = new BodyReader(request.body, "", ["id", "overrides"]);
+    for (let attempt = 0; ; attempt++) {
+      const existing = await load(admin.projectId, body);
+      const overrides = readPartitionOverrides(body, existing.settings);
+      body.throwIfInvalid();
+      const { partition_overrides: before, retired_partitions: wasRetired, ...rest } = existing.settings;
+      const retired = retirePartitions(wasRetired, before, overrides!);
+      const settings: ConfigRecord["settings"] = {
+        ...rest,
+        ...(Object.keys(overrides!).length > 0 ? { partition_overrides: overrides! } : {}),
+        ...(retired.length > 0 ? { retired_partitions: retired } : {}),
+      };
+      const next: ConfigRecord = {
+        ...existing,
+        settings,
+        updatedAt: nextTimestamp(existing.updatedAt, clock.nowMillis()),
+      };
+      // A concurrent change of the configuration is read again and the merge made on it.
+      if (!(await store.configs.updateConfig(next, existing.updatedAt))) {
+        if (attempt < 2) continue;
+        throw conflict();
+      }
+      directory.invalidate();
+      const rendered = await render(next);
+      await recordAction(services, request, admin, {
+        action: "config.partition_overrides",
+        target: next.id,
+        summary: `Updated the partition overrides of configuration ${next.id} (${next.name})`,
+        ...changedMembers(activityView(await render(existing)), activityView(rendered)),
+      });
+      return sendEnvelope(
+        request,
+        reply,
+        "Success",
+        `Updated the partition overrides of configuration ${next.id}`,
+        rendered,
+      );
+    }
   });
 
   app.post("/v1beta/config/delete", async (request, reply) => {

@@ -2,7 +2,7 @@ import type { FastifyInstance } from "fastify";
 import { BodyReader } from "../../guards/body-reader.js";
 import type { ExportPayload } from "../../jobs/kinds/export.js";
 import type { EventFileFormat } from "../../log/event-file.js";
-import { retentionCutoffMicros } from "../../log/retention.js";
+import { retentionWindowOf } from "../../log/retention.js";
 import type { Services } from "../../services.js";
 import { acceptForLater, authorizeAudit } from "./data-plane.js";
 import { readOrder, readOrderBy, readTimeWindow } from "./search-request.js";
@@ -72,7 +72,8 @@ export function registerExportRoutes(app: FastifyInstance, services: Services): 
     body.throwIfInvalid();
 
     // Nothing past the searchable tiers is exported (docs/design/retention.md).
-    const cutoff = retentionCutoffMicros(resolved.config.settings, clock.nowMicros());
+    // With per-tenant overrides, the earliest cutoff of any partition; the job ANDs the rest.
+    const cutoff = retentionWindowOf(resolved.config.settings, clock.nowMicros()).startMicros;
     const start = hasStart ? window.startMicros : undefined;
     const payload: ExportPayload = {
       format,

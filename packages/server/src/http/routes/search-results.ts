@@ -12,6 +12,7 @@ import {
 } from "../../log/published.js";
 import type { Services } from "../../services.js";
 import { erasureOf } from "../../store/contract/erasure.js";
+import type { LeafRecord } from "../../store/contract/log.js";
 import type { ResultSetRecord } from "../../store/contract/search.js";
 import type { TokenRecord } from "../../store/contract/store.js";
 import { grantableConfigIds } from "./data-plane.js";
@@ -123,6 +124,7 @@ export async function renderEvents(
   leafIndices: readonly number[],
   verbose: boolean,
   treeSize: number,
+  visible?: (leaf: LeafRecord) => boolean,
 ): Promise<{ events: SearchEvent[]; root?: PublishedRootJson; unpublished_root?: UnpublishedRootJson }> {
   const { store } = services;
   const prove = verbose && treeSize > 0;
@@ -137,7 +139,9 @@ export async function renderEvents(
       : undefined,
   ]);
   // A result set made before its events expired no longer shows them (docs/design/retention.md).
-  const leaves = stored.filter((leaf) => erasureOf(leaf.envelope)?.reason !== "expired");
+  const leaves = stored.filter(
+    (leaf) => erasureOf(leaf.envelope)?.reason !== "expired" && (visible === undefined || visible(leaf)),
+  );
   const events: SearchEvent[] = leaves.map((leaf) => {
     const erased = erasedFieldsOf(leaf);
     return erased

@@ -1,4 +1,4 @@
-import { DURATION_PATTERN, isId, parseDuration, parseQuery, restrictQuery } from "@veritrail/core";
+import { conjoin, DURATION_PATTERN, isId, parseDuration, parseQuery, restrictQuery } from "@veritrail/core";
 import type { FastifyInstance } from "fastify";
 import { isoAt } from "../../clock.js";
 import { ApiError } from "../../errors.js";
@@ -11,7 +11,7 @@ import {
   MAX_SEARCH_RESULTS,
 } from "../../limits.js";
 import type { ResolvedConfig } from "../../log/config-directory.js";
-import { retentionCutoffMicros } from "../../log/retention.js";
+import { isWithinRetention, retentionWindowOf, withoutExpiredLeaves } from "../../log/retention.js";
 import type { Services } from "../../services.js";
 import { authenticatedToken, sendEnvelope } from "../envelope.js";
 import { authorizeAudit } from "./data-plane.js";
@@ -103,19 +103,23 @@ export function registerSearchRoutes(app: FastifyInstance, services: Services): 
     const restricted = restrictQuery(parsed.ast, schema, { token: imposed, request: requested });
     // A value that a `hash` rule stores hashed is searched for hashed (ingest/redactor.ts).
     const where = resolved.redactor ? resolved.redactor.rewriteQuery(restricted) : restricted;
-    // Nothing past the searchable tiers is answered, expired by the retention job yet or not.
-    const cutoff = retentionCutoffMicros(resolved.config.settings, nowMicros);
-    const leaves = await store.search.searchLeaves({
+    // Nothing past its own tiers is answered, expired by the retention job yet or not: the window
+    // starts at the earliest cutoff of any partition, and a residual clause keeps each
+    // partition's events within its own (docs/design/retention.md).
+    const kept = retentionWindowOf(resolved.config.settings, nowMicros);
+    const found = await store.search.searchLeaves({
       treeId: resolved.treeId,
       schema,
       fieldNumbers: resolved.fieldNumbers,
-      where,
-      startMicros: cutoff === undefined ? startMicros : Math.max(startMicros, cutoff),
+      where: conjoin([where, kept.where]),
+      startMicros: kept.startMicros === undefined ? startMicros : Math.max(startMicros, kept.startMicros),
       endMicros,
       order,
       orderBy,
       limit: maxResults,
     });
+    const leaves =
+      kept.where.kind === "all" ? found : await withoutExpiredLeaves(store, resolved.treeId, found);
     // Read after the search: the head is then at least as far as every event the search found,
     // so each one has a proof against the root at this size.
     const head = await store.log.getTreeHead(configId);
@@ -199,7 +203,11 @@ export function registerSearchRoutes(app: FastifyInstance, services: Services): 
     }
     const leaves = set.leaves.slice(offset, offset + limit);
     const tree = { treeId: set.treeId, treeName: resolved.treeName };
-    const page = await renderEvents(services, tree, leaves, set.verbose, set.treeSize);
+    // An event that passed its own tiers since the search is left out, expired yet or not.
+    const kept = retentionWindowOf(resolved.config.settings, clock.nowMicros());
+    const page = await renderEvents(services, tree, leaves, set.verbose, set.treeSize, (leaf) =>
+      isWithinRetention(kept, resolved.config.settings.schema, leaf),
+    );
     return sendEnvelope(
       request,
       reply,

@@ -244,6 +244,108 @@ export function describeErasureConformance(open: OpenStore): void {
       );
     });
 
+    it("finds one partition value's events from the index, live ones only, in a leaf range", async () => {
+      const store = current();
+      const tree = await seedTree(store, 12);
+      const lookup = (value: string, fromLeaf: number, belowLeaf: number, limit: number) =>
+        store.erasure.partitionLeaves({
+          treeId: tree.treeId,
+          schema: SCHEMA,
+          fieldId: "actor",
+          value,
+          fromLeaf,
+          belowLeaf,
+          limit,
+        });
+      assert.deepEqual(await lookup("alice", 0, 12, 100), [0, 2, 4, 6, 8, 10]);
+      assert.deepEqual(await lookup("alice", 3, 9, 100), [4, 6, 8]);
+      assert.deepEqual(await lookup("alice", 0, 12, 2), [0, 2]);
+      assert.deepEqual(await lookup("ali", 0, 12, 100), [], "exact, not contains");
+      assert.deepEqual(await lookup("alice", 5, 5, 100), []);
+      await store.erasure.eraseEvents({ treeId: tree.treeId, schema: SCHEMA, leafIndices: [2, 3], mark });
+      assert.deepEqual(await lookup("alice", 0, 12, 3), [0, 4, 6], "an erased event has left the index");
+      assert.deepEqual(
+        await store.erasure.partitionLeaves({
+          treeId: tree.treeId,
+          schema: SCHEMA,
+          fieldId: "nosuchfield",
+          value: "alice",
+          fromLeaf: 0,
+          belowLeaf: 12,
+          limit: 10,
+        }),
+        [],
+      );
+    });
+
+    it("passes the events an expiry keeps, moving the cursor over them", async () => {
+      const store = current();
+      const tree = await seedTree(store, 10);
+      const batch = await store.erasure.expireEvents({
+        treeId: tree.treeId,
+        schema: SCHEMA,
+        belowLeaf: 6,
+        limit: 100,
+        expiredAt: "2026-04-01T00:00:00.000Z",
+        keep: { fieldId: "actor", values: ["bob", "carol"] },
+      });
+      assert.deepEqual(
+        batch.expired.map((leaf) => leaf.leafIndex),
+        [0, 2, 4],
+      );
+      assert.equal(batch.expiredBelow, 6);
+      const leaves = await store.search.getLeaves(
+        tree.treeId,
+        Array.from({ length: 6 }, (_, i) => i),
+      );
+      assert.deepEqual(
+        leaves.map((leaf) => erasureOf(leaf.envelope)?.reason ?? "kept"),
+        ["expired", "kept", "expired", "kept", "expired", "kept"],
+      );
+      const search = (query: string) => store.search.searchLeaves(searchOf(tree.treeId, query));
+      assert.deepEqual(await search("actor=bob"), [1, 3, 5, 7, 9], "kept events stay searchable");
+    });
+
+    it("expires each leaf once when a partition's expiry races the tree's expiry", async () => {
+      const store = current();
+      const tree = await seedTree(store, 40);
+      const expiredAt = "2026-04-01T00:00:00.000Z";
+      const prefix = () =>
+        store.erasure.expireEvents({
+          treeId: tree.treeId,
+          schema: SCHEMA,
+          belowLeaf: 30,
+          limit: 7,
+          expiredAt,
+        });
+      const partition = async () => {
+        const leaves = await store.erasure.partitionLeaves({
+          treeId: tree.treeId,
+          schema: SCHEMA,
+          fieldId: "actor",
+          value: "bob",
+          fromLeaf: 0,
+          belowLeaf: 30,
+          limit: 7,
+        });
+        return store.erasure.eraseEvents({
+          treeId: tree.treeId,
+          schema: SCHEMA,
+          leafIndices: leaves,
+          mark: expiryMark(expiredAt),
+        });
+      };
+      const seen: number[] = [];
+      for (let round = 0; round < 5; round++) {
+        const [a, b, c, d] = await Promise.all([prefix(), partition(), prefix(), partition()]);
+        for (const batch of [a.expired, b, c.expired, d]) seen.push(...batch.map((leaf) => leaf.leafIndex));
+      }
+      assert.deepEqual(
+        seen.sort((x, y) => x - y),
+        Array.from({ length: 30 }, (_, i) => i),
+      );
+    });
+
     it("leaves the tree appendable, its right edge unchanged", async () => {
       const store = current();
       const tree = await seedTree(store, 5);

@@ -17,7 +17,15 @@ export interface SchemaField {
   size?: number;
   required?: boolean;
   redact?: boolean;
+  /** The field whose value names an event's partition (its tenant), for per-tenant retention; at most one, a `string`. */
+  partitioned?: boolean;
   ui_default_visible?: boolean;
+}
+
+/** One partition's own retention (`v1beta/config/partition_overrides`); an absent key falls back to the configuration's. */
+export interface PartitionOverride {
+  warm_storage?: string;
+  cold_storage?: string;
 }
 
 export type SaveMalformed = "reject" | "all" | "unredacted";
@@ -54,6 +62,18 @@ export interface ConfigSettings {
   /** Redaction at ingestion of the fields marked `redact` (docs/design/redaction.md). */
   redaction?: RedactionSettings;
   ui_metadata?: { saved_searches: unknown[] };
+  /**
+   * Per partition value (of the schema's `partitioned` field), its own warm and cold tiers
+   * (docs/design/retention.md "Per-tenant overrides"). Absent or empty: every event has the
+   * configuration's tiers.
+   */
+  partition_overrides?: Record<string, PartitionOverride>;
+  /**
+   * Values whose override was removed, oldest first (at most `MAX_PARTITION_OVERRIDES`), not
+   * shown: the retention job still finds their events by the index, with the configuration's
+   * tiers, since its cursor walk passed some of them while they were overridden.
+   */
+  retired_partitions?: string[];
   /** Set only on the project's admin activity log, which the server alone writes (admin/activity-log.ts). */
   admin_activity?: true;
 }

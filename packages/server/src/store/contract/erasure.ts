@@ -51,6 +51,25 @@ export interface ExpireRequest {
   limit: number;
   /** ISO 8601, from the server clock. */
   expiredAt: string;
+  /**
+   * Per-tenant retention (docs/design/retention.md "Per-tenant overrides"): the events whose
+   * `fieldId` (the schema's partitioned field) is one of `values` are left as they are, and the
+   * cursor passes them; their partitions expire on their own (`partitionLeaves`, `eraseEvents`).
+   */
+  keep?: { fieldId: string; values: readonly string[] } | undefined;
+}
+
+/** The events of one partition value of one tree that still have their envelope (docs/design/retention.md). */
+export interface PartitionLeavesRequest {
+  treeId: number;
+  schema: EventSchema;
+  /** The schema's partitioned field (a `string` field, so it is in the search index). */
+  fieldId: string;
+  /** The partition value, at most `MAX_PARTITION_VALUE_LENGTH` characters. */
+  value: string;
+  fromLeaf: number;
+  belowLeaf: number;
+  limit: number;
 }
 
 /** What one expiry call did. */
@@ -59,6 +78,15 @@ export interface ExpiredBatch {
   expired: ErasedLeaf[];
   /** The tree's retention cursor after the call: every leaf below it has expired or was erased. */
   expiredBelow: number;
+}
+
+/** Whether an expiry's `keep` leaves this event to its own partition (retention.md "Per-tenant overrides"). */
+export function isKept(
+  event: Readonly<Record<string, unknown>> | undefined,
+  keep: NonNullable<ExpireRequest["keep"]>,
+): boolean {
+  const value = event?.[keep.fieldId];
+  return typeof value === "string" && keep.values.includes(value);
 }
 
 /** The erasure mark of an event removed by retention. */
@@ -82,7 +110,7 @@ export interface ErasureStore {
    * Retention's use of the same mechanism: in one transaction, reads the tree's retention cursor
    * (0 at first), tombstones the events at leaves `cursor`..`min(belowLeaf, cursor + limit)` - 1
    * with `expiryMark(expiredAt)` exactly as `eraseEvents` does (search rows deleted, hashes kept),
-   * and moves the cursor to that end. Two callers at once serialise on the cursor, so each event
+   * except those `keep` names, and moves the cursor to that end. Two callers at once serialise on the cursor, so each event
    * expires once. MUST NOT resolve before the commit; on failure nothing changes.
    */
   expireEvents(request: ExpireRequest): Promise<ExpiredBatch>;
@@ -95,8 +123,15 @@ export interface ErasureStore {
    * leaf order. MUST NOT resolve before the commit; on failure nothing changes.
    */
   eraseExpiredEvents(request: EraseExpiredRequest): Promise<ErasedLeaf[]>;
-  /** The tree's retention cursor: every leaf below it has been removed by retention (or erased before). */
+  /** The tree's retention cursor: every leaf below it has been removed by retention (or erased before), except those an expiry's `keep` passed. */
   expiredBelow(treeId: number): Promise<number>;
+  /**
+   * The leaf indices, ascending and at most `limit`, of the events in `fromLeaf`..`belowLeaf` - 1
+   * whose `fieldId` equals `value` exactly and that still have their envelope. Answered from the
+   * search index (an erased or expired event has no index rows left), so the cost is the number
+   * of leaves answered, however many events of other partitions or already removed lie between.
+   */
+  partitionLeaves(request: PartitionLeavesRequest): Promise<number[]>;
 }
 
 /**

@@ -9,7 +9,10 @@ import {
   erasedEnvelope,
   erasureOf,
   expiryMark,
+  isKept,
+  type PartitionLeavesRequest,
 } from "../contract/erasure.js";
+import { searchFieldNumbers } from "../contract/search.js";
 import { query, transaction } from "./postgres-pool.js";
 
 /**
@@ -72,10 +75,29 @@ export class PostgresErasureStore implements ErasureStore {
       const to = Math.max(from, Math.min(request.belowLeaf, from + request.limit));
       if (to === from) return { expired: [], expiredBelow: from };
       const leaves = Array.from({ length: to - from }, (_, i) => from + i);
-      const expired = await tombstone(client, treeId, leaves, erasedEnvelope(expiryMark(request.expiredAt)));
+      const expired = await tombstone(
+        client,
+        treeId,
+        leaves,
+        erasedEnvelope(expiryMark(request.expiredAt)),
+        request.keep,
+      );
       await client.query("UPDATE retention_cursors SET expired_below = $2 WHERE tree_id = $1", [treeId, to]);
       return { expired, expiredBelow: to };
     });
+  }
+
+  async partitionLeaves(request: PartitionLeavesRequest): Promise<number[]> {
+    const fieldNo = searchFieldNumbers(request.schema).get(request.fieldId);
+    if (fieldNo === undefined || request.fromLeaf >= request.belowLeaf || request.limit <= 0) return [];
+    // The one read of the search index by retention: `search_texts_by_value` (tree, field,
+    // left(text, 256), leaf) seeks to the value's first leaf in the range; the whole text decides.
+    const rows = await query(
+      this.#pool,
+      "SELECT leaf_index FROM search_texts WHERE tree_id = $1 AND field_no = $2 AND left(text, 256) = left($3, 256) AND text = $3 AND leaf_index >= $4 AND leaf_index < $5 ORDER BY leaf_index LIMIT $6",
+      [request.treeId, fieldNo, request.value, request.fromLeaf, request.belowLeaf, request.limit],
+    );
+    return rows.map((row) => Number(row["leaf_index"]));
   }
 
   async expiredBelow(treeId: number): Promise<number> {
@@ -92,6 +114,7 @@ async function tombstone(
   treeId: number,
   leaves: readonly number[],
   text: string,
+  keep?: ExpireRequest["keep"],
 ): Promise<ErasedLeaf[]> {
   const rows = await query(
     client,
@@ -99,7 +122,11 @@ async function tombstone(
     [treeId, leaves],
   );
   const erased: ErasedLeaf[] = rows
-    .filter((row) => !erasureOf(String(row["envelope"])))
+    .filter((row) => {
+      const envelope = String(row["envelope"]);
+      if (erasureOf(envelope)) return false;
+      return !keep || !isKept((JSON.parse(envelope) as { event?: Record<string, unknown> }).event, keep);
+    })
     .map((row) => ({ leafIndex: Number(row["leaf_index"]), hash: row["hash"] as Buffer }));
   if (erased.length === 0) return [];
   const indices = erased.map((leaf) => leaf.leafIndex);

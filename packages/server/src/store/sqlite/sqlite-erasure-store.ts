@@ -9,6 +9,8 @@ import {
   erasedEnvelope,
   erasureOf,
   expiryMark,
+  isKept,
+  type PartitionLeavesRequest,
 } from "../contract/erasure.js";
 import type { Row } from "../contract/rows.js";
 import { type SearchRow, searchFieldNumbers, searchValuesOf } from "../contract/search.js";
@@ -71,6 +73,7 @@ export class SqliteErasureStore implements ErasureStore {
           schema,
           leaves,
           erasedEnvelope(expiryMark(request.expiredAt)),
+          request.keep,
         );
         this.#sql
           .prepare(
@@ -86,6 +89,27 @@ export class SqliteErasureStore implements ErasureStore {
     return this.#cursor(treeId);
   }
 
+  async partitionLeaves(request: PartitionLeavesRequest): Promise<number[]> {
+    const fieldNo = searchFieldNumbers(request.schema).get(request.fieldId);
+    if (fieldNo === undefined || request.fromLeaf >= request.belowLeaf || request.limit <= 0) return [];
+    // The one read of the search index by retention: the primary key (tree, field, value, leaf)
+    // seeks to the value's first leaf in the range. A value of at most 256 characters is stored
+    // whole (cut = 0), so equality is exact.
+    const rows = this.#sql
+      .prepare(
+        "SELECT leaf_index FROM search_values WHERE tree_id = ? AND field_no = ? AND value = ? AND cut = 0 AND leaf_index >= ? AND leaf_index < ? ORDER BY leaf_index LIMIT ?",
+      )
+      .all(
+        request.treeId,
+        fieldNo,
+        request.value,
+        request.fromLeaf,
+        request.belowLeaf,
+        request.limit,
+      ) as Row[];
+    return rows.map((row) => Number(row["leaf_index"]));
+  }
+
   #cursor(treeId: number): number {
     const row = this.#sql
       .prepare("SELECT expired_below FROM retention_cursors WHERE tree_id = ?")
@@ -99,6 +123,7 @@ export class SqliteErasureStore implements ErasureStore {
     schema: EventSchema,
     leaves: readonly number[],
     tombstone: string,
+    keep?: ExpireRequest["keep"],
   ): ErasedLeaf[] {
     const numbers = searchFieldNumbers(schema);
     const erased: ErasedLeaf[] = [];
@@ -111,6 +136,7 @@ export class SqliteErasureStore implements ErasureStore {
       const envelope = String(row["envelope"]);
       if (erasureOf(envelope)) continue;
       const event = (JSON.parse(envelope) as { event?: Record<string, string | number | boolean> }).event;
+      if (keep && isKept(event, keep)) continue;
       for (const value of searchValuesOf(event ?? {}, schema, numbers)) rows.push({ ...value, leafIndex });
       write.run(tombstone, treeId, leafIndex);
       erased.push({ leafIndex, hash: row["hash"] as Buffer });
