@@ -246,7 +246,10 @@ export function exportJob(deps: {
       const asWritten = restrictQuery(MATCH_ALL, schema, { token: accepted.restriction });
       const rewritten = resolved.redactor ? resolved.redactor.rewriteQuery(asWritten) : asWritten;
       // Each partition's events within its own tiers as of now, not as of the 202 (retention.md).
-      const kept = retentionWindowOf(resolved.config.settings, clock.nowMicros());
+      // A cold export reads the archive, which holds only what is past the tiers: no clamp.
+      const kept = accepted.cold
+        ? { startMicros: undefined, where: MATCH_ALL }
+        : retentionWindowOf(resolved.config.settings, clock.nowMicros());
       const where = conjoin([rewritten, kept.where]);
       const payload: ExportPayload = {
         ...accepted,
