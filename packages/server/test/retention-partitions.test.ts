@@ -732,7 +732,7 @@ describe("the retention job with per-tenant overrides", () => {
     }
   });
 
-  it("in three processes on one PostgreSQL schema runs once and expires each tenant's events once", {
+  it("with three stores on one PostgreSQL schema, each with its own pool as a process has, runs once and expires each tenant's events once", {
     skip: TEST_DATABASE_URL ? false : POSTGRES_SKIP_REASON,
   }, async () => {
     const schema = freshSchema();

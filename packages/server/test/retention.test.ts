@@ -390,7 +390,7 @@ describe("the retention job in several processes", () => {
     }
   });
 
-  it("in three processes on one PostgreSQL schema runs once and expires each event once", {
+  it("with three stores on one PostgreSQL schema, each with its own pool as a process has, runs once and expires each event once", {
     skip: TEST_DATABASE_URL ? false : POSTGRES_SKIP_REASON,
   }, async () => {
     const schema = freshSchema();
