@@ -11,14 +11,7 @@ import { Publisher } from "../src/publish/publisher.js";
 import { seedTree, sequenceEvents } from "../src/store/conformance/fixtures.js";
 import type { Store } from "../src/store/contract/store.js";
 import { FakeClock } from "./support/fake-clock.js";
-import {
-  dropSchema,
-  freshSchema,
-  openFreshTestStore,
-  openSharedPostgresStore,
-  POSTGRES_SKIP_REASON,
-  TEST_DATABASE_URL,
-} from "./support/test-store.js";
+import { POSTGRES_SKIP_REASON, TEST_DATABASE_URL, withThreeStores } from "./support/test-store.js";
 
 const signer = noteSigner("cluster.example.org", generateSigningKey());
 const silent = pino({ level: "silent" });
@@ -75,27 +68,13 @@ async function race(stores: readonly Store[]): Promise<void> {
 }
 
 describe("publishers racing", () => {
-  it("on one SQLite store store one chain per tree", async () => {
-    const store = await openFreshTestStore("sqlite");
-    try {
-      await store.migrate();
-      await race([store, store, store]);
-    } finally {
-      await store.close();
-    }
-  });
+  it("on one SQLite store store one chain per tree", () => withThreeStores("sqlite", race));
 
-  it("in three processes on one PostgreSQL schema store one chain per tree", {
-    skip: TEST_DATABASE_URL ? false : POSTGRES_SKIP_REASON,
-  }, async () => {
-    const schema = freshSchema();
-    const stores = [1, 2, 3].map(() => openSharedPostgresStore(schema));
-    try {
-      await stores[0]!.migrate();
-      await race(stores);
-    } finally {
-      await Promise.all(stores.map((s) => s.close()));
-      await dropSchema(schema);
-    }
-  });
+  it(
+    "with three stores on one PostgreSQL schema, each with its own pool as a process has, store one chain per tree",
+    {
+      skip: TEST_DATABASE_URL ? false : POSTGRES_SKIP_REASON,
+    },
+    () => withThreeStores("postgres", race),
+  );
 });

@@ -41,12 +41,10 @@ import { FakeClock } from "./support/fake-clock.js";
 import { getConfig, pollRequest, sleep } from "./support/grants.js";
 import { postJson, startTestServer, type TestServer } from "./support/test-server.js";
 import {
-  dropSchema,
-  freshSchema,
   openFreshTestStore,
-  openSharedPostgresStore,
   POSTGRES_SKIP_REASON,
   TEST_DATABASE_URL,
+  withThreeStores,
 } from "./support/test-store.js";
 
 const DAY_MS = 86_400_000;
@@ -722,29 +720,16 @@ async function archiveCase(store: Store): Promise<void> {
 }
 
 describe("the retention job with per-tenant overrides", () => {
-  it("on one SQLite store expires each tenant's events once, at its own time", async () => {
-    const store = await openFreshTestStore("sqlite");
-    try {
-      await store.migrate();
-      await race([store, store, store]);
-    } finally {
-      await store.close();
-    }
-  });
+  it("on one SQLite store expires each tenant's events once, at its own time", () =>
+    withThreeStores("sqlite", race));
 
-  it("with three stores on one PostgreSQL schema, each with its own pool as a process has, runs once and expires each tenant's events once", {
-    skip: TEST_DATABASE_URL ? false : POSTGRES_SKIP_REASON,
-  }, async () => {
-    const schema = freshSchema();
-    const stores = [1, 2, 3].map(() => openSharedPostgresStore(schema));
-    try {
-      await stores[0]!.migrate();
-      await race(stores);
-    } finally {
-      await Promise.all(stores.map((s) => s.close()));
-      await dropSchema(schema);
-    }
-  });
+  it(
+    "with three stores on one PostgreSQL schema, each with its own pool as a process has, runs once and expires each tenant's events once",
+    {
+      skip: TEST_DATABASE_URL ? false : POSTGRES_SKIP_REASON,
+    },
+    () => withThreeStores("postgres", race),
+  );
 
   it("on SQLite expires a retired tenant's passed events on the default's tiers", async () => {
     const store = await openFreshTestStore("sqlite");

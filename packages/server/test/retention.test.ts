@@ -24,12 +24,10 @@ import { FakeClock } from "./support/fake-clock.js";
 import { pollRequest, sleep } from "./support/grants.js";
 import { postJson, startTestServer, type TestServer } from "./support/test-server.js";
 import {
-  dropSchema,
-  freshSchema,
   openFreshTestStore,
-  openSharedPostgresStore,
   POSTGRES_SKIP_REASON,
   TEST_DATABASE_URL,
+  withThreeStores,
 } from "./support/test-store.js";
 
 const DAY_MS = 86_400_000;
@@ -380,27 +378,13 @@ describe("the cold archive", () => {
 });
 
 describe("the retention job in several processes", () => {
-  it("on one SQLite store expires each event once", async () => {
-    const store = await openFreshTestStore("sqlite");
-    try {
-      await store.migrate();
-      await race([store, store, store]);
-    } finally {
-      await store.close();
-    }
-  });
+  it("on one SQLite store expires each event once", () => withThreeStores("sqlite", race));
 
-  it("with three stores on one PostgreSQL schema, each with its own pool as a process has, runs once and expires each event once", {
-    skip: TEST_DATABASE_URL ? false : POSTGRES_SKIP_REASON,
-  }, async () => {
-    const schema = freshSchema();
-    const stores = [1, 2, 3].map(() => openSharedPostgresStore(schema));
-    try {
-      await stores[0]!.migrate();
-      await race(stores);
-    } finally {
-      await Promise.all(stores.map((s) => s.close()));
-      await dropSchema(schema);
-    }
-  });
+  it(
+    "with three stores on one PostgreSQL schema, each with its own pool as a process has, runs once and expires each event once",
+    {
+      skip: TEST_DATABASE_URL ? false : POSTGRES_SKIP_REASON,
+    },
+    () => withThreeStores("postgres", race),
+  );
 });

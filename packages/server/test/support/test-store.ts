@@ -89,4 +89,34 @@ export function openSharedPostgresStore(schema: string): PostgresStore {
   return new PostgresStore({ connectionString: TEST_DATABASE_URL, schema, poolSize: 4 });
 }
 
+/**
+ * Runs `race` on three stores that share one database, as three processes would: on SQLite one
+ * store three times (one process owns the file), on PostgreSQL three stores with their own pools
+ * on one fresh schema. The schema and the file are removed after.
+ */
+export async function withThreeStores(
+  kind: "sqlite" | "postgres",
+  race: (stores: readonly Store[]) => Promise<void>,
+): Promise<void> {
+  if (kind === "sqlite") {
+    const store = await openFreshTestStore("sqlite");
+    try {
+      await store.migrate();
+      await race([store, store, store]);
+    } finally {
+      await store.close();
+    }
+    return;
+  }
+  const schema = freshSchema();
+  const stores = [1, 2, 3].map(() => openSharedPostgresStore(schema));
+  try {
+    await stores[0]!.migrate();
+    await race(stores);
+  } finally {
+    await Promise.all(stores.map((s) => s.close()));
+    await dropSchema(schema);
+  }
+}
+
 export { dropSchema, freshSchema };
