@@ -41,9 +41,9 @@ import { FakeClock } from "./support/fake-clock.js";
 import { getConfig, pollRequest, sleep } from "./support/grants.js";
 import { postJson, startTestServer, type TestServer } from "./support/test-server.js";
 import {
-  openFreshTestStore,
   POSTGRES_SKIP_REASON,
   TEST_DATABASE_URL,
+  withFreshStore,
   withThreeStores,
 } from "./support/test-store.js";
 
@@ -732,46 +732,22 @@ describe("the retention job with per-tenant overrides", () => {
   );
 
   it("on SQLite expires a retired tenant's passed events on the default's tiers", async () => {
-    const store = await openFreshTestStore("sqlite");
-    try {
-      await store.migrate();
-      await retiredCase(store);
-    } finally {
-      await store.close();
-    }
+    await withFreshStore("sqlite", retiredCase);
   });
 
   it("on PostgreSQL expires a retired tenant's passed events on the default's tiers", {
     skip: TEST_DATABASE_URL ? false : POSTGRES_SKIP_REASON,
   }, async () => {
-    const store = await openFreshTestStore("postgres");
-    try {
-      await store.migrate();
-      await retiredCase(store);
-    } finally {
-      await store.close();
-    }
+    await withFreshStore("postgres", retiredCase);
   });
 
   it("on SQLite archives each tenant's day in its own file before its envelopes go", async () => {
-    const store = await openFreshTestStore("sqlite");
-    try {
-      await store.migrate();
-      await archiveCase(store);
-    } finally {
-      await store.close();
-    }
+    await withFreshStore("sqlite", archiveCase);
   });
 
   it("on PostgreSQL archives each tenant's day in its own file before its envelopes go", {
     skip: TEST_DATABASE_URL ? false : POSTGRES_SKIP_REASON,
   }, async () => {
-    const store = await openFreshTestStore("postgres");
-    try {
-      await store.migrate();
-      await archiveCase(store);
-    } finally {
-      await store.close();
-    }
+    await withFreshStore("postgres", archiveCase);
   });
 });

@@ -24,9 +24,9 @@ import { FakeClock } from "./support/fake-clock.js";
 import { pollRequest, sleep } from "./support/grants.js";
 import { postJson, startTestServer, type TestServer } from "./support/test-server.js";
 import {
-  openFreshTestStore,
   POSTGRES_SKIP_REASON,
   TEST_DATABASE_URL,
+  withFreshStore,
   withThreeStores,
 } from "./support/test-store.js";
 
@@ -355,25 +355,13 @@ async function archiveCase(store: Store): Promise<void> {
 
 describe("the cold archive", () => {
   it("on SQLite holds each day's events, written before their envelopes go", async () => {
-    const store = await openFreshTestStore("sqlite");
-    try {
-      await store.migrate();
-      await archiveCase(store);
-    } finally {
-      await store.close();
-    }
+    await withFreshStore("sqlite", archiveCase);
   });
 
   it("on PostgreSQL holds each day's events, written before their envelopes go", {
     skip: TEST_DATABASE_URL ? false : POSTGRES_SKIP_REASON,
   }, async () => {
-    const store = await openFreshTestStore("postgres");
-    try {
-      await store.migrate();
-      await archiveCase(store);
-    } finally {
-      await store.close();
-    }
+    await withFreshStore("postgres", archiveCase);
   });
 });
 

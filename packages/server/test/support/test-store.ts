@@ -89,6 +89,20 @@ export function openSharedPostgresStore(schema: string): PostgresStore {
   return new PostgresStore({ connectionString: TEST_DATABASE_URL, schema, poolSize: 4 });
 }
 
+/** Runs `run` on a new, migrated store of `kind`, and removes the store after. */
+export async function withFreshStore(
+  kind: "sqlite" | "postgres",
+  run: (store: Store) => Promise<void>,
+): Promise<void> {
+  const store = await openFreshTestStore(kind);
+  try {
+    await store.migrate();
+    await run(store);
+  } finally {
+    await store.close();
+  }
+}
+
 /**
  * Runs `race` on three stores that share one database, as three processes would: on SQLite one
  * store three times (one process owns the file), on PostgreSQL three stores with their own pools
@@ -98,16 +112,7 @@ export async function withThreeStores(
   kind: "sqlite" | "postgres",
   race: (stores: readonly Store[]) => Promise<void>,
 ): Promise<void> {
-  if (kind === "sqlite") {
-    const store = await openFreshTestStore("sqlite");
-    try {
-      await store.migrate();
-      await race([store, store, store]);
-    } finally {
-      await store.close();
-    }
-    return;
-  }
+  if (kind === "sqlite") return withFreshStore("sqlite", (store) => race([store, store, store]));
   const schema = freshSchema();
   const stores = [1, 2, 3].map(() => openSharedPostgresStore(schema));
   try {
