@@ -542,7 +542,12 @@ export class PostgresSearchStore implements SearchStore {
     if (leafIndices.length === 0) return [];
     const rows = await query(
       this.#pool,
-      "SELECT * FROM events WHERE tree_id = $1 AND leaf_index = ANY($2::bigint[])",
+      // One primary-key lookup per index, whatever the statistics say. As `leaf_index = ANY($2)`,
+      // on a table loaded faster than autovacuum analyses it, PostgreSQL took the tree's rows
+      // from the (tree_id, received_at) index and filtered every one of them against the array:
+      // 2.2 s for 1,000 leaves of a 1,000,000-event tree, against 4.7 ms this way.
+      `SELECT e.* FROM unnest($2::bigint[]) AS q(leaf_index)
+       JOIN LATERAL (SELECT * FROM events WHERE tree_id = $1 AND leaf_index = q.leaf_index) AS e ON true`,
       [treeId, leafIndices],
     );
     const byIndex = new Map(rows.map((row) => [Number(row["leaf_index"]), leafFromRow(row)]));
