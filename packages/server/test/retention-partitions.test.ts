@@ -10,26 +10,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { gunzipSync } from "node:zlib";
-import {
-  canonicalEnvelope,
-  type Envelope,
-  formatReceivedAt,
-  type MerkleNode,
-  newId,
-  sha256,
-} from "@veritrail/core";
+import { canonicalEnvelope, type Envelope, newId, sha256 } from "@veritrail/core";
 import { type Audit, AuditService, PangeaConfig } from "pangea-node-sdk";
 import pino from "pino";
 import { ColdArchive } from "../src/log/cold-archive.js";
 import { partitionKeyOf, RetentionJob } from "../src/log/retention.js";
-import { NOW, newTreeName } from "../src/store/conformance/fixtures.js";
+import { NOW, newTreeName, sequenceIndexedEvents } from "../src/store/conformance/fixtures.js";
 import { erasureOf } from "../src/store/contract/erasure.js";
-import { searchFieldNumbers, searchValuesOf } from "../src/store/contract/search.js";
 import type {
   ConfigSettings,
   EventSchema,
-  LeafRecord,
-  SearchRow,
   SequencedBatch,
   SequencerHead,
   Store,
@@ -471,32 +461,15 @@ function tenantEvents(
   count: number,
   startMicros: number,
 ): SequencedBatch {
-  const numbers = searchFieldNumbers(SCHEMA);
-  const leaves: LeafRecord[] = [];
-  const nodes: MerkleNode[] = [];
-  const searchRows: SearchRow[] = [];
-  for (let n = 0; n < count; n++) {
+  const events = Array.from({ length: count }, (_, n) => {
     const leafIndex = head.size + n;
-    const receivedAt = Math.max(startMicros + n * 1_000_000, head.lastReceivedAt + 1);
     const tenant = tenants[leafIndex % tenants.length];
-    const event = { message: `event-${leafIndex}`, ...(tenant ? { tenant_id: tenant } : {}) };
-    const envelope = canonicalEnvelope({ event, received_at: formatReceivedAt(receivedAt) });
-    const hash = sha256(envelope);
-    for (const node of head.range.append(hash)) if (node.level > 0) nodes.push(node);
-    leaves.push({ leafIndex, receivedAt, hash, envelope });
-    for (const value of searchValuesOf(event, SCHEMA, numbers)) searchRows.push({ ...value, leafIndex });
-  }
-  const rootHash = head.range.root();
-  assert.ok(rootHash);
-  return {
-    leaves,
-    nodes,
-    size: head.size + count,
-    rootHash,
-    lastReceivedAt: leaves.at(-1)!.receivedAt,
-    completedRequests: [],
-    searchRows,
-  };
+    return {
+      event: { message: `event-${leafIndex}`, ...(tenant ? { tenant_id: tenant } : {}) },
+      receivedAt: Math.max(startMicros + n * 1_000_000, head.lastReceivedAt + 1),
+    };
+  });
+  return sequenceIndexedEvents(head, events, SCHEMA);
 }
 
 /** A configuration with a partitioned tenant field and `settings`' tiers, its events appended from `startMicros`. */

@@ -1,27 +1,10 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import {
-  canonicalEnvelope,
-  completeSubtrees,
-  formatReceivedAt,
-  type MerkleNode,
-  newId,
-  nodeKey,
-  parseQuery,
-  sha256,
-} from "@veritrail/core";
+import { completeSubtrees, newId, nodeKey, parseQuery } from "@veritrail/core";
 import { erasedEnvelope, erasureOf, expiryMark } from "../contract/erasure.js";
-import { type SearchQuery, searchFieldNumbers, searchValuesOf } from "../contract/search.js";
-import type {
-  ConfigSettings,
-  EventSchema,
-  LeafRecord,
-  SearchRow,
-  SequencedBatch,
-  SequencerHead,
-  Store,
-} from "../contract/store.js";
-import { NOW, newTreeName, type OpenStore, useFreshStore } from "./fixtures.js";
+import { type SearchQuery, searchFieldNumbers } from "../contract/search.js";
+import type { ConfigSettings, EventSchema, SequencedBatch, SequencerHead, Store } from "../contract/store.js";
+import { NOW, newTreeName, type OpenStore, sequenceIndexedEvents, useFreshStore } from "./fixtures.js";
 
 /**
  * The erasure role (store/contract/erasure.ts): an erased event keeps its leaf hash, its
@@ -369,32 +352,14 @@ const SCHEMA: EventSchema = {
 
 /** Event `i`: message `secret-<i>`, actor alice (even) or bob (odd), count `i`; one second apart. */
 function sequence(head: SequencerHead, count: number, from: number): SequencedBatch {
-  const numbers = searchFieldNumbers(SCHEMA);
-  const leaves: LeafRecord[] = [];
-  const nodes: MerkleNode[] = [];
-  const searchRows: SearchRow[] = [];
-  for (let n = 0; n < count; n++) {
+  const events = Array.from({ length: count }, (_, n) => {
     const i = from + n;
-    const leafIndex = head.size + n;
-    const receivedAt = BASE_MICROS + i * 1_000_000;
-    const event = { message: `secret-${i}`, actor: i % 2 === 0 ? "alice" : "bob", count: i };
-    const envelope = canonicalEnvelope({ event, received_at: formatReceivedAt(receivedAt) });
-    const hash = sha256(envelope);
-    for (const node of head.range.append(hash)) if (node.level > 0) nodes.push(node);
-    leaves.push({ leafIndex, receivedAt, hash, envelope });
-    for (const value of searchValuesOf(event, SCHEMA, numbers)) searchRows.push({ ...value, leafIndex });
-  }
-  const rootHash = head.range.root();
-  assert.ok(rootHash);
-  return {
-    leaves,
-    nodes,
-    size: head.size + count,
-    rootHash,
-    lastReceivedAt: leaves.at(-1)!.receivedAt,
-    completedRequests: [],
-    searchRows,
-  };
+    return {
+      event: { message: `secret-${i}`, actor: i % 2 === 0 ? "alice" : "bob", count: i },
+      receivedAt: BASE_MICROS + i * 1_000_000,
+    };
+  });
+  return sequenceIndexedEvents(head, events, SCHEMA);
 }
 
 const BASE_MICROS = 1_767_225_600_000_000;

@@ -9,7 +9,15 @@ import {
   newId,
   sha256,
 } from "@veritrail/core";
-import type { ConfigSettings, LeafRecord, SequencedBatch, SequencerHead, Store } from "../contract/store.js";
+import { type SearchRow, searchFieldNumbers, searchValuesOf } from "../contract/search.js";
+import type {
+  ConfigSettings,
+  EventSchema,
+  LeafRecord,
+  SequencedBatch,
+  SequencerHead,
+  Store,
+} from "../contract/store.js";
 
 /*
  * What the conformance suites share. They sit at the rank of the backends (test/architecture.test.ts),
@@ -126,6 +134,40 @@ export function sequenceEvents(
     lastReceivedAt: last,
     completedRequests,
     searchRows: [],
+  };
+}
+
+/**
+ * The batch the sequencer would build over `head` for `events`, each with its `received_at`
+ * (microseconds, rising), and with the search rows ingest writes for it under `schema`.
+ */
+export function sequenceIndexedEvents(
+  head: SequencerHead,
+  events: readonly { event: Readonly<Record<string, string | number | boolean>>; receivedAt: number }[],
+  schema: EventSchema,
+): SequencedBatch {
+  const numbers = searchFieldNumbers(schema);
+  const leaves: LeafRecord[] = [];
+  const nodes: MerkleNode[] = [];
+  const searchRows: SearchRow[] = [];
+  events.forEach(({ event, receivedAt }, n) => {
+    const leafIndex = head.size + n;
+    const envelope = canonicalEnvelope({ event, received_at: formatReceivedAt(receivedAt) });
+    const hash = sha256(envelope);
+    for (const node of head.range.append(hash)) if (node.level > 0) nodes.push(node);
+    leaves.push({ leafIndex, receivedAt, hash, envelope });
+    for (const value of searchValuesOf(event, schema, numbers)) searchRows.push({ ...value, leafIndex });
+  });
+  const rootHash = head.range.root();
+  assert.ok(rootHash && events.length > 0, "a batch has at least one event");
+  return {
+    leaves,
+    nodes,
+    size: head.size + events.length,
+    rootHash,
+    lastReceivedAt: leaves.at(-1)!.receivedAt,
+    completedRequests: [],
+    searchRows,
   };
 }
 
