@@ -51,6 +51,8 @@ export interface EventFileOptions {
   schema: EventSchema;
   format: EventFileFormat;
   selection: EventFileSelection;
+  /** Counts the records the file holds, as they are written. */
+  tally?: { events: number };
   /** The tree size every proof is against (at least each leaf index + 1); no proofs when undefined. */
   proveAt?: number | undefined;
 }
@@ -87,9 +89,10 @@ export async function* eventFileText(
   options: EventFileOptions,
   batches: AsyncIterable<readonly LeafRecord[]>,
 ): AsyncGenerator<string> {
-  const { tree, schema, format, proveAt, selection } = options;
+  const { tree, schema, format, proveAt, selection, tally } = options;
   const prove = proveAt !== undefined && proveAt > 0;
   batches = fileRecords(batches, selection);
+  if (tally) batches = counted(batches, tally);
   if (format === "csv") {
     yield csvHeader(schema);
     for await (const leaves of batches) {
@@ -139,8 +142,19 @@ export async function* eventFileText(
   yield `],"count":${count}}`;
 }
 
+/** Counts the leaves that pass through into `tally`. */
+async function* counted(
+  batches: AsyncIterable<readonly LeafRecord[]>,
+  tally: { events: number },
+): AsyncGenerator<readonly LeafRecord[]> {
+  for await (const leaves of batches) {
+    tally.events += leaves.length;
+    yield leaves;
+  }
+}
+
 /** The records a file of `selection` holds: a `matches` file leaves out what retention expired. */
-export function fileRecords(
+function fileRecords(
   batches: AsyncIterable<readonly LeafRecord[]>,
   selection: EventFileSelection,
 ): AsyncIterable<readonly LeafRecord[]> {

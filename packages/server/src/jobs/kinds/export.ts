@@ -19,7 +19,6 @@ import {
   type EventFileFormat,
   type EventFileSelection,
   eventFileText,
-  fileRecords,
   leafBatches,
   writeGzipChunks,
 } from "../../log/event-file.js";
@@ -185,17 +184,6 @@ async function* restricted(
 /** A cold export of a configuration without cold storage: no archived events. */
 async function* noBatches(): AsyncGenerator<LeafRecord[]> {}
 
-/** Counts the events that pass through. */
-async function* counted(
-  batches: AsyncIterable<readonly LeafRecord[]>,
-  tally: { events: number },
-): AsyncGenerator<readonly LeafRecord[]> {
-  for await (const leaves of batches) {
-    tally.events += leaves.length;
-    yield leaves;
-  }
-}
-
 /** Passes batches through, keeping the lease between them. */
 async function* keeping(batches: AsyncIterable<LeafRecord[]>, lease: JobLease): AsyncGenerator<LeafRecord[]> {
   for await (const leaves of batches) {
@@ -309,9 +297,10 @@ export function exportJob(deps: {
           schema,
           format: payload.format,
           selection,
+          tally,
           proveAt: payload.verbose && payload.format === "json" ? size : undefined,
         },
-        counted(fileRecords(batches, selection), tally),
+        batches,
       );
       const attempt = request.attempts;
       try {
