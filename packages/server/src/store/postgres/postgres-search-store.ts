@@ -16,6 +16,7 @@ import {
   encodeLeafList,
   envelopeMatches,
   freeTextFieldNumbers,
+  INDEX_PREFIX_LENGTH,
   isPureWindow,
   planSearch,
   resultSetFromRow,
@@ -180,7 +181,11 @@ class PostgresSearchCompiler {
         if (node.op === "contains") {
           return this.#probe("search_texts", leaf, field + "v.text LIKE " + p(containsPattern(node.value)));
         }
-        return this.#probe("search_texts", leaf, field + "v.text = " + p(node.value));
+        return this.#probe(
+          "search_texts",
+          leaf,
+          field + textEquals("v.text", p(node.value), prefixDecides(node.value)),
+        );
       case "datetime":
         return this.#probe("search_texts", leaf, field + "v.text " + operator(node.op) + " " + p(node.value));
       case "integer":
@@ -234,14 +239,14 @@ class PostgresSearchCompiler {
           };
         }
         // The values fit the indexed prefix whole (planSearch), so the prefix finds them.
+        const texts = driver.values as string[];
         const values =
-          driver.values.length === 1
-            ? "left(d.text, 256) = " + p(driver.values[0]) + " AND d.text = " + p(driver.values[0])
+          texts.length === 1
+            ? textEquals("d.text", p(texts[0]), prefixDecides(texts[0]!))
             : "left(d.text, 256) = ANY(" +
-              p(driver.values) +
-              "::text[]) AND d.text = ANY(" +
-              p(driver.values) +
-              "::text[])";
+              p(texts) +
+              "::text[])" +
+              (texts.every(prefixDecides) ? "" : " AND d.text = ANY(" + p(texts) + "::text[])");
         return {
           from: "search_texts d",
           where: head + values + window("d.leaf_index"),
@@ -268,6 +273,26 @@ class PostgresSearchCompiler {
       }
     }
   }
+}
+
+/**
+ * Whether the indexed prefix `left(text, 256)` alone decides that a text equals `value`: when
+ * `value` has fewer than 256 characters, a text whose prefix equals it is that text, since a
+ * longer text's prefix has 256 characters. (Its UTF-16 length bounds its characters, which
+ * PostgreSQL counts in code points.) Leaving out the redundant comparison of the whole text
+ * matters for the plan, not only for the work: PostgreSQL multiplies the two conditions'
+ * selectivities as if they were independent, estimated a restriction's 20,205 rows of 1,000,000 at
+ * 7, and chose to AND the B-tree with the trigram index's answer to the equality, 170 ms where the
+ * B-tree alone walks the same rows in 6 ms.
+ */
+export function prefixDecides(value: string): boolean {
+  return value.length < INDEX_PREFIX_LENGTH;
+}
+
+/** `column` (a `search_texts` text) equals the text parameter `param`, through the by-value index. */
+function textEquals(column: string, param: string, byPrefix: boolean): string {
+  const prefix = "left(" + column + ", 256) = ";
+  return byPrefix ? prefix + param : prefix + "left(" + param + ", 256) AND " + column + " = " + param;
 }
 
 /**
