@@ -4,9 +4,12 @@
  * (sequenceBatch and appendBatch, as the server commits them, without HTTP to keep the run
  * short), then, over HTTP against the real service in a child process, p50 and p99 of:
  * - `exact`: `actor=…` (one actor of 500: ~2,000 matches);
- * - `rare`: `message:<rare word>` (a word of rank 4,000 of 5,000: tens of matches);
- * - `common`: `message:<most common word>` (in ~10% of messages; the count stops at 10,000);
+ * - `rare`: `message:<rare word>` (a word of rank 4,000 of 5,000: about 230 matches);
+ * - `common`: `message:<most common word>` (one word in nine, so in ~60% of messages; the count
+ *   stops at 10,000);
  * - `newest20_day`: the empty query in a one-day window, newest 20;
+ * - `tenant_*`: a tenant's reads (one tenant of 50, ~20,000 events), as a token restricted to it
+ *   makes them: its newest 20, `action=login` (~4,000 matches), the rare and the common term;
  * - `results_page`: `v1/results` at offset 5,000 of the common-term result set.
  * Beside each, its ceiling: the same search issued to the store directly in this process (the
  * SQL alone, without HTTP, auth, proofs or JSON), and for the rare term an unindexed `LIKE` scan
@@ -218,11 +221,18 @@ export async function runSearchBench(options: SearchBenchOptions): Promise<void>
     const common = word(0);
     const dayEnd = new Date((nowMicros - 10 * DAY_MICROS) / 1000);
     const dayStart = new Date(dayEnd.getTime() - 86_400_000);
-    const queries: { name: string; body: Record<string, unknown> }[] = [
+    // A tenant's reads, as a token restricted to it makes them: its field restriction is ANDed to
+    // every query exactly as a request's `search_restriction` is (core restrict.ts).
+    const tenant = { tenant_id: ["tenant7"] };
+    const queries: { name: string; body: Record<string, unknown>; restriction?: typeof tenant }[] = [
       { name: "exact", body: { query: "actor=user123@example.com" } },
       { name: "rare", body: { query: `message:${rare}` } },
       { name: "common", body: { query: `message:${common}` } },
       { name: "newest20_day", body: { query: "", start: dayStart.toISOString(), end: dayEnd.toISOString() } },
+      { name: "tenant_newest20", body: { query: "" }, restriction: tenant },
+      { name: "tenant_exact", body: { query: "action=login" }, restriction: tenant },
+      { name: "tenant_rare", body: { query: `message:${rare}` }, restriction: tenant },
+      { name: "tenant_common", body: { query: `message:${common}` }, restriction: tenant },
     ];
     const server = await startBenchServer({
       dataDir,
@@ -231,7 +241,8 @@ export async function runSearchBench(options: SearchBenchOptions): Promise<void>
     const direct = open();
     try {
       const base = { limit: 20, order: "desc", order_by: "received_at", start: "60d", verbose: true };
-      for (const { name, body } of queries) {
+      for (const { name, body: query_, restriction } of queries) {
+        const body = restriction ? { ...query_, search_restriction: restriction } : query_;
         const check = await post(server.baseUrl, "/v1/search", { ...base, ...body });
         if (check.status !== 200)
           throw new Error(`search ${name} answered ${check.status}: ${JSON.stringify(check.json)}`);
@@ -248,7 +259,7 @@ export async function runSearchBench(options: SearchBenchOptions): Promise<void>
           treeId: head.id,
           schema,
           fieldNumbers: searchFieldNumbers(schema),
-          where: restrictQuery(parsed.ast, schema, {}),
+          where: restrictQuery(parsed.ast, schema, { request: restriction }),
           startMicros: body["start"] ? Date.parse(String(body["start"])) * 1000 : nowMicros - 60 * DAY_MICROS,
           endMicros: body["end"] ? Date.parse(String(body["end"])) * 1000 : undefined,
           order: "desc",

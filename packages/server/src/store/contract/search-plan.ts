@@ -75,8 +75,12 @@ export interface SearchPlan {
  * three characters or more walks the trigram index (the longest term, the likeliest to be rare);
  * without either the tree's events are walked. Top-level `received_at` comparisons narrow the
  * window (received_at rises with the leaf index, so a window is a leaf range) and leave the residual.
+ *
+ * Of several single exact matches, the first drives unless `exactChoice` names another: the index in
+ * {@link exactDrivers} of the one a backend measured as the rarest (a restriction's tenant among a
+ * query's common action, say: each candidate the driver walks costs a probe of the others).
  */
-export function planSearch(query: SearchQuery): SearchPlan {
+export function planSearch(query: SearchQuery, exactChoice = 0): SearchPlan {
   const conjuncts = query.where.kind === "and" ? [...query.where.children] : [query.where];
   let startMicros = query.startMicros;
   let endMicros = query.endMicros;
@@ -96,13 +100,14 @@ export function planSearch(query: SearchQuery): SearchPlan {
   }
 
   let single: { index: number; driver: SearchDriver } | undefined;
+  let singles = 0;
   let contains: { index: number; driver: SearchDriver; length: number } | undefined;
   let multiple: { index: number; driver: SearchDriver } | undefined;
   rest.forEach((node, index) => {
     const exact = exactDriver(node, query);
     if (exact) {
-      if (exact.values.length === 1) single ??= { index, driver: exact };
-      else multiple ??= { index, driver: exact };
+      if (exact.values.length > 1) multiple ??= { index, driver: exact };
+      else if (singles++ <= exactChoice) single = { index, driver: exact };
       return;
     }
     if (node.kind !== "match" || node.op !== "contains" || !isTrigramTerm(node.value)) return;
@@ -126,6 +131,41 @@ export function planSearch(query: SearchQuery): SearchPlan {
     startMicros,
     endMicros,
   };
+}
+
+/**
+ * The single exact matches among the top-level conjuncts of `query` that could drive it, in the
+ * order {@link planSearch} numbers them: a backend that finds several estimates how common each
+ * is in the window and plans with the rarest.
+ */
+export function exactDrivers(query: SearchQuery): (SearchDriver & { kind: "exact" })[] {
+  const conjuncts = query.where.kind === "and" ? query.where.children : [query.where];
+  return conjuncts.flatMap((node) => {
+    const exact = exactDriver(node, query);
+    return exact && exact.values.length === 1 ? [exact] : [];
+  });
+}
+
+/** How many of an exact value's leaves in the window a backend reads to tell how common it is. */
+export const EXACT_SAMPLE = 256;
+
+/**
+ * The rarest of several exact drivers, as `planSearch`'s `exactChoice`: `samples[i]` holds the
+ * first {@link EXACT_SAMPLE} leaves (or fewer, if it has fewer) of `exactDrivers(query)[i]` in
+ * the window, in the search's order. A value with fewer leaves than that is rarer than one with
+ * more; of two that filled their sample, the one whose sample spans more leaves is rarer. Ties go
+ * to the first.
+ */
+export function rarestExact(samples: readonly (readonly number[])[]): number {
+  const rarity = (leaves: readonly number[]) =>
+    leaves.length < EXACT_SAMPLE
+      ? Number.MAX_SAFE_INTEGER - leaves.length
+      : Math.abs(leaves[leaves.length - 1]! - leaves[0]!);
+  let best = 0;
+  samples.forEach((leaves, i) => {
+    if (rarity(leaves) > rarity(samples[best]!)) best = i;
+  });
+  return best;
 }
 
 /**

@@ -13,12 +13,15 @@ import {
 import {
   BoundParams,
   compilePredicate,
+  EXACT_SAMPLE,
   encodeLeafList,
   envelopeMatches,
+  exactDrivers,
   freeTextFieldNumbers,
   INDEX_PREFIX_LENGTH,
   isPureWindow,
   planSearch,
+  rarestExact,
   resultSetFromRow,
   type SearchDriver,
   windowLeaves,
@@ -357,7 +360,7 @@ export class PostgresSearchStore implements SearchStore {
     // trigram bitmap, and walks the events newest first for a common one, stopping at the limit;
     // a GIN scan can only ever give the whole set. Exact values stay the driver (a B-tree walk in
     // leaf order is the best plan for them whatever their frequency).
-    const plan =
+    let plan =
       chosen.driver.kind === "contains" && chosen.driving
         ? {
             ...chosen,
@@ -367,6 +370,11 @@ export class PostgresSearchStore implements SearchStore {
         : chosen;
     const range = await this.#leafRange(search.treeId, plan.startMicros, plan.endMicros);
     if (!range) return [];
+    const exacts = exactDrivers(search);
+    if (exacts.length > 1) {
+      const samples = await Promise.all(exacts.map((exact) => this.#exactSample(search, exact, range)));
+      plan = planSearch(search, rarestExact(samples));
+    }
     if (isPureWindow(plan, search)) {
       let hi = range.hi;
       if (hi === Number.MAX_SAFE_INTEGER) {
@@ -541,6 +549,28 @@ export class PostgresSearchStore implements SearchStore {
     } finally {
       client.release();
     }
+  }
+
+  /** The first {@link EXACT_SAMPLE} leaves of an exact driver in the window, in the search's order. */
+  async #exactSample(search: SearchQuery, exact: SearchDriver, range: { lo: number; hi: number }) {
+    const compiler = new PostgresSearchCompiler(search);
+    const driver = compiler.driver(exact, range.lo, range.hi);
+    const rows = await query(
+      this.#pool,
+      "SELECT " +
+        driver.leaf +
+        " AS leaf FROM " +
+        driver.from +
+        " WHERE " +
+        driver.where +
+        " ORDER BY " +
+        driver.leaf +
+        (search.order === "asc" ? " ASC" : " DESC") +
+        " LIMIT " +
+        compiler.params.add(EXACT_SAMPLE),
+      compiler.params.values,
+    );
+    return rows.map((row) => Number(row["leaf"]));
   }
 
   /** The leaves of `treeId` received within the window, or undefined when none are. */

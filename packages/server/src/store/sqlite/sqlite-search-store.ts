@@ -12,14 +12,17 @@ import {
 import {
   BoundParams,
   compilePredicate,
+  EXACT_SAMPLE,
   encodeLeafList,
   envelopeMatches,
+  exactDrivers,
   freeTextFieldNumbers,
   INDEX_PREFIX_LENGTH,
   indexPrefix,
   isPureWindow,
   isTrigramTerm,
   planSearch,
+  rarestExact,
   resultSetFromRow,
   type SearchDriver,
   windowLeaves,
@@ -400,7 +403,7 @@ export class SqliteSearchStore implements SearchStore {
 
   async searchLeaves(query: SearchQuery): Promise<number[]> {
     if (query.where.kind === "none" || query.limit <= 0) return [];
-    const plan = planSearch(query);
+    let plan = planSearch(query);
     const range = this.#leafRange(query.treeId, plan.startMicros, plan.endMicros);
     if (!range) return [];
     if (isPureWindow(plan, query)) {
@@ -409,6 +412,10 @@ export class SqliteSearchStore implements SearchStore {
         .get(query.treeId) as Row | undefined;
       if (!last || last["hi"] === null) return [];
       return windowLeaves(range.lo, Math.min(range.hi, Number(last["hi"])), query.order, query.limit);
+    }
+    const exacts = exactDrivers(query);
+    if (exacts.length > 1) {
+      plan = planSearch(query, rarestExact(exacts.map((exact) => this.#exactSample(query, exact, range))));
     }
     const compiler = new SqliteSearchCompiler(
       query,
@@ -489,6 +496,26 @@ export class SqliteSearchStore implements SearchStore {
       if (out.length >= query.limit) break;
     }
     return out;
+  }
+
+  /** The first {@link EXACT_SAMPLE} leaves of an exact driver in the window, in the search's order. */
+  #exactSample(query: SearchQuery, exact: SearchDriver, range: { lo: number; hi: number }): number[] {
+    const compiler = new SqliteSearchCompiler(query, range, false, new Map());
+    const driver = compiler.driver(exact, range.lo, range.hi);
+    const sql =
+      "SELECT " +
+      driver.leaf +
+      " AS leaf FROM " +
+      driver.from +
+      " WHERE " +
+      driver.where +
+      " ORDER BY " +
+      driver.order +
+      (query.order === "asc" ? " ASC" : " DESC") +
+      " LIMIT " +
+      compiler.params.add(EXACT_SAMPLE);
+    const rows = this.#sql.db.prepare(sql).all(compiler.params.named()) as Row[];
+    return rows.map((row) => Number(row["leaf"]));
   }
 
   /**
