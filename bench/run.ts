@@ -129,9 +129,14 @@ const problems: string[] = [];
 /** The most CPU other processes used during any measured phase. */
 let backgroundCpuCores: number | undefined;
 
-/** Rounds for display: 2 significant digits for ratios and cores, 0.1 for ms/MB/events, else whole. */
+/**
+ * Rounds for display: 2 significant digits for ratios and cores, and for times under a
+ * millisecond (a membership proof takes tens of µs: rounded to 0.1 ms it read as 0); 0.1 for
+ * other ms, MB and events; else whole.
+ */
 function rounded(value: number, unit: string): number {
   if (unit === "ratio" || unit === "cores") return Number(value.toPrecision(2));
+  if (unit === "ms" && value < 1) return Number(value.toPrecision(2));
   if (unit === "ms" || unit === "MB" || unit === "events") return Math.round(value * 10) / 10;
   return Math.round(value);
 }
