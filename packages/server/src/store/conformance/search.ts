@@ -443,6 +443,25 @@ export const SEARCH_CASES: readonly SearchCase[] = [
     hits: 22,
   },
   { name: "a negated long exact", tree: "standard", query: `tenant_id=acme -new="${LONG_VALUE}"`, hits: 60 },
+  // A contains checked on each candidate of an exact driver, past the indexed prefix of a cut value.
+  {
+    name: "a contains past a cut prefix, beside an exact",
+    tree: "standard",
+    query: "tenant_id=initech new:long-xxx",
+    hits: 1,
+  },
+  {
+    name: "a contains within a cut prefix, beside an exact",
+    tree: "standard",
+    query: "tenant_id=acme new:LLLL",
+    hits: 1,
+  },
+  {
+    name: "a negated contains past a cut prefix",
+    tree: "standard",
+    query: "tenant_id=initech -new:long-xxx",
+    hits: 59,
+  },
   // datetimes
   { name: "a datetime after", tree: "standard", query: 'timestamp>"2024-04-15T10:00:00Z"', hits: 31 },
   { name: "a datetime before", tree: "standard", query: "timestamp<2024-04-10", hits: 8 },
