@@ -23,7 +23,7 @@ function searchOf(text: string): SearchQuery {
 }
 
 const drivenBy = (query: SearchQuery, choice?: number) => {
-  const { driver } = planSearch(query, choice);
+  const { driver } = planSearch(query, choice === undefined ? {} : { exact: choice });
   return driver.kind === "exact" ? driver.values : driver.kind;
 };
 
@@ -36,8 +36,8 @@ test("the first single exact match drives unless the backend names a rarer one",
   assert.deepEqual(drivenBy(query), ["login"]);
   assert.deepEqual(drivenBy(query, 1), ["t7"]);
   // The one not chosen stays in the residual.
-  assert.match(JSON.stringify(planSearch(query, 1).residual), /login/);
-  assert.doesNotMatch(JSON.stringify(planSearch(query, 1).residual), /"t7"/);
+  assert.match(JSON.stringify(planSearch(query, { exact: 1 }).residual), /login/);
+  assert.doesNotMatch(JSON.stringify(planSearch(query, { exact: 1 }).residual), /"t7"/);
 });
 
 test("an or of values and a contains term are not exact drivers to choose among", () => {
@@ -62,4 +62,15 @@ test("the rarest sample is the one with fewer leaves, else the one spanning more
   // Ascending samples span the same way.
   assert.equal(rarestExact([full(0, -1), full(0, -7)]), 1);
   assert.equal(rarestExact([[1], [1]]), 0);
+});
+
+test("containsFirst lets the contains term drive, the exact matches left to the residual", () => {
+  const query = searchOf("action=login message:kakazu");
+  const plan = planSearch(query, { containsFirst: true });
+  const message = searchFieldNumbers(STANDARD_SCHEMA).get("message");
+  assert.deepEqual(plan.driver, { kind: "contains", fieldNo: message, term: "kakazu" });
+  assert.match(JSON.stringify(plan.residual), /login/);
+  assert.deepEqual(planSearch(query).driver.kind, "exact");
+  // Without a contains term, the exact match drives all the same.
+  assert.equal(planSearch(searchOf("action=login"), { containsFirst: true }).driver.kind, "exact");
 });

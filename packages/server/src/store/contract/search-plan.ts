@@ -76,11 +76,17 @@ export interface SearchPlan {
  * without either the tree's events are walked. Top-level `received_at` comparisons narrow the
  * window (received_at rises with the leaf index, so a window is a leaf range) and leave the residual.
  *
- * Of several single exact matches, the first drives unless `exactChoice` names another: the index in
- * {@link exactDrivers} of the one a backend measured as the rarest (a restriction's tenant among a
- * query's common action, say: each candidate the driver walks costs a probe of the others).
+ * Of several single exact matches, the first drives unless `choice.exact` names another: the
+ * index in {@link exactDrivers} of the one a backend measured as the rarest (a restriction's
+ * tenant among a query's common action, say: each candidate the driver walks costs a probe of the
+ * others). `choice.containsFirst` puts the contains term before every exact match, for a backend
+ * that found the term rarer than the exact values (a rare word in a tenant's events).
  */
-export function planSearch(query: SearchQuery, exactChoice = 0): SearchPlan {
+export function planSearch(
+  query: SearchQuery,
+  choice: { exact?: number; containsFirst?: boolean } = {},
+): SearchPlan {
+  const exactChoice = choice.exact ?? 0;
   const conjuncts = query.where.kind === "and" ? [...query.where.children] : [query.where];
   let startMicros = query.startMicros;
   let endMicros = query.endMicros;
@@ -122,7 +128,7 @@ export function planSearch(query: SearchQuery, exactChoice = 0): SearchPlan {
       };
     }
   });
-  const chosen = single ?? contains ?? multiple;
+  const chosen = choice.containsFirst ? (contains ?? single ?? multiple) : (single ?? contains ?? multiple);
   if (!chosen) return { driver: { kind: "scan" }, residual: conjoin(rest), startMicros, endMicros };
   return {
     driver: chosen.driver,
@@ -150,7 +156,7 @@ export function exactDrivers(query: SearchQuery): (SearchDriver & { kind: "exact
 export const EXACT_SAMPLE = 256;
 
 /**
- * The rarest of several exact drivers, as `planSearch`'s `exactChoice`: `samples[i]` holds the
+ * The rarest of several exact drivers, as `planSearch`'s `choice.exact`: `samples[i]` holds the
  * first {@link EXACT_SAMPLE} leaves (or fewer, if it has fewer) of `exactDrivers(query)[i]` in
  * the window, in the search's order. A value with fewer leaves than that is rarer than one with
  * more; of two that filled their sample, the one whose sample spans more leaves is rarer. Ties go

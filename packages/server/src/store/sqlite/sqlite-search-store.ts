@@ -428,7 +428,9 @@ export class SqliteSearchStore implements SearchStore {
     }
     const exacts = exactDrivers(query);
     if (exacts.length > 1) {
-      plan = planSearch(query, rarestExact(exacts.map((exact) => this.#exactSample(query, exact, range))));
+      plan = planSearch(query, {
+        exact: rarestExact(exacts.map((exact) => this.#exactSample(query, exact, range))),
+      });
     }
     const compiler = new SqliteSearchCompiler(
       query,
