@@ -545,7 +545,8 @@ export class PostgresSearchStore implements SearchStore {
       const [sLo, sHi] = desc ? [hi - sampled + 1, hi] : [lo, lo + sampled - 1];
       if (options.onlyIfRare) {
         // The term alone, in the sample: only a rare one is worth its trigram bitmap; else the
-        // exact values drive (the caller's plan).
+        // exact values drive (the caller's plan). A rare one goes on as below, where the sample
+        // then finds too few matches to walk on.
         const alone = new PostgresSearchCompiler(search);
         const sample =
           "SELECT count(*) AS n FROM (SELECT 1 FROM search_texts d WHERE " +
@@ -558,13 +559,6 @@ export class PostgresSearchStore implements SearchStore {
           await client.query("COMMIT");
           return undefined;
         }
-        await client.query(
-          "SET LOCAL enable_bitmapscan = on; SET LOCAL enable_sort = on; SET LOCAL enable_hashagg = on",
-        );
-        const all = statement(lo, hi, search.limit, true);
-        const out = (await query(client, all.sql, all.params)).map((row) => Number(row["leaf"]));
-        await client.query("COMMIT");
-        return out;
       }
       const first = statement(sLo, sHi, search.limit, false);
       const out = (await query(client, first.sql, first.params)).map((row) => Number(row["leaf"]));
