@@ -44,9 +44,18 @@ export interface ProvingRoots {
   unpublishedSize: number | undefined;
 }
 
-/** The latest checkpoint of the tree, and whether records at `treeSize` may lie above it. */
-export async function provingRoots(store: Store, treeId: number, treeSize: number): Promise<ProvingRoots> {
-  const checkpoint = await store.checkpoints.latestCheckpoint(treeId);
+/**
+ * The latest checkpoint of the tree, and whether records at `treeSize` may lie above it.
+ * `latest` is that checkpoint when the caller started reading it earlier, as a search does while
+ * its SQL runs: any checkpoint read before `treeSize` was is at most `treeSize`.
+ */
+export async function provingRoots(
+  store: Store,
+  treeId: number,
+  treeSize: number,
+  latest: Promise<CheckpointRecord | undefined> = store.checkpoints.latestCheckpoint(treeId),
+): Promise<ProvingRoots> {
+  const checkpoint = await latest;
   const publishedSize = checkpoint?.size ?? 0;
   return { checkpoint, unpublishedSize: treeSize > publishedSize ? treeSize : undefined };
 }

@@ -11,6 +11,7 @@ import {
   type UnpublishedRootJson,
 } from "../../log/published.js";
 import type { Services } from "../../services.js";
+import type { CheckpointRecord } from "../../store/contract/checkpoint.js";
 import { erasureOf } from "../../store/contract/erasure.js";
 import type { LeafRecord } from "../../store/contract/log.js";
 import type { ResultSetRecord } from "../../store/contract/search.js";
@@ -124,15 +125,21 @@ export async function renderEvents(
   leafIndices: readonly number[],
   verbose: boolean,
   treeSize: number,
-  visible?: (leaf: LeafRecord) => boolean,
+  options: {
+    /** Which of the stored records may be shown (the others are left out). */
+    visible?: (leaf: LeafRecord) => boolean;
+    /** The latest checkpoint, read before `treeSize` was (`provingRoots`). */
+    latestCheckpoint?: Promise<CheckpointRecord | undefined>;
+  } = {},
 ): Promise<{ events: SearchEvent[]; root?: PublishedRootJson; unpublished_root?: UnpublishedRootJson }> {
   const { store } = services;
+  const { visible, latestCheckpoint } = options;
   const prove = verbose && treeSize > 0;
   // The events and their proofs need only the indices: both are read at once.
   const [stored, proved] = await Promise.all([
     leafIndices.length === 0 ? [] : store.search.getLeaves(tree.treeId, leafIndices),
     prove
-      ? provingRoots(store, tree.treeId, treeSize).then(async (roots) => ({
+      ? provingRoots(store, tree.treeId, treeSize, latestCheckpoint).then(async (roots) => ({
           roots,
           ...(await proveRecords(store, tree.treeId, leafIndices, roots)),
         }))

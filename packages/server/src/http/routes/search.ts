@@ -107,6 +107,11 @@ export function registerSearchRoutes(app: FastifyInstance, services: Services): 
     // starts at the earliest cutoff of any partition, and a residual clause keeps each
     // partition's events within its own (docs/design/retention.md).
     const kept = retentionWindowOf(resolved.config.settings, nowMicros);
+    // The latest checkpoint is read while the search runs, not after it: one round trip fewer
+    // before the proofs. Awaited by renderEvents; the catch only keeps a failed search from
+    // leaving its rejection unhandled.
+    const latestCheckpoint = verbose ? store.checkpoints.latestCheckpoint(resolved.treeId) : undefined;
+    latestCheckpoint?.catch(() => undefined);
     const found = await store.search.searchLeaves({
       treeId: resolved.treeId,
       schema,
@@ -144,7 +149,7 @@ export function registerSearchRoutes(app: FastifyInstance, services: Services): 
     };
     // The set is stored while the first page is read: the answer waits for both.
     const [page] = await Promise.all([
-      renderEvents(services, resolved, leaves.slice(0, limit), verbose, treeSize),
+      renderEvents(services, resolved, leaves.slice(0, limit), verbose, treeSize, { latestCheckpoint }),
       store.search.createResultSet(set),
     ]);
     return sendEnvelope(request, reply, "Success", `Found ${leaves.length} event(s)`, {
@@ -205,9 +210,9 @@ export function registerSearchRoutes(app: FastifyInstance, services: Services): 
     const tree = { treeId: set.treeId, treeName: resolved.treeName };
     // An event that passed its own tiers since the search is left out, expired yet or not.
     const kept = retentionWindowOf(resolved.config.settings, clock.nowMicros());
-    const page = await renderEvents(services, tree, leaves, set.verbose, set.treeSize, (leaf) =>
-      isWithinRetention(kept, resolved.config.settings.schema, leaf),
-    );
+    const page = await renderEvents(services, tree, leaves, set.verbose, set.treeSize, {
+      visible: (leaf) => isWithinRetention(kept, resolved.config.settings.schema, leaf),
+    });
     return sendEnvelope(
       request,
       reply,
