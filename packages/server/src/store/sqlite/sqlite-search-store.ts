@@ -534,8 +534,7 @@ export class SqliteSearchStore implements SearchStore {
       (query.order === "asc" ? " ASC" : " DESC") +
       " LIMIT " +
       compiler.params.add(EXACT_SAMPLE);
-    const rows = this.#sql.db.prepare(sql).all(compiler.params.named()) as Row[];
-    return rows.map((row) => Number(row["leaf"]));
+    return this.#sql.db.prepare(sql).pluck().all(compiler.params.named()) as number[];
   }
 
   /**
