@@ -7,17 +7,11 @@ import {
   formatReceivedAt,
   type MerkleNode,
   newId,
+  type SearchSchema,
   sha256,
 } from "@veritrail/core";
 import { type SearchRow, searchFieldNumbers, searchValuesOf } from "../contract/search.js";
-import type {
-  ConfigSettings,
-  EventSchema,
-  LeafRecord,
-  SequencedBatch,
-  SequencerHead,
-  Store,
-} from "../contract/store.js";
+import type { ConfigSettings, LeafRecord, SequencedBatch, SequencerHead, Store } from "../contract/store.js";
 
 /*
  * What the conformance suites share. They sit at the rank of the backends (test/architecture.test.ts),
@@ -144,7 +138,7 @@ export function sequenceEvents(
 export function sequenceIndexedEvents(
   head: SequencerHead,
   events: readonly { event: Readonly<Record<string, string | number | boolean>>; receivedAt: number }[],
-  schema: EventSchema,
+  schema: SearchSchema,
 ): SequencedBatch {
   const numbers = searchFieldNumbers(schema);
   const leaves: LeafRecord[] = [];

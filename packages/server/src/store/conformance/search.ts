@@ -1,17 +1,13 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import {
-  canonicalEnvelope,
   type FieldRestrictions,
-  formatReceivedAt,
-  type MerkleNode,
   matchesQuery,
   newId,
   parseQuery,
   type QueryNode,
   restrictQuery,
   type SearchSchema,
-  sha256,
 } from "@veritrail/core";
 import {
   type SearchOrderBy,
@@ -19,15 +15,8 @@ import {
   searchFieldNumbers,
   searchValuesOf,
 } from "../contract/search.js";
-import type {
-  ConfigSettings,
-  LeafRecord,
-  SchemaField,
-  SearchRow,
-  SequencedBatch,
-  Store,
-} from "../contract/store.js";
-import { NOW, newTreeName, type OpenStore } from "./fixtures.js";
+import type { ConfigSettings, LeafRecord, SchemaField, SequencedBatch, Store } from "../contract/store.js";
+import { NOW, newTreeName, type OpenStore, sequenceIndexedEvents } from "./fixtures.js";
 
 /**
  * The search role (store/contract/search.ts): one fixed data set, a table of queries, and for
@@ -273,32 +262,12 @@ function sequenceSearchEvents(
   schema: SearchSchema,
   firstMicros: number,
 ): SequencedBatch {
-  const numbers = searchFieldNumbers(schema);
-  const leaves: LeafRecord[] = [];
-  const nodes: MerkleNode[] = [];
-  const searchRows: SearchRow[] = [];
   let last = head.lastReceivedAt;
-  events.forEach((event, i) => {
-    const leafIndex = head.size + i;
-    const receivedAt = Math.max(firstMicros + i * 1_000_000, last + 1);
-    last = receivedAt;
-    const envelope = canonicalEnvelope({ event, received_at: formatReceivedAt(receivedAt) });
-    const hash = sha256(envelope);
-    for (const node of head.range.append(hash)) if (node.level > 0) nodes.push(node);
-    leaves.push({ leafIndex, receivedAt, hash, envelope });
-    for (const value of searchValuesOf(event, schema, numbers)) searchRows.push({ ...value, leafIndex });
+  const timed = events.map((event, i) => {
+    last = Math.max(firstMicros + i * 1_000_000, last + 1);
+    return { event, receivedAt: last };
   });
-  const rootHash = head.range.root();
-  assert.ok(rootHash);
-  return {
-    leaves,
-    nodes,
-    size: head.size + events.length,
-    rootHash,
-    lastReceivedAt: last,
-    completedRequests: [],
-    searchRows,
-  };
+  return sequenceIndexedEvents(head, timed, schema);
 }
 
 async function seedTreeWith(store: Store, projectId: string, schema: SearchSchema, events: EventFields[]) {
