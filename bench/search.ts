@@ -20,7 +20,13 @@
 import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { normalizeEvent, parseQuery, restrictQuery, type SearchSchema } from "@veritrail/core";
+import {
+  type FieldRestrictions,
+  normalizeEvent,
+  parseQuery,
+  restrictQuery,
+  type SearchSchema,
+} from "@veritrail/core";
 import Database from "better-sqlite3";
 import pg from "pg";
 import { bootstrap } from "../packages/server/src/bootstrap.js";
@@ -224,15 +230,15 @@ export async function runSearchBench(options: SearchBenchOptions): Promise<void>
     // A tenant's reads, as a token restricted to it makes them: its field restriction is ANDed to
     // every query exactly as a request's `search_restriction` is (core restrict.ts).
     const tenant = { tenant_id: ["tenant7"] };
-    const queries: { name: string; body: Record<string, unknown>; restriction?: typeof tenant }[] = [
+    const queries: { name: string; body: Record<string, unknown> }[] = [
       { name: "exact", body: { query: "actor=user123@example.com" } },
       { name: "rare", body: { query: `message:${rare}` } },
       { name: "common", body: { query: `message:${common}` } },
       { name: "newest20_day", body: { query: "", start: dayStart.toISOString(), end: dayEnd.toISOString() } },
-      { name: "tenant_newest20", body: { query: "" }, restriction: tenant },
-      { name: "tenant_exact", body: { query: "action=login" }, restriction: tenant },
-      { name: "tenant_rare", body: { query: `message:${rare}` }, restriction: tenant },
-      { name: "tenant_common", body: { query: `message:${common}` }, restriction: tenant },
+      { name: "tenant_newest20", body: { query: "", search_restriction: tenant } },
+      { name: "tenant_exact", body: { query: "action=login", search_restriction: tenant } },
+      { name: "tenant_rare", body: { query: `message:${rare}`, search_restriction: tenant } },
+      { name: "tenant_common", body: { query: `message:${common}`, search_restriction: tenant } },
     ];
     const server = await startBenchServer({
       dataDir,
@@ -241,8 +247,7 @@ export async function runSearchBench(options: SearchBenchOptions): Promise<void>
     const direct = open();
     try {
       const base = { limit: 20, order: "desc", order_by: "received_at", start: "60d", verbose: true };
-      for (const { name, body: query_, restriction } of queries) {
-        const body = restriction ? { ...query_, search_restriction: restriction } : query_;
+      for (const { name, body } of queries) {
         const check = await post(server.baseUrl, "/v1/search", { ...base, ...body });
         if (check.status !== 200)
           throw new Error(`search ${name} answered ${check.status}: ${JSON.stringify(check.json)}`);
@@ -259,7 +264,9 @@ export async function runSearchBench(options: SearchBenchOptions): Promise<void>
           treeId: head.id,
           schema,
           fieldNumbers: searchFieldNumbers(schema),
-          where: restrictQuery(parsed.ast, schema, { request: restriction }),
+          where: restrictQuery(parsed.ast, schema, {
+            request: body["search_restriction"] as FieldRestrictions | undefined,
+          }),
           startMicros: body["start"] ? Date.parse(String(body["start"])) * 1000 : nowMicros - 60 * DAY_MICROS,
           endMicros: body["end"] ? Date.parse(String(body["end"])) * 1000 : undefined,
           order: "desc",
