@@ -359,14 +359,17 @@ export class PostgresSearchStore implements SearchStore {
   async searchLeaves(search: SearchQuery): Promise<number[]> {
     if (search.where.kind === "none" || search.limit <= 0) return [];
     const chosen = planSearch(search);
+    // The window is the same whichever conjunct drives: it comes of the `received_at` terms alone.
+    const range = await this.#leafRange(search.treeId, chosen.startMicros, chosen.endMicros);
+    if (!range) return [];
     if (chosen.driver.kind === "contains" && search.orderBy.kind === "received_at") {
-      const found = await this.#containsLeaves(search, chosen.driver, chosen.residual, chosen);
+      const found = await this.#containsLeaves(search, chosen.driver, chosen.residual, range);
       if (found) return found;
     }
     if (chosen.driver.kind === "exact" && search.orderBy.kind === "received_at") {
       const rare = planSearch(search, { containsFirst: true });
       if (rare.driver.kind === "contains") {
-        const found = await this.#containsLeaves(search, rare.driver, rare.residual, rare, {
+        const found = await this.#containsLeaves(search, rare.driver, rare.residual, range, {
           onlyIfRare: true,
         });
         if (found) return found;
@@ -384,25 +387,14 @@ export class PostgresSearchStore implements SearchStore {
             residual: conjoin([chosen.driving, chosen.residual]),
           }
         : chosen;
-    const range = await this.#leafRange(search.treeId, plan.startMicros, plan.endMicros);
-    if (!range) return [];
     const exacts = exactDrivers(search);
     if (exacts.length > 1) {
       const samples = await Promise.all(exacts.map((exact) => this.#exactSample(search, exact, range)));
       plan = planSearch(search, { exact: rarestExact(samples) });
     }
     if (isPureWindow(plan, search)) {
-      let hi = range.hi;
-      if (hi === Number.MAX_SAFE_INTEGER) {
-        const [last] = await query(
-          this.#pool,
-          "SELECT max(leaf_index) AS hi FROM events WHERE tree_id = $1",
-          [search.treeId],
-        );
-        if (!last || last["hi"] === null) return [];
-        hi = Number(last["hi"]);
-      }
-      return windowLeaves(range.lo, hi, search.order, search.limit);
+      const hi = await this.#lastLeafOf(search.treeId, range);
+      return hi === undefined ? [] : windowLeaves(range.lo, hi, search.order, search.limit);
     }
     const compiler = new PostgresSearchCompiler(search);
     const driver = compiler.driver(plan.driver, range.lo, range.hi);
@@ -500,7 +492,7 @@ export class PostgresSearchStore implements SearchStore {
     search: SearchQuery,
     driver: SearchDriver & { kind: "contains" },
     residual: QueryNode,
-    window: { startMicros: number | undefined; endMicros: number | undefined },
+    range: { lo: number; hi: number },
     options: { onlyIfRare?: boolean } = {},
   ): Promise<number[] | undefined> {
     const fields = driver.fieldNo ?? freeTextFieldNumbers(search);
@@ -525,16 +517,9 @@ export class PostgresSearchStore implements SearchStore {
       return { sql, params: compiler.params.values, recheck: compiler.recheck };
     };
     if (statement(0, 0, 1, false).recheck) return undefined;
-    const range = await this.#leafRange(search.treeId, window.startMicros, window.endMicros);
-    if (!range) return [];
-    let { lo, hi } = range;
-    if (hi === Number.MAX_SAFE_INTEGER) {
-      const [last] = await query(this.#pool, "SELECT max(leaf_index) AS hi FROM events WHERE tree_id = $1", [
-        search.treeId,
-      ]);
-      if (!last || last["hi"] === null) return [];
-      hi = Number(last["hi"]);
-    }
+    const { lo } = range;
+    const hi = await this.#lastLeafOf(search.treeId, range);
+    if (hi === undefined) return [];
     const desc = search.order !== "asc";
     const client = await this.#pool.connect();
     try {
@@ -605,6 +590,15 @@ export class PostgresSearchStore implements SearchStore {
       compiler.params.values,
     );
     return rows.map((row) => Number(row["leaf"]));
+  }
+
+  /** The last leaf of `range`: its `hi`, or for a window open at the end the tree's last leaf (undefined in an empty tree). */
+  async #lastLeafOf(treeId: number, range: { lo: number; hi: number }): Promise<number | undefined> {
+    if (range.hi !== Number.MAX_SAFE_INTEGER) return range.hi;
+    const [last] = await query(this.#pool, "SELECT max(leaf_index) AS hi FROM events WHERE tree_id = $1", [
+      treeId,
+    ]);
+    return !last || last["hi"] === null ? undefined : Number(last["hi"]);
   }
 
   /** The leaves of `treeId` received within the window, or undefined when none are. */
