@@ -32,7 +32,16 @@ if (files.length === 0) {
 }
 const result = spawnSync(
   process.execPath,
-  ["--conditions=veritrail-source", "--import", "tsx", "--test", "--test-concurrency=2", ...files],
+  [
+    "--conditions=veritrail-source",
+    "--import",
+    "tsx",
+    "--test",
+    "--test-concurrency=2",
+    // The spec reporter ends with a list of the failing tests, so the tail of a long log names them.
+    "--test-reporter=spec",
+    ...files,
+  ],
   { stdio: "inherit" },
 );
 process.exit(result.status ?? 1);
