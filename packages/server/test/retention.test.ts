@@ -49,9 +49,6 @@ describe("retention past the searchable tiers", () => {
 
   before(async () => {
     server = await startTestServer({}, { clock });
-    // The fake clock jumps days past the publish interval, so the publisher's own timer would
-    // publish at sizes of its choosing mid-test; here only publishNow publishes.
-    await server.service.publishing.publisher.stop();
     arweave = redirectArweave();
     audit = new AuditService(
       server.auditToken,

@@ -42,7 +42,7 @@ export async function freePort(): Promise<number> {
  * (`VERITRAIL_TEST_STORE`: SQLite by default, or a fresh PostgreSQL schema), bootstrapped with
  * the fixed test credentials. `clock` (a `FakeClock`) becomes the service's clock: token expiry,
  * grace periods, `received_at` and the admin timestamps follow it; the async worker's leases and
- * purges still run on real time. `nodeCacheEntries: 0` serves proofs from the database alone, for
+ * purges still run on real time, and the publisher runs only when the test calls it. `nodeCacheEntries: 0` serves proofs from the database alone, for
  * tests that damage it behind the server's back.
  */
 export async function startTestServer(
@@ -75,6 +75,10 @@ export async function startTestServer(
   const report = await bootstrap(store, config, () => new Date(clock.nowMillis()).toISOString());
   if (!report) throw new Error("a test store must start empty");
   const service = createService({ config, store, clock });
+  // A fake clock jumps days past the publish interval, and the publisher's timer (real time, once a
+  // second) would then publish at sizes of its choosing mid-test, making records published that
+  // the test expects unpublished. On a fake clock only publishNow and tick publish.
+  if (options.clock) await service.publishing.publisher.stop();
   await service.app.listen({ host: config.host, port: config.port });
   return {
     url: config.publicUrl,
