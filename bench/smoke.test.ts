@@ -16,8 +16,8 @@ import { POSTGRES_SKIP_REASON, TEST_DATABASE_URL } from "../packages/server/test
 import type { BenchReport } from "./run.js";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-// A quick run takes about 2 minutes on a fast machine and passed 4 on a slow one, where it was
-// killed half-way through its PostgreSQL phases; the bound only stops a hung run.
+// A quick run takes about 2 minutes on a fast machine and close to 5 on a slow one (a bound of 4
+// killed it mid-way through its PostgreSQL phases); the bound is only there to stop a hung run.
 const RUN_TIMEOUT_MS = 600_000;
 
 /** Every figure a run reports; each must be a positive number. */
