@@ -135,12 +135,13 @@ const UNDO_SEARCH_INDEX = [
   "DROP INDEX events_by_received_at",
   "DELETE FROM schema_migrations WHERE version = 7",
 ];
+/** In PostgreSQL, with 012 too: it altered `search_texts`, so it goes with the table. */
 const UNDO_SEARCH_INDEX_POSTGRES = [
   "DROP TABLE search_texts",
   "DROP TABLE search_numbers",
   "DROP TABLE result_sets",
   "DROP INDEX events_by_received_at",
-  "DELETE FROM schema_migrations WHERE version = 7",
+  "DELETE FROM schema_migrations WHERE version IN (7, 12)",
 ];
 
 /** Stores 12 events without index rows, as a database made before the search index holds them. */

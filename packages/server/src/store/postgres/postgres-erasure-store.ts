@@ -91,14 +91,14 @@ export class PostgresErasureStore implements ErasureStore {
   async partitionLeaves(request: PartitionLeavesRequest): Promise<number[]> {
     const fieldNo = searchFieldNumbers(request.schema).get(request.fieldId);
     if (fieldNo === undefined || request.fromLeaf >= request.belowLeaf || request.limit <= 0) return [];
-    // The one read of the search index by retention: `search_texts_by_value` (tree, field,
-    // left(text, 256), leaf) seeks to the value's first leaf in the range; the whole text decides
+    // The one read of the search index by retention: `search_texts_by_prefix` (tree, field,
+    // prefix, leaf) seeks to the value's first leaf in the range; the whole text decides
     // where the prefix cannot (postgres-search-store.ts `prefixDecides`).
     const rows = await query(
       this.#pool,
       prefixDecides(request.value)
-        ? "SELECT leaf_index FROM search_texts WHERE tree_id = $1 AND field_no = $2 AND left(text, 256) = $3 AND leaf_index >= $4 AND leaf_index < $5 ORDER BY leaf_index LIMIT $6"
-        : "SELECT leaf_index FROM search_texts WHERE tree_id = $1 AND field_no = $2 AND left(text, 256) = left($3, 256) AND text = $3 AND leaf_index >= $4 AND leaf_index < $5 ORDER BY leaf_index LIMIT $6",
+        ? "SELECT leaf_index FROM search_texts WHERE tree_id = $1 AND field_no = $2 AND prefix = $3 AND leaf_index >= $4 AND leaf_index < $5 ORDER BY leaf_index LIMIT $6"
+        : "SELECT leaf_index FROM search_texts WHERE tree_id = $1 AND field_no = $2 AND prefix = left($3, 256) AND text = $3 AND leaf_index >= $4 AND leaf_index < $5 ORDER BY leaf_index LIMIT $6",
       [request.treeId, fieldNo, request.value, request.fromLeaf, request.belowLeaf, request.limit],
     );
     return rows.map((row) => Number(row["leaf_index"]));

@@ -184,10 +184,17 @@ class PostgresSearchCompiler {
         if (node.op === "contains") {
           return this.#probe("search_texts", leaf, field + "v.text LIKE " + p(containsPattern(node.value)));
         }
-        // The whole text, not the indexed prefix, so that only the primary key serves the probe:
-        // by its prefix, on a table without statistics yet, the probe was planned as a walk of
-        // every leaf with the value for each candidate (minutes at 1,000,000 events).
-        return this.#probe("search_texts", leaf, field + "v.text = " + p(node.value));
+        // By the prefix column, so that the by-prefix index alone answers the probe: one point
+        // lookup of (tree, field, value, leaf) per candidate, no heap fetch (a tenant's
+        // `action=login` at 1,000,000 events: 171 → 49 ms over HTTP). `OFFSET 0` keeps it a
+        // lookup per candidate: PostgreSQL would otherwise join the probe to the driver, and on a
+        // table without statistics it estimated both sides at one row and joined the tenant's
+        // 20,205 leaves to each of the value's 199,657 (over ten minutes).
+        return this.#probe(
+          "search_texts",
+          leaf,
+          field + textEquals("v", p(node.value), prefixDecides(node.value)) + " OFFSET 0",
+        );
       case "datetime":
         return this.#probe("search_texts", leaf, field + "v.text " + operator(node.op) + " " + p(node.value));
       case "integer":
@@ -201,7 +208,7 @@ class PostgresSearchCompiler {
     }
   }
 
-  /** Some row of `leaf` in `table` satisfies `condition`: a probe of its primary key. */
+  /** Some row of `leaf` in `table` satisfies `condition` (which may end in `OFFSET 0`): a probe of the event's rows. */
   #probe(table: "search_texts" | "search_numbers", leaf: string, condition: string): string {
     return (
       "EXISTS (SELECT 1 FROM " +
@@ -244,8 +251,8 @@ class PostgresSearchCompiler {
         const texts = driver.values as string[];
         const values =
           texts.length === 1
-            ? textEquals("d.text", p(texts[0]), prefixDecides(texts[0]!))
-            : "left(d.text, 256) = ANY(" +
+            ? textEquals("d", p(texts[0]), prefixDecides(texts[0]!))
+            : "d.prefix = ANY(" +
               p(texts) +
               "::text[])" +
               (texts.every(prefixDecides) ? "" : " AND d.text = ANY(" + p(texts) + "::text[])");
@@ -291,9 +298,14 @@ export function prefixDecides(value: string): boolean {
   return value.length < INDEX_PREFIX_LENGTH;
 }
 
-/** `column` (a `search_texts` text) equals the text parameter `param`, through the by-value index. */
-function textEquals(column: string, param: string, byPrefix: boolean): string {
-  return "left(" + column + ", 256) = " + param + (byPrefix ? "" : " AND " + column + " = " + param);
+/**
+ * The text of `search_texts` row `alias` equals the text parameter `param`, through the by-prefix
+ * index: by the prefix alone where it decides, else by the value's prefix and the whole text.
+ */
+function textEquals(alias: string, param: string, byPrefix: boolean): string {
+  return byPrefix
+    ? alias + ".prefix = " + param
+    : alias + ".prefix = left(" + param + ", 256) AND " + alias + ".text = " + param;
 }
 
 /**
@@ -347,6 +359,31 @@ const RARE_SAMPLE_MATCHES = 4;
 
 /** How many leaves at the window's near end a contains search walks first, to learn how common its term is. */
 const CONTAINS_SAMPLE = 2000;
+
+/**
+ * The `leaf` column of the statement `sql`, in leaf order (`order`), read as one row: the leaves
+ * joined into one text by PostgreSQL and split here. Row by row, the driver's parsing of each of
+ * a search's up to 10,000 rows was most of its time in the server process (an actor's 2,022
+ * leaves: 1.68 → 1.28 ms from the query to the numbers).
+ */
+async function leafList(
+  db: pg.Pool | pg.PoolClient,
+  sql: string,
+  params: unknown[],
+  order: SearchQuery["order"],
+): Promise<number[]> {
+  const [row] = await query(
+    db,
+    "SELECT string_agg(s.leaf::text, ',' ORDER BY s.leaf" +
+      (order === "asc" ? " ASC" : " DESC") +
+      ") AS leaves FROM (" +
+      sql +
+      ") s",
+    params,
+  );
+  const leaves = row?.["leaves"];
+  return typeof leaves === "string" ? leaves.split(",").map(Number) : [];
+}
 
 /** The search role in PostgreSQL: see the module comment. */
 export class PostgresSearchStore implements SearchStore {
@@ -431,17 +468,17 @@ export class PostgresSearchStore implements SearchStore {
         " AND o.leaf_index = c.leaf AND o.field_no = " +
         fieldNo +
         " ORDER BY (o.leaf_index IS NULL), " +
-        (numeric ? "o.number" : "left(o.text, 256)") +
+        (numeric ? "o.number" : "o.prefix") +
         direction +
         ", c.leaf" +
         direction;
     }
     if (!compiler.recheck) {
-      const rows = await query(
-        this.#pool,
-        sql + " LIMIT " + compiler.params.add(search.limit),
-        compiler.params.values,
-      );
+      const limited = sql + " LIMIT " + compiler.params.add(search.limit);
+      if (search.orderBy.kind === "received_at") {
+        return leafList(this.#pool, limited, compiler.params.values, search.order);
+      }
+      const rows = await query(this.#pool, limited, compiler.params.values);
       return rows.map((row) => Number(row["leaf"]));
     }
     // Some term only the envelope decides: read candidates a page at a time and check each.
@@ -546,7 +583,7 @@ export class PostgresSearchStore implements SearchStore {
         }
       }
       const first = statement(sLo, sHi, search.limit, false);
-      const out = (await query(client, first.sql, first.params)).map((row) => Number(row["leaf"]));
+      const out = await leafList(client, first.sql, first.params, search.order);
       const need = search.limit - out.length;
       const [rLo, rHi] = desc ? [lo, sHi - sampled] : [sHi + 1, hi];
       if (need > 0 && rLo <= rHi) {
@@ -558,7 +595,7 @@ export class PostgresSearchStore implements SearchStore {
           );
         }
         const next = statement(rLo, rHi, need, !walk);
-        for (const row of await query(client, next.sql, next.params)) out.push(Number(row["leaf"]));
+        out.push(...(await leafList(client, next.sql, next.params, search.order)));
       }
       await client.query("COMMIT");
       return out;
@@ -574,7 +611,7 @@ export class PostgresSearchStore implements SearchStore {
   async #exactSample(search: SearchQuery, exact: SearchDriver, range: { lo: number; hi: number }) {
     const compiler = new PostgresSearchCompiler(search);
     const driver = compiler.driver(exact, range.lo, range.hi);
-    const rows = await query(
+    return leafList(
       this.#pool,
       "SELECT " +
         driver.leaf +
@@ -588,8 +625,8 @@ export class PostgresSearchStore implements SearchStore {
         " LIMIT " +
         compiler.params.add(EXACT_SAMPLE),
       compiler.params.values,
+      search.order,
     );
-    return rows.map((row) => Number(row["leaf"]));
   }
 
   /** The last leaf of `range`: its `hi`, or for a window open at the end the tree's last leaf (undefined in an empty tree). */
