@@ -165,7 +165,7 @@ async function searchMessages(
   const schema = config.settings.schema;
   const parsed = parseQuery(term, schema);
   assert.ok(parsed.ok);
-  return store.search.searchLeaves({
+  const { leaves } = await store.search.searchLeaves({
     treeId,
     schema,
     fieldNumbers: searchFieldNumbers(schema),
@@ -174,6 +174,7 @@ async function searchMessages(
     orderBy: { kind: "received_at" },
     limit: 100,
   });
+  return leaves;
 }
 
 describe("search index migration", () => {

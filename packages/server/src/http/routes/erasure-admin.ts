@@ -91,7 +91,7 @@ export function registerErasureRoutes(app: FastifyInstance, services: Services):
     if (!config || !parsed?.ok) throw new Error("an erasure that did not validate passed validation");
 
     const resolved = await directory.get(config.id);
-    const found = await store.search.searchLeaves({
+    const { leaves: found } = await store.search.searchLeaves({
       treeId: resolved.treeId,
       schema: config.settings.schema,
       fieldNumbers: resolved.fieldNumbers,

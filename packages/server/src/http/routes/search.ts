@@ -112,7 +112,7 @@ export function registerSearchRoutes(app: FastifyInstance, services: Services): 
     // leaving its rejection unhandled.
     const latestCheckpoint = verbose ? store.checkpoints.latestCheckpoint(resolved.treeId) : undefined;
     latestCheckpoint?.catch(() => undefined);
-    const found = await store.search.searchLeaves({
+    const { leaves: found, treeSize } = await store.search.searchLeaves({
       treeId: resolved.treeId,
       schema,
       fieldNumbers: resolved.fieldNumbers,
@@ -123,12 +123,9 @@ export function registerSearchRoutes(app: FastifyInstance, services: Services): 
       orderBy,
       limit: maxResults,
     });
+    // Every event found lies below `treeSize`, so each one has a proof against the root at that size.
     const leaves =
       kept.where.kind === "all" ? found : await withoutExpiredLeaves(store, resolved.treeId, found);
-    // Read after the search: the head is then at least as far as every event the search found,
-    // so each one has a proof against the root at this size.
-    const head = await store.log.getTreeHead(configId);
-    const treeSize = head?.size ?? 0;
 
     const nowMillis = clock.nowMillis();
     const restriction: SetRestriction = {

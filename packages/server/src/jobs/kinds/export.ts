@@ -262,7 +262,7 @@ export function exportJob(deps: {
         if (where.kind !== "all") batches = restricted(batches, where, resolved);
         if (kept.where.kind !== "all") batches = withoutExpiredBatches(batches);
       } else {
-        const found = await store.search.searchLeaves({
+        const { leaves: found } = await store.search.searchLeaves({
           treeId,
           schema,
           fieldNumbers: resolved.fieldNumbers,

@@ -63,14 +63,26 @@ export interface ResultSetRecord {
   expiresAt: string;
 }
 
+/** What a search found, and the size of the tree it searched. */
+export interface SearchAnswer {
+  /** Leaf indices of the matches in the asked order. */
+  leaves: number[];
+  /**
+   * The tree's size as the search read it: every leaf found lies below it, so each has a proof
+   * against the root at this size. Read with the window, not after the search: one round trip fewer.
+   */
+  treeSize: number;
+}
+
 export interface SearchStore {
   /**
    * The leaf indices of the events of `query.treeId` that match, in the asked order, at most
-   * `query.limit`. MUST give exactly the events that core's `matchesQuery` accepts (a backend
-   * whose index only narrows the candidates checks them against the envelope) and MUST NOT read
-   * another tree's events. A selective query MUST NOT scan the whole tree.
+   * `query.limit`, among the tree's first `treeSize` leaves. MUST give exactly the events that
+   * core's `matchesQuery` accepts (a backend whose index only narrows the candidates checks them
+   * against the envelope) and MUST NOT read another tree's events. A selective query MUST NOT
+   * scan the whole tree.
    */
-  searchLeaves(query: SearchQuery): Promise<number[]>;
+  searchLeaves(query: SearchQuery): Promise<SearchAnswer>;
   /** The stored events at these leaf indices, in the order asked; indices without an event are left out. */
   getLeaves(treeId: number, leafIndices: readonly number[]): Promise<LeafRecord[]>;
   createResultSet(set: ResultSetRecord): Promise<void>;

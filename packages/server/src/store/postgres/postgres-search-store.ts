@@ -4,6 +4,7 @@ import type pg from "pg";
 import { leafFromRow } from "../contract/rows.js";
 import {
   type ResultSetRecord,
+  type SearchAnswer,
   type SearchQuery,
   type SearchRow,
   type SearchStore,
@@ -393,12 +394,20 @@ export class PostgresSearchStore implements SearchStore {
     this.#pool = pool;
   }
 
-  async searchLeaves(search: SearchQuery): Promise<number[]> {
-    if (search.where.kind === "none" || search.limit <= 0) return [];
+  async searchLeaves(search: SearchQuery): Promise<SearchAnswer> {
     const chosen = planSearch(search);
     // The window is the same whichever conjunct drives: it comes of the `received_at` terms alone.
-    const range = await this.#leafRange(search.treeId, chosen.startMicros, chosen.endMicros);
-    if (!range) return [];
+    const { range, treeSize } = await this.#window(search.treeId, chosen.startMicros, chosen.endMicros);
+    const empty = !range || search.where.kind === "none" || search.limit <= 0;
+    return { leaves: empty ? [] : await this.#leavesIn(search, chosen, range), treeSize };
+  }
+
+  /** The leaves of the search in the window `range` (its leaves lo..hi, all stored), in order. */
+  async #leavesIn(
+    search: SearchQuery,
+    chosen: ReturnType<typeof planSearch>,
+    range: { lo: number; hi: number },
+  ): Promise<number[]> {
     if (chosen.driver.kind === "contains" && search.orderBy.kind === "received_at") {
       const found = await this.#containsLeaves(search, chosen.driver, chosen.residual, range);
       if (found) return found;
@@ -429,10 +438,7 @@ export class PostgresSearchStore implements SearchStore {
       const samples = await Promise.all(exacts.map((exact) => this.#exactSample(search, exact, range)));
       plan = planSearch(search, { exact: rarestExact(samples) });
     }
-    if (isPureWindow(plan, search)) {
-      const hi = await this.#lastLeafOf(search.treeId, range);
-      return hi === undefined ? [] : windowLeaves(range.lo, hi, search.order, search.limit);
-    }
+    if (isPureWindow(plan, search)) return windowLeaves(range.lo, range.hi, search.order, search.limit);
     const compiler = new PostgresSearchCompiler(search);
     const driver = compiler.driver(plan.driver, range.lo, range.hi);
     const residual = compiler.predicate(plan.residual, driver.leaf);
@@ -554,9 +560,7 @@ export class PostgresSearchStore implements SearchStore {
       return { sql, params: compiler.params.values, recheck: compiler.recheck };
     };
     if (statement(0, 0, 1, false).recheck) return undefined;
-    const { lo } = range;
-    const hi = await this.#lastLeafOf(search.treeId, range);
-    if (hi === undefined) return [];
+    const { lo, hi } = range;
     const desc = search.order !== "asc";
     const client = await this.#pool.connect();
     try {
@@ -629,33 +633,28 @@ export class PostgresSearchStore implements SearchStore {
     );
   }
 
-  /** The last leaf of `range`: its `hi`, or for a window open at the end the tree's last leaf (undefined in an empty tree). */
-  async #lastLeafOf(treeId: number, range: { lo: number; hi: number }): Promise<number | undefined> {
-    if (range.hi !== Number.MAX_SAFE_INTEGER) return range.hi;
-    const [last] = await query(this.#pool, "SELECT max(leaf_index) AS hi FROM events WHERE tree_id = $1", [
-      treeId,
-    ]);
-    return !last || last["hi"] === null ? undefined : Number(last["hi"]);
-  }
-
-  /** The leaves of `treeId` received within the window, or undefined when none are. */
-  async #leafRange(
+  /**
+   * The tree's size and the leaves lo..hi received within the window (none when no stored event
+   * is), in one statement, so one snapshot: `hi` is below the size even while events are appended.
+   */
+  async #window(
     treeId: number,
     startMicros: number | undefined,
     endMicros: number | undefined,
-  ): Promise<{ lo: number; hi: number } | undefined> {
-    if (startMicros === undefined && endMicros === undefined) return { lo: 0, hi: Number.MAX_SAFE_INTEGER };
+  ): Promise<{ range: { lo: number; hi: number } | undefined; treeSize: number }> {
     const [row] = await query(
       this.#pool,
       `SELECT
+         (SELECT size FROM trees WHERE id = $1) AS size,
          (SELECT leaf_index FROM events WHERE tree_id = $1 AND received_at >= $2 ORDER BY received_at LIMIT 1) AS lo,
          (SELECT leaf_index FROM events WHERE tree_id = $1 AND received_at <= $3 ORDER BY received_at DESC LIMIT 1) AS hi`,
       [treeId, startMicros ?? Number.MIN_SAFE_INTEGER, endMicros ?? Number.MAX_SAFE_INTEGER],
     );
-    if (!row || row["lo"] === null || row["hi"] === null) return undefined;
+    const treeSize = Number(row?.["size"] ?? 0);
+    if (!row || row["lo"] === null || row["hi"] === null) return { range: undefined, treeSize };
     const lo = Number(row["lo"]);
-    const hi = Number(row["hi"]);
-    return lo <= hi ? { lo, hi } : undefined;
+    const hi = Math.min(Number(row["hi"]), treeSize - 1);
+    return { range: lo <= hi ? { lo, hi } : undefined, treeSize };
   }
 
   async getLeaves(treeId: number, leafIndices: readonly number[]): Promise<LeafRecord[]> {

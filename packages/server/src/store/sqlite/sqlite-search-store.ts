@@ -3,6 +3,7 @@ import { type MatchNode, parseReceivedAt, type QueryNode } from "@veritrail/core
 import { leafFromRow, type Row } from "../contract/rows.js";
 import {
   type ResultSetRecord,
+  type SearchAnswer,
   type SearchQuery,
   type SearchRow,
   type SearchStore,
@@ -414,18 +415,28 @@ export class SqliteSearchStore implements SearchStore {
     this.#rareTermMatches = rareTermMatches;
   }
 
-  async searchLeaves(query: SearchQuery): Promise<number[]> {
-    if (query.where.kind === "none" || query.limit <= 0) return [];
-    let plan = planSearch(query);
+  async searchLeaves(query: SearchQuery): Promise<SearchAnswer> {
+    // One connection, read synchronously: nothing is appended between these reads.
+    const size = this.#sql.prepare("SELECT size FROM trees WHERE id = ?").get(query.treeId) as
+      | Row
+      | undefined;
+    const treeSize = Number(size?.["size"] ?? 0);
+    if (query.where.kind === "none" || query.limit <= 0 || treeSize === 0) return { leaves: [], treeSize };
+    const plan = planSearch(query);
     const range = this.#leafRange(query.treeId, plan.startMicros, plan.endMicros);
-    if (!range) return [];
-    if (isPureWindow(plan, query)) {
-      const last = this.#sql
-        .prepare("SELECT max(leaf_index) AS hi FROM events WHERE tree_id = ?")
-        .get(query.treeId) as Row | undefined;
-      if (!last || last["hi"] === null) return [];
-      return windowLeaves(range.lo, Math.min(range.hi, Number(last["hi"])), query.order, query.limit);
-    }
+    const hi = Math.min(range?.hi ?? -1, treeSize - 1);
+    if (!range || range.lo > hi) return { leaves: [], treeSize };
+    return { leaves: this.#leavesIn(query, plan, { lo: range.lo, hi }), treeSize };
+  }
+
+  /** The leaves of the search in the window `range` (its leaves lo..hi, all stored), in order. */
+  #leavesIn(
+    query: SearchQuery,
+    chosen: ReturnType<typeof planSearch>,
+    range: { lo: number; hi: number },
+  ): number[] {
+    let plan = chosen;
+    if (isPureWindow(plan, query)) return windowLeaves(range.lo, range.hi, query.order, query.limit);
     const exacts = exactDrivers(query);
     if (exacts.length > 1) {
       plan = planSearch(query, {
