@@ -101,16 +101,30 @@ export class SqliteLogStore implements LogStore {
   #readNodesSync(treeId: number, nodes: readonly NodeId[]): Map<string, Buffer> {
     const { found, missing } = this.#nodes.lookup(treeId, nodes);
     if (missing.length === 0) return found;
-    const leaf = this.#sql.prepare("SELECT hash FROM events WHERE tree_id = ? AND leaf_index = ?");
-    const inner = this.#sql.prepare(
-      "SELECT hash FROM merkle_nodes WHERE tree_id = ? AND level = ? AND idx = ?",
-    );
+    // Two statements for all of them, leaves and inner nodes, each a primary-key lookup per node
+    // from a JSON list: one statement per node cost twice as much (80 nodes, a page's lower
+    // proof levels at 1,000,000 events: 370–430 → 200–240 µs).
+    const leaves = missing.filter((node) => node.level === 0).map((node) => node.index);
+    const inner = missing.filter((node) => node.level > 0).map((node) => [node.level, node.index]);
     const read = new Map<string, Buffer>();
-    for (const node of missing) {
-      const row = (
-        node.level === 0 ? leaf.get(treeId, node.index) : inner.get(treeId, node.level, node.index)
-      ) as Row | undefined;
-      if (row) read.set(nodeKey(node), row["hash"] as Buffer);
+    if (leaves.length > 0) {
+      const rows = this.#sql
+        .prepare(
+          "SELECT e.leaf_index AS idx, e.hash FROM json_each(?) j CROSS JOIN events e ON e.tree_id = ? AND e.leaf_index = j.value",
+        )
+        .all(JSON.stringify(leaves), treeId) as Row[];
+      for (const row of rows)
+        read.set(nodeKey({ level: 0, index: Number(row["idx"]) }), row["hash"] as Buffer);
+    }
+    if (inner.length > 0) {
+      const rows = this.#sql
+        .prepare(
+          "SELECT m.level, m.idx, m.hash FROM json_each(?) j CROSS JOIN merkle_nodes m ON m.tree_id = ? AND m.level = j.value ->> 0 AND m.idx = j.value ->> 1",
+        )
+        .all(JSON.stringify(inner), treeId) as Row[];
+      for (const row of rows) {
+        read.set(nodeKey({ level: Number(row["level"]), index: Number(row["idx"]) }), row["hash"] as Buffer);
+      }
     }
     this.#nodes.remember(treeId, missing, read);
     for (const [key, hash] of read) found.set(key, hash);
