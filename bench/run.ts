@@ -52,7 +52,9 @@
  *
  * The search phases (search.ts) fill one configuration with 1,000,000 events through the store's
  * append path and time queries over HTTP beside the same searches on the store alone, on each
- * backend; their figures carry a `search_` (or `pg_search_`) prefix.
+ * backend; their figures carry a `search_` (or `pg_search_`) prefix. With them (or alone, as
+ * `--phases search_ingest`), search-ingest.ts compares the service's bulk ingest into an indexed
+ * configuration with the same ingest into an unindexed one (`search_service_ingest_`).
  *
  * The proof phases (proofs.ts, `--phases proofs`) build trees of 1,000,000 and 10,000,000 leaves
  * through the store's append path and time proof generation beside the raw SHA-256 rate, `v1/root`
@@ -80,6 +82,7 @@ import { runProofsBench } from "./proofs.js";
 import { runRedactionBench } from "./redaction.js";
 import { runRetentionBench } from "./retention.js";
 import { runSearchBench } from "./search.js";
+import { runSearchIngestBench } from "./search-ingest.js";
 import { BENCH_AUDIT_TOKEN, type BenchServer, startBenchServer } from "./server-process.js";
 import { runVerifyBench } from "./verify.js";
 
@@ -574,6 +577,8 @@ async function main(): Promise<void> {
       await runRedactionBench({ quick, record, progress, problems });
     }
     if (phases.has("search")) await runSearchBench({ ...search, backend: "sqlite" });
+    const searchIngest = phases.has("search") || phases.has("search_ingest");
+    if (searchIngest) await runSearchIngestBench({ backend: "sqlite", quick, record, progress, problems });
     if (phases.has("proofs")) await runProofsBench({ quick, record, progress });
     const erasure = { events: quick ? 10_000 : 200_000, record, progress };
     if (phases.has("erasure")) await runErasureBench({ ...erasure, backend: "sqlite" });
@@ -598,6 +603,18 @@ async function main(): Promise<void> {
             ...search,
             backend: "postgres",
             postgres: { url: schema.url, schema: schema.name },
+          }),
+        );
+      }
+      if (searchIngest) {
+        await withFreshSchema(database.url, (schema) =>
+          runSearchIngestBench({
+            backend: "postgres",
+            postgresUrl: schema.url,
+            quick,
+            record,
+            progress,
+            problems,
           }),
         );
       }

@@ -182,6 +182,16 @@ function runBench(args: string[], tmp: string): Promise<Run> {
   });
 }
 
+/** The service-level ingest ratio of the search index (search-ingest.ts), with `pg_` on PostgreSQL. */
+const SEARCH_INGEST_FIGURES = [
+  "indexed_events_per_s",
+  "unindexed_events_per_s",
+  "indexed_vs_unindexed",
+  "indexed_server_cpu_us_per_event",
+  "unindexed_server_cpu_us_per_event",
+  "cpu_indexed_vs_unindexed",
+].map((figure) => `search_service_ingest_${figure}`);
+
 /** The figures of client-side verification (verify.ts): 10,000 records beside their own hashing. */
 const VERIFY_FIGURES = [
   "verify_10k_records_ms",
@@ -211,6 +221,7 @@ describe("npm run bench -- --quick", { timeout: RUN_TIMEOUT_MS + 10_000 }, () =>
     assertFigures(report, FIGURES);
     assertFigures(report, PROOFS_FIGURES);
     assertFigures(report, VERIFY_FIGURES);
+    assertFigures(report, SEARCH_INGEST_FIGURES);
     assert.equal(report.quick, true);
   });
 
@@ -218,6 +229,10 @@ describe("npm run bench -- --quick", { timeout: RUN_TIMEOUT_MS + 10_000 }, () =>
     skip: TEST_DATABASE_URL ? false : POSTGRES_SKIP_REASON,
   }, () => {
     assertFigures(report, PG_FIGURES);
+    assertFigures(
+      report,
+      SEARCH_INGEST_FIGURES.map((name) => `pg_${name}`),
+    );
     assert.ok("synchronousCommit" in report.postgres, JSON.stringify(report.postgres));
     assert.match(run.stdout, /^postgres_synchronous_commit: \S+$/m);
   });
