@@ -18,8 +18,8 @@ import { createHmac } from "node:crypto";
 import { compileRule, type RedactionRuleSpec, redactText } from "@veritrail/core";
 import { STANDARD_SCHEMA } from "../packages/server/src/ingest/event-schema.js";
 import { type BenchEvent, makeEvents, v2Body } from "./events.js";
-import { runLoad } from "./load.js";
-import { BENCH_ADMIN_TOKEN, startBenchServer } from "./server-process.js";
+import { configWithToken, runPairedLoads } from "./paired-loads.js";
+import { startBenchServer } from "./server-process.js";
 
 export interface RedactionBenchOptions {
   quick: boolean;
@@ -63,30 +63,10 @@ function rulesOnlyRate(messages: readonly string[], seconds: number): number {
   return done / ((performance.now() - start) / 1000);
 }
 
-async function admin(baseUrl: string, path: string, body: unknown): Promise<Record<string, unknown>> {
-  const response = await fetch(`${baseUrl}${path}`, {
-    method: "POST",
-    headers: { "content-type": "application/json", authorization: `Bearer ${BENCH_ADMIN_TOKEN}` },
-    body: JSON.stringify(body),
-  });
-  const answer = (await response.json()) as { status: string; result: Record<string, unknown> };
-  if (answer.status !== "Success") throw new Error(`${path}: ${JSON.stringify(answer).slice(0, 500)}`);
-  return answer.result;
-}
-
 /** A configuration with `message` marked redact, and a token for it. */
-async function target(baseUrl: string, name: string, redaction: Record<string, unknown>): Promise<string> {
+function target(baseUrl: string, name: string, redaction: Record<string, unknown>): Promise<string> {
   const fields = STANDARD_SCHEMA.fields.map((f) => (f.id === "message" ? { ...f, redact: true } : f));
-  const config = await admin(baseUrl, "/v1beta/config/create", {
-    name,
-    schema: { fields, save_malformed: "reject" },
-    redaction,
-  });
-  const token = await admin(baseUrl, "/v1/admin/token/create", {
-    name,
-    grants: { audit: { configs: [config["id"]] } },
-  });
-  return token["token"] as string;
+  return configWithToken(baseUrl, { name, schema: { fields, save_malformed: "reject" }, redaction });
 }
 
 function events(seed: number, count = BATCH_EVENTS): BenchEvent[] {
@@ -121,47 +101,29 @@ export async function runRedactionBench(options: RedactionBenchOptions): Promise
         throw new Error(`the redacting configuration did not redact: ${checked.slice(0, 500)}`);
     }
 
-    const load = (token: string) => ({
-      baseUrl: server.baseUrl,
-      path: "/v2/log",
-      token,
-      bodies,
-      connections: CONNECTIONS,
-    });
     progress(
       `redaction: v2/log with three detectors on message vs without, ${rounds} rounds of ${seconds} s each`,
     );
-    await runLoad(load(on), warmup);
-    await runLoad(load(off), warmup);
-    const totals = {
-      on: { events: 0, seconds: 0, committed: 0, cpuMs: 0 },
-      off: { events: 0, seconds: 0, committed: 0, cpuMs: 0 },
-    };
-    for (let round = 0; round < rounds; round++) {
-      const order: Array<"on" | "off"> = round % 2 === 0 ? ["on", "off"] : ["off", "on"];
-      for (const which of order) {
-        const before = await server.stats();
-        const result = await runLoad(load(which === "on" ? on : off), seconds);
-        const after = await server.stats();
-        options.problems.push(...result.problems.map((p) => `redaction ${which}: ${p}`));
-        totals[which].events += result.requestsPerSecond * seconds * batch;
-        totals[which].seconds += seconds;
-        totals[which].committed += after.events - before.events;
-        totals[which].cpuMs += after.cpuMs - before.cpuMs;
-      }
-    }
-    const rateOn = totals.on.events / totals.on.seconds;
-    const rateOff = totals.off.events / totals.off.seconds;
+    const { a: redacting, b: plain } = await runPairedLoads({
+      server,
+      tokens: { a: on, b: off },
+      bodies,
+      batch,
+      connections: CONNECTIONS,
+      rounds,
+      seconds,
+      warmup,
+      problem: (side, problem) =>
+        options.problems.push(`redaction ${side === "a" ? "on" : "off"}: ${problem}`),
+    });
+    const rateOn = redacting.eventsPerSecond;
+    const rateOff = plain.eventsPerSecond;
     record("redaction_v2_log_events_per_s", rateOn, "events/s");
     record("redaction_off_v2_log_events_per_s", rateOff, "events/s");
     record("redaction_v2_log_vs_off", rateOn / rateOff, "ratio");
-    // The server's CPU per committed event: less disturbed by other processes than wall-clock
-    // throughput, since time the server waits for a core is not counted.
-    const cpuOn = (totals.on.cpuMs * 1000) / totals.on.committed;
-    const cpuOff = (totals.off.cpuMs * 1000) / totals.off.committed;
-    record("redaction_server_cpu_us_per_event", cpuOn, "us");
-    record("redaction_off_server_cpu_us_per_event", cpuOff, "us");
-    record("redaction_cpu_vs_off", cpuOff / cpuOn, "ratio");
+    record("redaction_server_cpu_us_per_event", redacting.cpuUsPerEvent, "us");
+    record("redaction_off_server_cpu_us_per_event", plain.cpuUsPerEvent, "us");
+    record("redaction_cpu_vs_off", plain.cpuUsPerEvent / redacting.cpuUsPerEvent, "ratio");
     const messages = Array.from({ length: BODIES }, (_, i) =>
       events(9000 + i).map((e) => e["message"] as string),
     );
