@@ -25,6 +25,7 @@ import {
   rarestExact,
   resultSetFromRow,
   type SearchDriver,
+  type SearchPlan,
   windowLeaves,
 } from "../contract/search-plan.js";
 import type { ConfigSettings, LeafRecord } from "../contract/store.js";
@@ -405,7 +406,7 @@ export class PostgresSearchStore implements SearchStore {
   /** The leaves of the search in the window `range` (its leaves lo..hi, all stored), in order. */
   async #leavesIn(
     search: SearchQuery,
-    chosen: ReturnType<typeof planSearch>,
+    chosen: SearchPlan,
     range: { lo: number; hi: number },
   ): Promise<number[]> {
     if (chosen.driver.kind === "contains" && search.orderBy.kind === "received_at") {

@@ -26,6 +26,7 @@ import {
   rarestExact,
   resultSetFromRow,
   type SearchDriver,
+  type SearchPlan,
   windowLeaves,
 } from "../contract/search-plan.js";
 import type { ConfigSettings, LeafRecord } from "../contract/store.js";
@@ -430,11 +431,7 @@ export class SqliteSearchStore implements SearchStore {
   }
 
   /** The leaves of the search in the window `range` (its leaves lo..hi, all stored), in order. */
-  #leavesIn(
-    query: SearchQuery,
-    chosen: ReturnType<typeof planSearch>,
-    range: { lo: number; hi: number },
-  ): number[] {
+  #leavesIn(query: SearchQuery, chosen: SearchPlan, range: { lo: number; hi: number }): number[] {
     let plan = chosen;
     if (isPureWindow(plan, query)) return windowLeaves(range.lo, range.hi, query.order, query.limit);
     const exacts = exactDrivers(query);
