@@ -43,7 +43,7 @@ export function schemaUrl(url: string, schema: string): string {
 }
 
 /** One SQL statement on a short-lived connection. */
-async function adminQuery<R extends pg.QueryResultRow>(url: string, sql: string): Promise<R[]> {
+export async function adminQuery<R extends pg.QueryResultRow>(url: string, sql: string): Promise<R[]> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {

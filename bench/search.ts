@@ -43,6 +43,7 @@ import {
 import type { Store } from "../packages/server/src/store/contract/store.js";
 import { PostgresStore } from "../packages/server/src/store/postgres/postgres-store.js";
 import { SqliteStore } from "../packages/server/src/store/sqlite/sqlite-store.js";
+import { adminQuery } from "./postgres.js";
 import { searchEvents, word } from "./search-events.js";
 import { BENCH_ADMIN_TOKEN, BENCH_AUDIT_TOKEN, startBenchServer } from "./server-process.js";
 
@@ -129,15 +130,9 @@ async function newConfig(store: Store, template: string, name: string) {
 
 /** Seconds to `VACUUM ANALYZE` the tables of the schema that `url`'s connections use. */
 async function vacuumAnalyze(url: string): Promise<number> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    const start = performance.now();
-    await client.query("VACUUM ANALYZE events, search_texts, search_numbers");
-    return (performance.now() - start) / 1000;
-  } finally {
-    await client.end();
-  }
+  const start = performance.now();
+  await adminQuery(url, "VACUUM ANALYZE events, search_texts, search_numbers");
+  return (performance.now() - start) / 1000;
 }
 
 async function storeBytes(options: SearchBenchOptions, dataDir: string): Promise<number> {

@@ -65,8 +65,7 @@ export function describeErasureConformance(open: OpenStore): void {
     it("takes erased events out of the search index, and only them", async () => {
       const store = current();
       const tree = await seedTree(store, 10);
-      const search = async (query: string) =>
-        (await store.search.searchLeaves(searchOf(tree.treeId, query))).leaves;
+      const search = (query: string) => leavesOf(store, tree.treeId, query);
       assert.deepEqual(await search("actor:alice"), [0, 2, 4, 6, 8]);
       assert.deepEqual(await search("actor=bob"), [1, 3, 5, 7, 9]);
       assert.deepEqual(await search("count>6"), [7, 8, 9]);
@@ -156,8 +155,7 @@ export function describeErasureConformance(open: OpenStore): void {
         else assert.deepEqual(erasureOf(leaf.envelope), expiry);
       }
       assert.equal(erasureOf(erasedEnvelope(mark))?.reason, undefined);
-      const search = async (query: string) =>
-        (await store.search.searchLeaves(searchOf(tree.treeId, query))).leaves;
+      const search = (query: string) => leavesOf(store, tree.treeId, query);
       assert.deepEqual(await search("secret"), [6, 7, 8, 9]);
       assert.deepEqual(await search("actor=alice"), [6, 8]);
       assert.deepEqual(await search("count<8"), [6, 7]);
@@ -287,8 +285,7 @@ export function describeErasureConformance(open: OpenStore): void {
         leaves.map((leaf) => erasureOf(leaf.envelope)?.reason ?? "kept"),
         ["expired", "kept", "expired", "kept", "expired", "kept"],
       );
-      const search = async (query: string) =>
-        (await store.search.searchLeaves(searchOf(tree.treeId, query))).leaves;
+      const search = (query: string) => leavesOf(store, tree.treeId, query);
       assert.deepEqual(await search("actor=bob"), [1, 3, 5, 7, 9], "kept events stay searchable");
     });
 
@@ -380,6 +377,11 @@ async function seedTree(store: Store, count: number) {
   assert.ok(head);
   const batch = await store.log.appendBatch(head.id, (h) => sequence(h, count, 0));
   return { configId, treeId: head.id, leaves: batch.leaves };
+}
+
+/** The leaves a search of `text` finds in the tree `treeId`. */
+async function leavesOf(store: Store, treeId: number, text: string): Promise<number[]> {
+  return (await store.search.searchLeaves(searchOf(treeId, text))).leaves;
 }
 
 function searchOf(treeId: number, text: string): SearchQuery {
