@@ -63,6 +63,7 @@ export {
 export {
   buildConsistencyProof,
   buildPath,
+  buildPaths,
   decodeMembershipProof,
   encodeMembershipProof,
   foldPath,
@@ -81,6 +82,7 @@ export {
   type NodeLookup,
   nodeKey,
   nodesForConsistency,
+  nodesForPaths,
   nodesForSteps,
   type PathStep,
   planConsistency,

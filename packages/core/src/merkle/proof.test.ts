@@ -19,6 +19,7 @@ import { readTestVector } from "../test-support/test-vectors.js";
 import {
   buildConsistencyProof,
   buildPath,
+  buildPaths,
   decodeMembershipProof,
   encodeMembershipProof,
   foldPath,
@@ -33,6 +34,7 @@ import {
   type NodeLookup,
   nodeKey,
   nodesForConsistency,
+  nodesForPaths,
   nodesForSteps,
   planConsistency,
   planMembership,
@@ -403,6 +405,29 @@ describe("proofs against the naive tree (random sizes up to 3000)", () => {
         );
       }),
       { numRuns: 300 },
+    );
+  });
+
+  it("builds a page of proofs at once from the nodes nodesForPaths plans, each the naive one", () => {
+    fc.assert(
+      fc.property(
+        fc
+          .integer({ min: 1, max: leaves.length })
+          .chain((size) =>
+            fc.tuple(fc.constant(size), fc.array(fc.nat({ max: size - 1 }), { minLength: 1, maxLength: 20 })),
+          ),
+        ([size, indices]) => {
+          const paths = indices.map((index) => planMembership(index, size));
+          const planned = nodesForPaths(paths);
+          assert.equal(new Set(planned.map(nodeKey)).size, planned.length, "each node planned once");
+          const proofs = buildPaths(paths, restrictedLookup(planned)).map(encodeMembershipProof);
+          assert.deepEqual(
+            proofs,
+            indices.map((index) => naive.membershipProof(index, size)),
+          );
+        },
+      ),
+      { numRuns: 200 },
     );
   });
 

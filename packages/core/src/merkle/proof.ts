@@ -21,6 +21,25 @@ export function buildPath(steps: readonly PathStep[], lookup: NodeLookup): Proof
 }
 
 /**
+ * Folds several paths (a page of leaves in one tree) into sibling hashes: a sibling range the
+ * paths share, as their upper steps do, is hashed once, not once per path.
+ */
+export function buildPaths(paths: readonly (readonly PathStep[])[], lookup: NodeLookup): ProofItem[][] {
+  const folded = new Map<string, Buffer>();
+  return paths.map((steps) =>
+    steps.map((step) => {
+      const range = `${step.start}-${step.end}`;
+      let hash = folded.get(range);
+      if (!hash) {
+        hash = rangeHash(step.start, step.end, lookup);
+        folded.set(range, hash);
+      }
+      return { side: step.side, hash };
+    }),
+  );
+}
+
+/**
  * Encodes a membership path: `l:<hex>` / `r:<hex>` items, nearest sibling first, joined by commas.
  * The empty path (a one-leaf tree) is the empty string, which the SDKs verify as "pass".
  */

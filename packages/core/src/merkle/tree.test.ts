@@ -124,6 +124,10 @@ describe("largestPowerOfTwoBelow (RFC 6962's split point k, k < n ≤ 2k)", () =
       [112, 64],
       [1024, 512],
       [1025, 1024],
+      [2 ** 31 + 1, 2 ** 31],
+      [2 ** 32, 2 ** 31],
+      [2 ** 32 + 1, 2 ** 32],
+      [2 ** 40 + 3, 2 ** 40],
     ];
     for (const [n, k] of cases) assert.equal(largestPowerOfTwoBelow(n), k, `n=${n}`);
   });
@@ -156,6 +160,35 @@ describe("completeSubtrees", () => {
     assert.deepEqual(ids(completeSubtrees(5, 7)), ["0:5", "0:6"]);
     assert.deepEqual(ids(completeSubtrees(6, 16)), ["1:3", "3:1"]);
     assert.deepEqual(ids(completeSubtrees(1, 7)), ["0:1", "1:1", "1:2", "0:6"]);
+  });
+
+  it("agrees with widening one level at a time, for ranges on both sides of 2^32", () => {
+    // The reference: at each position, double the width while the position stays aligned to
+    // it and the subtree stays inside the range (the loop completeSubtrees replaced).
+    const reference = (start: number, end: number): string[] => {
+      const out: string[] = [];
+      for (let position = start; position < end; ) {
+        let level = 0;
+        let width = 1;
+        while (position % (width * 2) === 0 && position + width * 2 <= end) {
+          level += 1;
+          width *= 2;
+        }
+        out.push(`${level}:${position / width}`);
+        position += width;
+      }
+      return out;
+    };
+    const bound = fc.oneof(
+      fc.integer({ min: 0, max: 2 ** 20 }),
+      fc.integer({ min: 2 ** 32 - 2 ** 20, max: 2 ** 32 + 2 ** 20 }),
+      fc.integer({ min: 0, max: 2 ** 44 }).map((n) => n - (n % 2 ** 33)),
+    );
+    fc.assert(
+      fc.property(bound, fc.integer({ min: 0, max: 2 ** 34 }), (start, length) => {
+        assert.deepEqual(ids(completeSubtrees(start, start + length)), reference(start, start + length));
+      }),
+    );
   });
 
   it("throws ERR_TREE_SIZE for negative or non-integer bounds", () => {

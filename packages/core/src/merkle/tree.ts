@@ -45,6 +45,8 @@ export function nodeKey(node: NodeId): string {
 
 /** The largest power of two strictly below n (n ≥ 2): RFC 6962's split point `k`. */
 export function largestPowerOfTwoBelow(n: number): number {
+  // One instruction for the sizes of 32 bits (every proof plans about 20 of these per leaf).
+  if (n >= 2 && n <= 2 ** 32) return 2 ** (31 - Math.clz32(n - 1));
   let k = 1;
   while (k * 2 < n) k *= 2;
   return k;
@@ -69,16 +71,38 @@ export function completeSubtrees(start: number, end: number): NodeId[] {
   const out: NodeId[] = [];
   let position = start;
   while (position < end) {
-    let level = 0;
-    let width = 1;
-    while (position % (width * 2) === 0 && position + width * 2 <= end) {
-      level += 1;
-      width *= 2;
-    }
+    // The widest subtree that starts at `position` (aligned to its width) and ends by `end`.
+    const width = Math.min(alignmentOf(position), powerOfTwoAtMost(end - position));
+    const level = levelOf(width);
     out.push({ level, index: position / width });
     position += width;
   }
   return out;
+}
+
+/** The largest power of two dividing n (n ≥ 0; 2^52 for 0, wider than any tree). */
+function alignmentOf(n: number): number {
+  const low = (n & -n) >>> 0; // exact in 32 bits, and the lowest set bit survives mod 2^32
+  if (low !== 0) return low;
+  let width = 2 ** 32;
+  while (width < 2 ** 52 && n % (width * 2) === 0) width *= 2;
+  return width;
+}
+
+/** The largest power of two ≤ n (n ≥ 1). */
+function powerOfTwoAtMost(n: number): number {
+  if (n < 2 ** 32) return 2 ** (31 - Math.clz32(n));
+  let k = 2 ** 32;
+  while (k * 2 <= n) k *= 2;
+  return k;
+}
+
+/** log2 of a power of two. */
+function levelOf(width: number): number {
+  if (width < 2 ** 32) return 31 - Math.clz32(width);
+  let level = 32;
+  while (2 ** level < width) level += 1;
+  return level;
 }
 
 /** The hash of the range [start, end), folded from its complete subtrees right to left. */
@@ -148,6 +172,24 @@ export function planConsistency(oldSize: number, newSize: number): ConsistencyIt
 /** Every complete subtree whose hash is needed to fold the given path steps. */
 export function nodesForSteps(steps: readonly PathStep[]): NodeId[] {
   return steps.flatMap((step) => completeSubtrees(step.start, step.end));
+}
+
+/**
+ * Every complete subtree needed to fold several paths, each once. The paths of a page of leaves
+ * share their upper steps (the same sibling ranges), so each distinct range is split only once.
+ */
+export function nodesForPaths(paths: readonly (readonly PathStep[])[]): NodeId[] {
+  const ranges = new Set<string>();
+  const nodes = new Map<string, NodeId>();
+  for (const steps of paths) {
+    for (const step of steps) {
+      const range = `${step.start}-${step.end}`;
+      if (ranges.has(range)) continue;
+      ranges.add(range);
+      for (const node of completeSubtrees(step.start, step.end)) nodes.set(nodeKey(node), node);
+    }
+  }
+  return [...nodes.values()];
 }
 
 /** Every complete subtree needed to build a consistency proof from its plan. */

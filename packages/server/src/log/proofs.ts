@@ -1,12 +1,14 @@
 import {
   buildConsistencyProof,
   buildPath,
+  buildPaths,
   completeSubtrees,
   encodeMembershipProof,
   type NodeId,
   type NodeLookup,
   nodeKey,
   nodesForConsistency,
+  nodesForPaths,
   nodesForSteps,
   planConsistency,
   planMembership,
@@ -70,13 +72,9 @@ export async function membershipProofs(
   size: number,
 ): Promise<{ proofs: string[]; rootHash: Buffer }> {
   const plans = leafIndices.map((leafIndex) => planMembership(leafIndex, size));
-  const needed = new Map<string, NodeId>();
-  for (const node of [...completeSubtrees(0, size), ...plans.flatMap((steps) => nodesForSteps(steps))]) {
-    needed.set(nodeKey(node), node);
-  }
-  const lookup = await fetchNodes(store, treeId, [...needed.values()]);
+  const lookup = await fetchNodes(store, treeId, [...completeSubtrees(0, size), ...nodesForPaths(plans)]);
   return {
-    proofs: plans.map((steps) => encodeMembershipProof(buildPath(steps, lookup))),
+    proofs: buildPaths(plans, lookup).map(encodeMembershipProof),
     rootHash: rangeHash(0, size, lookup),
   };
 }
