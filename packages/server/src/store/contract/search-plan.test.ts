@@ -4,7 +4,14 @@ import { parseQuery } from "@veritrail/core";
 import { STANDARD_SCHEMA } from "../../ingest/event-schema.js";
 import type { SearchQuery } from "./search.js";
 import { searchFieldNumbers } from "./search.js";
-import { EXACT_SAMPLE, exactDrivers, planSearch, rarestExact } from "./search-plan.js";
+import {
+  decodeLeafList,
+  EXACT_SAMPLE,
+  encodeLeafList,
+  exactDrivers,
+  planSearch,
+  rarestExact,
+} from "./search-plan.js";
 
 function searchOf(text: string): SearchQuery {
   const parsed = parseQuery(text, STANDARD_SCHEMA);
@@ -73,4 +80,17 @@ test("containsFirst lets the contains term drive, the exact matches left to the 
   assert.deepEqual(planSearch(query).driver.kind, "exact");
   // Without a contains term, the exact match drives all the same.
   assert.equal(planSearch(searchOf("action=login"), { containsFirst: true }).driver.kind, "exact");
+});
+
+test("a result set's leaf list decodes to the leaves encoded, in any order and at any distance", () => {
+  const cases = [
+    [],
+    [0],
+    [999_999, 999_998, 17, 2 ** 36 - 1, 0],
+    Array.from({ length: 10_000 }, (_, i) => 1_000_000 - i * 3),
+    [2 ** 52, 0, 2 ** 52],
+  ];
+  for (const leaves of cases) assert.deepEqual(decodeLeafList(encodeLeafList(leaves)), leaves);
+  // Neighbouring leaves cost one byte each; the first is a delta from 0.
+  assert.equal(encodeLeafList([5, 6, 7, 8]).length, 4);
 });

@@ -273,19 +273,21 @@ export class BoundParams {
  * so a set in leaf order (newest first or oldest first) costs one or two bytes a leaf.
  */
 export function encodeLeafList(leaves: readonly number[]): Buffer {
-  const bytes: number[] = [];
+  // A zig-zag delta of a safe integer takes at most 8 bytes of 7 bits.
+  const bytes = Buffer.allocUnsafe(leaves.length * 8);
+  let length = 0;
   let previous = 0;
   for (const leaf of leaves) {
     const delta = leaf - previous;
     previous = leaf;
     let zigzag = delta >= 0 ? delta * 2 : -delta * 2 - 1;
     while (zigzag >= 0x80) {
-      bytes.push((zigzag % 0x80) | 0x80);
+      bytes[length++] = (zigzag % 0x80) | 0x80;
       zigzag = Math.floor(zigzag / 0x80);
     }
-    bytes.push(zigzag);
+    bytes[length++] = zigzag;
   }
-  return Buffer.from(bytes);
+  return Buffer.from(bytes.subarray(0, length));
 }
 
 /** The leaves {@link encodeLeafList} encoded. */

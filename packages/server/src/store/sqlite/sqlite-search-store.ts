@@ -505,8 +505,8 @@ export class SqliteSearchStore implements SearchStore {
         direction +
         (compiler.recheck ? "" : " LIMIT " + compiler.params.add(query.limit));
     }
-    // Prepared per search, not cached: the text depends on the query's shape.
-    const statement = this.#sql.db.prepare(sql);
+    // The text depends on the query's shape only (a repeated search, such as a console's, reuses it).
+    const statement = this.#sql.prepareShaped(sql);
     if (!compiler.recheck && !repeats) {
       // The statement stops at the limit itself; the leaves come back as bare numbers, not as a
       // row object each (a tenant's 10,000 at 1,000,000 events: 4.9 → 1.2 ms on the store).
@@ -542,7 +542,7 @@ export class SqliteSearchStore implements SearchStore {
       (query.order === "asc" ? " ASC" : " DESC") +
       " LIMIT " +
       compiler.params.add(EXACT_SAMPLE);
-    return this.#sql.db.prepare(sql).pluck().all(compiler.params.named()) as number[];
+    return this.#sql.prepareShaped(sql).pluck().all(compiler.params.named()) as number[];
   }
 
   /**
