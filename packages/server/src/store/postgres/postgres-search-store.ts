@@ -363,10 +363,13 @@ const RARE_SAMPLE_MATCHES = 4;
 const CONTAINS_SAMPLE = 2000;
 
 /**
- * The `leaf` column of the statement `sql`, in leaf order (`order`), read as one row: the leaves
- * joined into one text by PostgreSQL and split here. Row by row, the driver's parsing of each of
- * a search's up to 10,000 rows was most of its time in the server process (an actor's 2,022
- * leaves: 1.68 → 1.28 ms from the query to the numbers).
+ * The `leaf` column of the statement `sql` (which orders by it, as `order` says), read as one
+ * row: the leaves joined into one text by PostgreSQL and split here. Row by row, the driver's
+ * parsing of each of a search's up to 10,000 rows was most of its time in the server process (an
+ * actor's 2,022 leaves: 1.68 → 1.28 ms from the query to the numbers). `ARRAY(sql)` keeps the
+ * statement's own order; an aggregate `ORDER BY` sorted the already ordered rows again (600
+ * alternating runs on an analysed 1,000,000-event copy: p50 2.5 → 1.5 ms for those leaves).
+ * The order is checked here all the same, and restored if PostgreSQL ever gave another.
  */
 async function leafList(
   db: pg.Pool | pg.PoolClient,
@@ -374,17 +377,15 @@ async function leafList(
   params: unknown[],
   order: SearchQuery["order"],
 ): Promise<number[]> {
-  const [row] = await query(
-    db,
-    "SELECT string_agg(s.leaf::text, ',' ORDER BY s.leaf" +
-      (order === "asc" ? " ASC" : " DESC") +
-      ") AS leaves FROM (" +
-      sql +
-      ") s",
-    params,
-  );
-  const leaves = row?.["leaves"];
-  return typeof leaves === "string" ? leaves.split(",").map(Number) : [];
+  const [row] = await query(db, "SELECT array_to_string(ARRAY(" + sql + "), ',') AS leaves", params);
+  const text = row?.["leaves"];
+  if (typeof text !== "string" || text === "") return [];
+  const leaves = text.split(",").map(Number);
+  const sign = order === "asc" ? 1 : -1;
+  for (let i = 1; i < leaves.length; i++) {
+    if (sign * (leaves[i]! - leaves[i - 1]!) < 0) return leaves.sort((a, b) => sign * (a - b));
+  }
+  return leaves;
 }
 
 /** The search role in PostgreSQL: see the module comment. */
