@@ -197,16 +197,26 @@ class PostgresSearchCompiler {
           leaf,
           field + textEquals("v", p(node.value), prefixDecides(node.value)) + " OFFSET 0",
         );
+      // Comparisons and numbers likewise stay one lookup per candidate (`OFFSET 0`), whatever
+      // the statistics say: the same join could be chosen for them.
       case "datetime":
-        return this.#probe("search_texts", leaf, field + "v.text " + operator(node.op) + " " + p(node.value));
+        return this.#probe(
+          "search_texts",
+          leaf,
+          field + "v.text " + operator(node.op) + " " + p(node.value) + " OFFSET 0",
+        );
       case "integer":
         return this.#probe(
           "search_numbers",
           leaf,
-          field + "v.number " + operator(node.op) + " " + p(node.value),
+          field + "v.number " + operator(node.op) + " " + p(node.value) + " OFFSET 0",
         );
       case "boolean":
-        return this.#probe("search_numbers", leaf, field + "v.number = " + p(node.value ? 1 : 0));
+        return this.#probe(
+          "search_numbers",
+          leaf,
+          field + "v.number = " + p(node.value ? 1 : 0) + " OFFSET 0",
+        );
     }
   }
 
