@@ -476,6 +476,31 @@ export const SEARCH_CASES: readonly SearchCase[] = [
     endSeconds: 59,
   },
   { name: "an empty window", tree: "standard", query: "", hits: 200, startSeconds: 500, endSeconds: 600 },
+  // the window's first leaf is missing (after the last event) or its last one is (before the first)
+  {
+    name: "an exact match in a window after the last event",
+    tree: "standard",
+    query: "actor=alice",
+    hits: 40,
+    startSeconds: 500,
+    endSeconds: 600,
+  },
+  {
+    name: "an exact match in a window before the first event",
+    tree: "standard",
+    query: "actor=alice",
+    hits: 40,
+    startSeconds: -600,
+    endSeconds: -1,
+  },
+  {
+    name: "an exact match in a window that starts before the first event",
+    tree: "standard",
+    query: "actor=alice",
+    hits: 40,
+    startSeconds: -600,
+    endSeconds: 30,
+  },
   // a window alone is answered from its leaf range, without reading events
   {
     name: "the empty query in a window, newest first, limited",

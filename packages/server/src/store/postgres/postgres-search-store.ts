@@ -127,6 +127,12 @@ function operator(op: "exact" | "gt" | "lt"): string {
   return op === "exact" ? "=" : op === "gt" ? ">" : "<";
 }
 
+/** The first and last leaf of a search's window, as SQL: placeholders or expressions. */
+interface LeafBounds {
+  lo: string;
+  hi: string;
+}
+
 /** One search compiled: its predicates, and whether candidates need the envelope recheck. */
 class PostgresSearchCompiler {
   readonly params = new BoundParams("dollar");
@@ -235,10 +241,18 @@ class PostgresSearchCompiler {
     );
   }
 
-  /** The driver's FROM and WHERE over the leaves `lo`..`hi`; its leaf is `d.leaf_index` (or `e.`). */
-  driver(driver: SearchDriver, lo: number, hi: number): { from: string; where: string; leaf: string } {
+  /** The leaves `lo`..`hi` as the bounds {@link driver} takes: two placeholders. */
+  bind(range: { lo: number; hi: number }): LeafBounds {
+    return { lo: this.params.add(range.lo), hi: this.params.add(range.hi) };
+  }
+
+  /**
+   * The driver's FROM and WHERE over the leaves between `bounds` (placeholders, or expressions of
+   * the statement the driver is part of); its leaf is `d.leaf_index` (or `e.`).
+   */
+  driver(driver: SearchDriver, bounds: LeafBounds): { from: string; where: string; leaf: string } {
     const p = (value: unknown) => this.params.add(value);
-    const window = (leaf: string) => " AND " + leaf + " BETWEEN " + p(lo) + " AND " + p(hi);
+    const window = (leaf: string) => " AND " + leaf + " BETWEEN " + bounds.lo + " AND " + bounds.hi;
     switch (driver.kind) {
       case "scan":
         return {
@@ -387,8 +401,17 @@ async function leafList(
   params: unknown[],
   order: SearchQuery["order"],
 ): Promise<number[]> {
-  const [row] = await query(db, "SELECT array_to_string(ARRAY(" + sql + "), ',') AS leaves", params);
-  const text = row?.["leaves"];
+  const [row] = await query(db, "SELECT " + leafListColumn(sql) + " AS leaves", params);
+  return splitLeafList(row?.["leaves"], order);
+}
+
+/** The leaves of `sql` as one text column: see {@link leafList}. */
+function leafListColumn(sql: string): string {
+  return "array_to_string(ARRAY(" + sql + "), ',')";
+}
+
+/** The numbers of a {@link leafListColumn}, in `order` (restored should PostgreSQL not keep it). */
+function splitLeafList(text: unknown, order: SearchQuery["order"]): number[] {
   if (typeof text !== "string" || text === "") return [];
   const leaves = text.split(",").map(Number);
   const sign = order === "asc" ? 1 : -1;
@@ -396,6 +419,77 @@ async function leafList(
     if (sign * (leaves[i]! - leaves[i - 1]!) < 0) return leaves.sort((a, b) => sign * (a - b));
   }
   return leaves;
+}
+
+/**
+ * The tree's size and the first and last leaf received within `start`..`end` (placeholders of
+ * microseconds), `hi` cut below the size: a statement of one row, `size`, `lo`, `hi`. `lo` or
+ * `hi` is null when no stored event lies on that side of its bound.
+ */
+function windowStatement(tree: string, start: string, end: string): string {
+  return (
+    "SELECT s.size, s.lo, CASE WHEN s.hi IS NULL THEN NULL ELSE LEAST(s.hi, s.size - 1) END AS hi FROM (SELECT COALESCE((SELECT size FROM trees WHERE id = " +
+    tree +
+    "), 0) AS size, (SELECT leaf_index FROM events WHERE tree_id = " +
+    tree +
+    " AND received_at >= " +
+    start +
+    " ORDER BY received_at LIMIT 1) AS lo, (SELECT leaf_index FROM events WHERE tree_id = " +
+    tree +
+    " AND received_at <= " +
+    end +
+    " ORDER BY received_at DESC LIMIT 1) AS hi) s"
+  );
+}
+
+/**
+ * The statement of `plan`'s leaves between `bounds`, in the search's order, without its limit:
+ * the driver's index walked in leaf order (or by the ordering field), the residual as probes.
+ */
+function orderedLeaves(
+  search: SearchQuery,
+  plan: SearchPlan,
+  compiler: PostgresSearchCompiler,
+  bounds: LeafBounds,
+): string {
+  const driver = compiler.driver(plan.driver, bounds);
+  const residual = compiler.predicate(plan.residual, driver.leaf);
+  const direction = search.order === "asc" ? " ASC" : " DESC";
+  // Only a free term can yield a leaf twice (once per field it matched in); DISTINCT elsewhere
+  // would keep PostgreSQL from stopping the ordered walk at the limit.
+  const repeats = plan.driver.kind === "contains" && plan.driver.fieldNo === null;
+  const candidates =
+    "SELECT " +
+    (repeats ? "DISTINCT " : "") +
+    driver.leaf +
+    " AS leaf FROM " +
+    driver.from +
+    " WHERE " +
+    driver.where +
+    " AND " +
+    residual;
+  if (search.orderBy.kind === "received_at") {
+    return "SELECT c.leaf FROM (" + candidates + ") c ORDER BY c.leaf" + direction;
+  }
+  // Ordered by a field: by its value (a text's first 256 characters), events without it last,
+  // ties in leaf order, as in SQLite.
+  const fieldNo = compiler.params.add(search.orderBy.fieldNo);
+  const numeric = search.orderBy.type === "integer" || search.orderBy.type === "boolean";
+  return (
+    "SELECT c.leaf FROM (" +
+    candidates +
+    ") c LEFT JOIN " +
+    (numeric ? "search_numbers" : "search_texts") +
+    " o ON o.tree_id = " +
+    compiler.tree +
+    " AND o.leaf_index = c.leaf AND o.field_no = " +
+    fieldNo +
+    " ORDER BY (o.leaf_index IS NULL), " +
+    (numeric ? "o.number" : "o.prefix") +
+    direction +
+    ", c.leaf" +
+    direction
+  );
 }
 
 /** The search role in PostgreSQL: see the module comment. */
@@ -408,10 +502,40 @@ export class PostgresSearchStore implements SearchStore {
 
   async searchLeaves(search: SearchQuery): Promise<SearchAnswer> {
     const chosen = planSearch(search);
+    const fused = await this.#windowAndExactLeaves(search, chosen);
+    if (fused) return fused;
     // The window is the same whichever conjunct drives: it comes of the `received_at` terms alone.
     const { range, treeSize } = await this.#window(search.treeId, chosen.startMicros, chosen.endMicros);
     const empty = !range || search.where.kind === "none" || search.limit <= 0;
     return { leaves: empty ? [] : await this.#leavesIn(search, chosen, range), treeSize };
+  }
+
+  /**
+   * A search one exact value drives in leaf order (an actor's events, a tenant's newest), with
+   * nothing to sample or recheck: its window and its leaves in one statement, the leaves bounded
+   * by the window's row, so one round trip and one snapshot. Undefined for any other search,
+   * which {@link #leavesIn} answers after reading the window; both give the same leaves.
+   */
+  async #windowAndExactLeaves(search: SearchQuery, chosen: SearchPlan): Promise<SearchAnswer | undefined> {
+    if (chosen.driver.kind !== "exact" || search.orderBy.kind !== "received_at") return undefined;
+    if (search.where.kind === "none" || search.limit <= 0 || exactDrivers(search).length > 1)
+      return undefined;
+    if (planSearch(search, { containsFirst: true }).driver.kind === "contains") return undefined;
+    const compiler = new PostgresSearchCompiler(search);
+    const start = compiler.params.add(chosen.startMicros ?? Number.MIN_SAFE_INTEGER);
+    const end = compiler.params.add(chosen.endMicros ?? Number.MAX_SAFE_INTEGER);
+    const leaves = orderedLeaves(search, chosen, compiler, { lo: "w.lo", hi: "w.hi" });
+    if (compiler.recheck) return undefined;
+    const [row] = await query(
+      this.#pool,
+      "WITH w AS MATERIALIZED (" +
+        windowStatement(compiler.tree, start, end) +
+        ") SELECT w.size, " +
+        leafListColumn(leaves + " LIMIT " + compiler.params.add(search.limit)) +
+        " AS leaves FROM w",
+      compiler.params.values,
+    );
+    return { leaves: splitLeafList(row?.["leaves"], search.order), treeSize: Number(row?.["size"] ?? 0) };
   }
 
   /** The leaves of the search in the window `range` (its leaves lo..hi, all stored), in order. */
@@ -452,45 +576,7 @@ export class PostgresSearchStore implements SearchStore {
     }
     if (isPureWindow(plan, search)) return windowLeaves(range.lo, range.hi, search.order, search.limit);
     const compiler = new PostgresSearchCompiler(search);
-    const driver = compiler.driver(plan.driver, range.lo, range.hi);
-    const residual = compiler.predicate(plan.residual, driver.leaf);
-    const direction = search.order === "asc" ? " ASC" : " DESC";
-    // Only a free term can yield a leaf twice (once per field it matched in); DISTINCT elsewhere
-    // would keep PostgreSQL from stopping the ordered walk at the limit.
-    const repeats = plan.driver.kind === "contains" && plan.driver.fieldNo === null;
-    const candidates =
-      "SELECT " +
-      (repeats ? "DISTINCT " : "") +
-      driver.leaf +
-      " AS leaf FROM " +
-      driver.from +
-      " WHERE " +
-      driver.where +
-      " AND " +
-      residual;
-    let sql: string;
-    if (search.orderBy.kind === "received_at") {
-      sql = "SELECT c.leaf FROM (" + candidates + ") c ORDER BY c.leaf" + direction;
-    } else {
-      // Ordered by a field: by its value (a text's first 256 characters), events without it last,
-      // ties in leaf order, as in SQLite.
-      const fieldNo = compiler.params.add(search.orderBy.fieldNo);
-      const numeric = search.orderBy.type === "integer" || search.orderBy.type === "boolean";
-      sql =
-        "SELECT c.leaf FROM (" +
-        candidates +
-        ") c LEFT JOIN " +
-        (numeric ? "search_numbers" : "search_texts") +
-        " o ON o.tree_id = " +
-        compiler.tree +
-        " AND o.leaf_index = c.leaf AND o.field_no = " +
-        fieldNo +
-        " ORDER BY (o.leaf_index IS NULL), " +
-        (numeric ? "o.number" : "o.prefix") +
-        direction +
-        ", c.leaf" +
-        direction;
-    }
+    const sql = orderedLeaves(search, plan, compiler, compiler.bind(range));
     if (!compiler.recheck) {
       const limited = sql + " LIMIT " + compiler.params.add(search.limit);
       if (search.orderBy.kind === "received_at") {
@@ -626,7 +712,7 @@ export class PostgresSearchStore implements SearchStore {
   /** The first {@link EXACT_SAMPLE} leaves of an exact driver in the window, in the search's order. */
   async #exactSample(search: SearchQuery, exact: SearchDriver, range: { lo: number; hi: number }) {
     const compiler = new PostgresSearchCompiler(search);
-    const driver = compiler.driver(exact, range.lo, range.hi);
+    const driver = compiler.driver(exact, compiler.bind(range));
     return leafList(
       this.#pool,
       "SELECT " +
@@ -654,18 +740,15 @@ export class PostgresSearchStore implements SearchStore {
     startMicros: number | undefined,
     endMicros: number | undefined,
   ): Promise<{ range: { lo: number; hi: number } | undefined; treeSize: number }> {
-    const [row] = await query(
-      this.#pool,
-      `SELECT
-         (SELECT size FROM trees WHERE id = $1) AS size,
-         (SELECT leaf_index FROM events WHERE tree_id = $1 AND received_at >= $2 ORDER BY received_at LIMIT 1) AS lo,
-         (SELECT leaf_index FROM events WHERE tree_id = $1 AND received_at <= $3 ORDER BY received_at DESC LIMIT 1) AS hi`,
-      [treeId, startMicros ?? Number.MIN_SAFE_INTEGER, endMicros ?? Number.MAX_SAFE_INTEGER],
-    );
+    const [row] = await query(this.#pool, windowStatement("$1", "$2", "$3"), [
+      treeId,
+      startMicros ?? Number.MIN_SAFE_INTEGER,
+      endMicros ?? Number.MAX_SAFE_INTEGER,
+    ]);
     const treeSize = Number(row?.["size"] ?? 0);
     if (!row || row["lo"] === null || row["hi"] === null) return { range: undefined, treeSize };
     const lo = Number(row["lo"]);
-    const hi = Math.min(Number(row["hi"]), treeSize - 1);
+    const hi = Number(row["hi"]);
     return { range: lo <= hi ? { lo, hi } : undefined, treeSize };
   }
 
