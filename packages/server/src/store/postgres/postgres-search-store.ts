@@ -248,9 +248,10 @@ class PostgresSearchCompiler {
 
   /**
    * The driver's FROM and WHERE over the leaves between `bounds` (placeholders, or expressions of
-   * the statement the driver is part of); its leaf is `d.leaf_index` (or `e.`).
+   * the statement the driver is part of), its rows named `a`; its leaf is `a.leaf_index` (`e.`
+   * for a scan).
    */
-  driver(driver: SearchDriver, bounds: LeafBounds): { from: string; where: string; leaf: string } {
+  driver(driver: SearchDriver, bounds: LeafBounds, a = "d"): { from: string; where: string; leaf: string } {
     const p = (value: unknown) => this.params.add(value);
     const window = (leaf: string) => " AND " + leaf + " BETWEEN " + bounds.lo + " AND " + bounds.hi;
     switch (driver.kind) {
@@ -261,49 +262,54 @@ class PostgresSearchCompiler {
           leaf: "e.leaf_index",
         };
       case "exact": {
-        const head = "d.tree_id = " + this.tree + " AND d.field_no = " + p(driver.fieldNo) + " AND ";
+        const head =
+          a + ".tree_id = " + this.tree + " AND " + a + ".field_no = " + p(driver.fieldNo) + " AND ";
         if (driver.numeric) {
           const values =
             driver.values.length === 1
-              ? "d.number = " + p(driver.values[0])
-              : "d.number = ANY(" + p(driver.values) + "::bigint[])";
+              ? a + ".number = " + p(driver.values[0])
+              : a + ".number = ANY(" + p(driver.values) + "::bigint[])";
           return {
-            from: "search_numbers d",
-            where: head + values + window("d.leaf_index"),
-            leaf: "d.leaf_index",
+            from: "search_numbers " + a,
+            where: head + values + window(a + ".leaf_index"),
+            leaf: a + ".leaf_index",
           };
         }
         // The values fit the indexed prefix whole (planSearch), so the prefix finds them.
         const texts = driver.values as string[];
         const values =
           texts.length === 1
-            ? textEquals("d", p(texts[0]), prefixDecides(texts[0]!))
-            : "d.prefix = ANY(" +
+            ? textEquals(a, p(texts[0]), prefixDecides(texts[0]!))
+            : a +
+              ".prefix = ANY(" +
               p(texts) +
               "::text[])" +
-              (texts.every(prefixDecides) ? "" : " AND d.text = ANY(" + p(texts) + "::text[])");
+              (texts.every(prefixDecides) ? "" : " AND " + a + ".text = ANY(" + p(texts) + "::text[])");
         return {
-          from: "search_texts d",
-          where: head + values + window("d.leaf_index"),
-          leaf: "d.leaf_index",
+          from: "search_texts " + a,
+          where: head + values + window(a + ".leaf_index"),
+          leaf: a + ".leaf_index",
         };
       }
       case "contains": {
         const fields =
           driver.fieldNo === null
-            ? "d.field_no = ANY(" + p(freeTextFieldNumbers(this.#query)) + "::smallint[])"
-            : "d.field_no = " + p(driver.fieldNo);
+            ? a + ".field_no = ANY(" + p(freeTextFieldNumbers(this.#query)) + "::smallint[])"
+            : a + ".field_no = " + p(driver.fieldNo);
         return {
-          from: "search_texts d",
+          from: "search_texts " + a,
           where:
-            "d.tree_id = " +
+            a +
+            ".tree_id = " +
             this.tree +
             " AND " +
             fields +
-            " AND d.text LIKE " +
+            " AND " +
+            a +
+            ".text LIKE " +
             p(containsPattern(driver.term)) +
-            window("d.leaf_index"),
-          leaf: "d.leaf_index",
+            window(a + ".leaf_index"),
+          leaf: a + ".leaf_index",
         };
       }
     }
@@ -492,6 +498,35 @@ function orderedLeaves(
   );
 }
 
+/**
+ * How much more common than the rarest exact value another may be for merging the two to pay:
+ * probing one candidate of the rarest costs about twenty times reading one index entry in a merge
+ * (a tenant's 20,205 leaves probed for `action=login`: 38 ms, about 1.9 µs a probe; the merge
+ * join of those leaves with the value's 199,657: 20 ms, about 0.09 µs an entry; at 1,000,000
+ * events, analysed).
+ */
+const MERGE_DENSITY_RATIO = 16;
+
+/**
+ * Of several exact values sampled in the window ({@link rarestExact}'s `samples`), the one to merge
+ * with the rarest, or undefined when probing the rarest's leaves is the cheaper plan: when it has
+ * fewer than {@link EXACT_SAMPLE} of them, or every other value is over
+ * {@link MERGE_DENSITY_RATIO} times as common. The next rarest is the partner; a sample's span
+ * (the leaves its {@link EXACT_SAMPLE} matches lie across) tells how common its value is.
+ */
+function mergePartner(samples: readonly (readonly number[])[], rarest: number): number | undefined {
+  const span = (leaves: readonly number[]) => Math.abs(leaves[leaves.length - 1]! - leaves[0]!) + 1;
+  const full = (leaves: readonly number[]) => leaves.length >= EXACT_SAMPLE;
+  if (!full(samples[rarest]!)) return undefined;
+  let partner: number | undefined;
+  samples.forEach((leaves, i) => {
+    if (i === rarest || !full(leaves)) return;
+    if (partner === undefined || span(leaves) > span(samples[partner]!)) partner = i;
+  });
+  if (partner === undefined) return undefined;
+  return span(samples[rarest]!) / span(samples[partner]!) <= MERGE_DENSITY_RATIO ? partner : undefined;
+}
+
 /** The search role in PostgreSQL: see the module comment. */
 export class PostgresSearchStore implements SearchStore {
   readonly #pool: pg.Pool;
@@ -572,7 +607,19 @@ export class PostgresSearchStore implements SearchStore {
     const exacts = exactDrivers(search);
     if (exacts.length > 1) {
       const samples = await Promise.all(exacts.map((exact) => this.#exactSample(search, exact, range)));
-      plan = planSearch(search, { exact: rarestExact(samples) });
+      const rarest = rarestExact(samples);
+      plan = planSearch(search, { exact: rarest });
+      const partner = search.orderBy.kind === "received_at" ? mergePartner(samples, rarest) : undefined;
+      if (partner !== undefined) {
+        // Numbered among the exact values left once the rarest drives.
+        const found = await this.#mergedExactLeaves(
+          search,
+          plan,
+          partner < rarest ? partner : partner - 1,
+          range,
+        );
+        if (found) return found;
+      }
     }
     if (isPureWindow(plan, search)) return windowLeaves(range.lo, range.hi, search.order, search.limit);
     const compiler = new PostgresSearchCompiler(search);
@@ -701,6 +748,66 @@ export class PostgresSearchStore implements SearchStore {
       }
       await client.query("COMMIT");
       return out;
+    } catch (error) {
+      await client.query("ROLLBACK").catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  /**
+   * A search driven by two common exact values (a tenant's `action=login`), in leaf order: both
+   * values' index entries walked side by side in a merge join, the rest of the query probed on
+   * what they share. `plan` is driven by the rarer value, `partner` numbers the other among the
+   * exact values of its residual. Undefined when a term needs the envelope recheck.
+   */
+  async #mergedExactLeaves(
+    search: SearchQuery,
+    plan: SearchPlan,
+    partner: number,
+    range: { lo: number; hi: number },
+  ): Promise<number[] | undefined> {
+    const paired = planSearch({ ...search, where: plan.residual }, { exact: partner });
+    if (paired.driver.kind !== "exact") return undefined;
+    const compiler = new PostgresSearchCompiler(search);
+    const bounds = compiler.bind(range);
+    const driver = compiler.driver(plan.driver, bounds);
+    const other = compiler.driver(paired.driver, bounds, "m");
+    const residual = compiler.predicate(paired.residual, driver.leaf);
+    if (compiler.recheck) return undefined;
+    const sql =
+      "SELECT " +
+      driver.leaf +
+      " AS leaf FROM " +
+      driver.from +
+      " JOIN " +
+      other.from +
+      " ON " +
+      other.leaf +
+      " = " +
+      driver.leaf +
+      " AND " +
+      other.where +
+      " WHERE " +
+      driver.where +
+      " AND " +
+      residual +
+      " ORDER BY " +
+      driver.leaf +
+      (search.order === "asc" ? " ASC" : " DESC") +
+      " LIMIT " +
+      compiler.params.add(search.limit);
+    const client = await this.#pool.connect();
+    try {
+      // Only the two ordered index walks and the merge of them are left, whatever the estimates
+      // say: without statistics PostgreSQL once joined such values in a nested loop for minutes.
+      await client.query(
+        "BEGIN; SET LOCAL enable_nestloop = off; SET LOCAL enable_hashjoin = off; SET LOCAL enable_sort = off; SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off",
+      );
+      const leaves = await leafList(client, sql, compiler.params.values, search.order);
+      await client.query("COMMIT");
+      return leaves;
     } catch (error) {
       await client.query("ROLLBACK").catch(() => undefined);
       throw error;
