@@ -21,11 +21,20 @@ export async function rowCount(db: pg.Pool | pg.PoolClient, sql: string, params:
   return (await db.query(sql, params)).rowCount ?? 0;
 }
 
-/** Runs `fn` in one transaction on one connection: committed if it resolves, rolled back if it throws. */
-export async function transaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+/**
+ * Runs `fn` in one transaction on one connection: committed if it resolves, rolled back if it
+ * throws. `settings`, constant `SET LOCAL` statements (no parameters), go with the `BEGIN` in one
+ * round trip and last until the transaction ends.
+ */
+export async function transaction<T>(
+  pool: pg.Pool,
+  fn: (client: pg.PoolClient) => Promise<T>,
+  settings?: string,
+): Promise<T> {
   const client = await pool.connect();
   try {
-    await client.query("BEGIN");
+    // biome-ignore lint/style/useTemplate: SQL is joined from constant fragments, never interpolated into a template (test/store-conformance.test.ts).
+    await client.query(settings === undefined ? "BEGIN" : "BEGIN; " + settings);
     const result = await fn(client);
     await client.query("COMMIT");
     return result;

@@ -29,7 +29,7 @@ import {
   windowLeaves,
 } from "../contract/search-plan.js";
 import type { ConfigSettings, LeafRecord } from "../contract/store.js";
-import { query, rowCount } from "./postgres-pool.js";
+import { query, rowCount, transaction } from "./postgres-pool.js";
 
 /*
  * Search in PostgreSQL (docs/design/search-index.md): `search_texts` (whole texts: a B-tree on the
@@ -707,53 +707,44 @@ export class PostgresSearchStore implements SearchStore {
     if (statement(0, 0, 1, false).recheck) return undefined;
     const { lo, hi } = range;
     const desc = search.order !== "asc";
-    const client = await this.#pool.connect();
-    try {
-      await client.query(
-        "BEGIN; SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off; SET LOCAL enable_sort = off; SET LOCAL enable_hashagg = off",
-      );
-      const sampled = Math.min(CONTAINS_SAMPLE, hi - lo + 1);
-      const [sLo, sHi] = desc ? [hi - sampled + 1, hi] : [lo, lo + sampled - 1];
-      if (options.onlyIfRare) {
-        // The term alone, in the sample: only a rare one is worth its trigram bitmap; else the
-        // exact values drive (the caller's plan). A rare one goes on as below, where the sample
-        // then finds too few matches to walk on.
-        const alone = new PostgresSearchCompiler(search);
-        const sample =
-          "SELECT count(*) AS n FROM (SELECT 1 FROM search_texts d WHERE " +
-          containsDriver(alone, fields, driver.term, sLo, sHi, false) +
-          " LIMIT " +
-          alone.params.add(RARE_SAMPLE_MATCHES + 1) +
-          ") s";
-        const [row] = await query(client, sample, alone.params.values);
-        if (Number(row?.["n"]) > RARE_SAMPLE_MATCHES) {
-          await client.query("COMMIT");
-          return undefined;
+    return transaction(
+      this.#pool,
+      async (client) => {
+        const sampled = Math.min(CONTAINS_SAMPLE, hi - lo + 1);
+        const [sLo, sHi] = desc ? [hi - sampled + 1, hi] : [lo, lo + sampled - 1];
+        if (options.onlyIfRare) {
+          // The term alone, in the sample: only a rare one is worth its trigram bitmap; else the
+          // exact values drive (the caller's plan). A rare one goes on as below, where the sample
+          // then finds too few matches to walk on.
+          const alone = new PostgresSearchCompiler(search);
+          const sample =
+            "SELECT count(*) AS n FROM (SELECT 1 FROM search_texts d WHERE " +
+            containsDriver(alone, fields, driver.term, sLo, sHi, false) +
+            " LIMIT " +
+            alone.params.add(RARE_SAMPLE_MATCHES + 1) +
+            ") s";
+          const [row] = await query(client, sample, alone.params.values);
+          if (Number(row?.["n"]) > RARE_SAMPLE_MATCHES) return undefined;
         }
-      }
-      const first = statement(sLo, sHi, search.limit, false);
-      const out = await leafList(client, first.sql, first.params, search.order);
-      const need = search.limit - out.length;
-      const [rLo, rHi] = desc ? [lo, sHi - sampled] : [sHi + 1, hi];
-      if (need > 0 && rLo <= rHi) {
-        const density = out.length / sampled;
-        const walk = density > 0 && need / density <= 2 * density * (rHi - rLo + 1);
-        if (!walk) {
-          await client.query(
-            "SET LOCAL enable_bitmapscan = on; SET LOCAL enable_sort = on; SET LOCAL enable_hashagg = on",
-          );
+        const first = statement(sLo, sHi, search.limit, false);
+        const out = await leafList(client, first.sql, first.params, search.order);
+        const need = search.limit - out.length;
+        const [rLo, rHi] = desc ? [lo, sHi - sampled] : [sHi + 1, hi];
+        if (need > 0 && rLo <= rHi) {
+          const density = out.length / sampled;
+          const walk = density > 0 && need / density <= 2 * density * (rHi - rLo + 1);
+          if (!walk) {
+            await client.query(
+              "SET LOCAL enable_bitmapscan = on; SET LOCAL enable_sort = on; SET LOCAL enable_hashagg = on",
+            );
+          }
+          const next = statement(rLo, rHi, need, !walk);
+          out.push(...(await leafList(client, next.sql, next.params, search.order)));
         }
-        const next = statement(rLo, rHi, need, !walk);
-        out.push(...(await leafList(client, next.sql, next.params, search.order)));
-      }
-      await client.query("COMMIT");
-      return out;
-    } catch (error) {
-      await client.query("ROLLBACK").catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+        return out;
+      },
+      "SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off; SET LOCAL enable_sort = off; SET LOCAL enable_hashagg = off",
+    );
   }
 
   /**
@@ -798,22 +789,13 @@ export class PostgresSearchStore implements SearchStore {
       (search.order === "asc" ? " ASC" : " DESC") +
       " LIMIT " +
       compiler.params.add(search.limit);
-    const client = await this.#pool.connect();
-    try {
-      // Only the two ordered index walks and the merge of them are left, whatever the estimates
-      // say: without statistics PostgreSQL once joined such values in a nested loop for minutes.
-      await client.query(
-        "BEGIN; SET LOCAL enable_nestloop = off; SET LOCAL enable_hashjoin = off; SET LOCAL enable_sort = off; SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off",
-      );
-      const leaves = await leafList(client, sql, compiler.params.values, search.order);
-      await client.query("COMMIT");
-      return leaves;
-    } catch (error) {
-      await client.query("ROLLBACK").catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+    // Only the two ordered index walks and the merge of them are left, whatever the estimates
+    // say: without statistics PostgreSQL once joined such values in a nested loop for minutes.
+    return transaction(
+      this.#pool,
+      (client) => leafList(client, sql, compiler.params.values, search.order),
+      "SET LOCAL enable_nestloop = off; SET LOCAL enable_hashjoin = off; SET LOCAL enable_sort = off; SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off",
+    );
   }
 
   /** The first {@link EXACT_SAMPLE} leaves of an exact driver in the window, in the search's order. */
