@@ -513,6 +513,8 @@ describe("the console in a browser", {
     assert.ok(await page.getByRole("button", { name: "Download CSV" }).isDisabled());
     await screen("restricted-viewer");
     await page.getByRole("button", { name: /^Configuration/ }).click();
+    // count() does not wait: the menu is counted once it is open.
+    await page.getByRole("menu").waitFor();
     assert.equal(await page.getByRole("menuitem").count(), 1);
     await page.keyboard.press("Escape");
 
