@@ -11,12 +11,22 @@ import { gunzipSync } from "node:zlib";
 import AxeBuilder from "@axe-core/playwright";
 import Database from "better-sqlite3";
 import { AuditService, PangeaConfig, PangeaErrors } from "pangea-node-sdk";
-import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import { type Browser, type BrowserContext, chromium, type Locator, type Page } from "playwright-core";
 import { startTestServer, type TestServer } from "../../server/test/support/test-server.js";
 
 const CHROMIUM = "/usr/bin/chromium";
 const SHOTS = fileURLToPath(new URL("../../../test-results/console/", import.meta.url));
 const DIST = fileURLToPath(new URL("../dist/index.html", import.meta.url));
+
+/**
+ * How many elements `locator` matches once at least `n` do: `count()` itself does not wait, and
+ * what the page renders after an answer (a record's lock, once the browser has checked it) may
+ * not be there yet when the answer's own text is.
+ */
+async function countOnceThere(locator: Locator, n: number): Promise<number> {
+  await locator.nth(n - 1).waitFor();
+  return locator.count();
+}
 
 interface TokenView {
   id: string;
@@ -315,8 +325,7 @@ describe("the console in a browser", {
     await query0.press("Enter");
     await pager.getByText("1–5 of 5").waitFor();
     const green = page.getByRole("button", { name: "Verified", exact: true });
-    await green.first().waitFor();
-    assert.equal(await green.count(), 5);
+    assert.equal(await countOnceThere(green, 5), 5);
     await green.first().click();
     const greenPopover = page.getByRole("dialog", { name: "Tamper-proofing validation" });
     await greenPopover.getByText("Consistency: passed").waitFor();
@@ -346,10 +355,10 @@ describe("the console in a browser", {
     assert.match(page.url(), /q=tenant_id%3Dacme/);
     assert.match(page.url(), /range=last%3A1hour/);
     const locks = page.getByRole("button", { name: /^Verified against an unpublished root$|^Verified$/ });
-    assert.equal(await locks.count(), 20);
+    assert.equal(await countOnceThere(locks, 20), 20);
     await pager.getByRole("button", { name: "Next page" }).click();
     await pager.getByText("21–22 of 22").waitFor();
-    assert.equal(await locks.count(), 2);
+    assert.equal(await countOnceThere(locks, 2), 2);
     await pager.getByRole("button", { name: "Previous page" }).click();
     await pager.getByText("1–20 of 22").waitFor();
 
@@ -414,13 +423,13 @@ describe("the console in a browser", {
     await page.getByRole("button", { name: "Search", exact: true }).click();
     await page.getByRole("navigation", { name: "Pages" }).getByText("1–11 of 11").waitFor();
     const red = page.getByRole("button", { name: "Verification failed: Envelope hash" });
-    assert.equal(await red.count(), 1);
+    assert.equal(await countOnceThere(red, 1), 1);
     await red.click();
     await page.getByText("Envelope hash: FAILED").waitFor();
     await screen("viewer-tampered");
     await page.keyboard.press("Escape");
     assert.equal(
-      await page.getByRole("button", { name: /^Verified against an unpublished root$/ }).count(),
+      await countOnceThere(page.getByRole("button", { name: /^Verified against an unpublished root$/ }), 10),
       10,
     );
   });
@@ -513,9 +522,7 @@ describe("the console in a browser", {
     assert.ok(await page.getByRole("button", { name: "Download CSV" }).isDisabled());
     await screen("restricted-viewer");
     await page.getByRole("button", { name: /^Configuration/ }).click();
-    // count() does not wait: the menu is counted once it is open.
-    await page.getByRole("menu").waitFor();
-    assert.equal(await page.getByRole("menuitem").count(), 1);
+    assert.equal(await countOnceThere(page.getByRole("menuitem"), 1), 1);
     await page.keyboard.press("Escape");
 
     const cookie = (await context.cookies()).find((c) => c.name === "veritrail_session");
