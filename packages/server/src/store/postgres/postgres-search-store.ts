@@ -516,14 +516,6 @@ const MERGE_DENSITY_RATIO = 16;
  */
 const MERGE_VISIBLE_SHARE = 0.5;
 
-/** The tables exact values are indexed in. */
-type ValueTable = "search_texts" | "search_numbers";
-
-/** Where an exact driver's values are: numbers and booleans in `search_numbers`, texts in `search_texts`. */
-function valueTable(driver: SearchDriver & { kind: "exact" }): ValueTable {
-  return driver.numeric ? "search_numbers" : "search_texts";
-}
-
 /**
  * Of several exact values sampled in the window ({@link rarestExact}'s `samples`), the one to merge
  * with the rarest, or undefined when probing the rarest's leaves is the cheaper plan: when it has
@@ -623,15 +615,12 @@ export class PostgresSearchStore implements SearchStore {
         : chosen;
     const exacts = exactDrivers(search);
     if (exacts.length > 1) {
-      const [samples, visible] = await Promise.all([
-        Promise.all(exacts.map((exact) => this.#exactSample(search, exact, range))),
-        this.#visibleShares(),
-      ]);
+      const samples = await Promise.all(exacts.map((exact) => this.#exactSample(search, exact, range)));
       const rarest = rarestExact(samples);
       plan = planSearch(search, { exact: rarest });
       const partner = search.orderBy.kind === "received_at" ? mergePartner(samples, rarest) : undefined;
-      const tables = partner === undefined ? [] : [exacts[rarest]!, exacts[partner]!].map(valueTable);
-      if (partner !== undefined && tables.every((table) => visible[table] >= MERGE_VISIBLE_SHARE)) {
+      // The visibility is read only for a search that could merge: a statement beside a merge of 20 ms or so.
+      if (partner !== undefined && (await this.#mostlyVisible([exacts[rarest]!, exacts[partner]!]))) {
         // Numbered among the exact values left once the rarest drives.
         const found = await this.#mergedExactLeaves(
           search,
@@ -820,11 +809,12 @@ export class PostgresSearchStore implements SearchStore {
   }
 
   /**
-   * The share of each value table's pages that the last VACUUM found all-visible (0 for a table
-   * never vacuumed), from the statistics in `pg_class`: where it is low, an index cannot answer
-   * alone and every entry it gives costs a read of the table.
+   * Whether the last VACUUM found at least {@link MERGE_VISIBLE_SHARE} of the pages of each table
+   * the `drivers`' values are in all-visible (a table never vacuumed has none), from the
+   * statistics in `pg_class`: where fewer are, an index cannot answer alone and every entry it
+   * gives costs a read of the table.
    */
-  async #visibleShares(): Promise<Record<ValueTable, number>> {
+  async #mostlyVisible(drivers: readonly (SearchDriver & { kind: "exact" })[]): Promise<boolean> {
     const [row] = await query(
       this.#pool,
       `SELECT
@@ -832,7 +822,9 @@ export class PostgresSearchStore implements SearchStore {
          (SELECT COALESCE(relallvisible::float8 / NULLIF(relpages, 0), 0) FROM pg_class WHERE oid = 'search_numbers'::regclass) AS numbers`,
       [],
     );
-    return { search_texts: Number(row?.["texts"] ?? 0), search_numbers: Number(row?.["numbers"] ?? 0) };
+    const share = (driver: SearchDriver & { kind: "exact" }) =>
+      Number((driver.numeric ? row?.["numbers"] : row?.["texts"]) ?? 0);
+    return drivers.every((driver) => share(driver) >= MERGE_VISIBLE_SHARE);
   }
 
   /** The first {@link EXACT_SAMPLE} leaves of an exact driver in the window, in the search's order. */
