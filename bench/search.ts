@@ -175,16 +175,11 @@ async function searchIndexBytes(options: SearchBenchOptions, dataDir: string): P
       db.close();
     }
   }
-  const client = new pg.Client({ connectionString: options.postgres!.url });
-  await client.connect();
-  try {
-    const { rows } = await client.query(
-      "SELECT pg_total_relation_size('search_texts') + pg_total_relation_size('search_numbers') + pg_relation_size('events_by_received_at') AS bytes",
-    );
-    return Number(rows[0].bytes);
-  } finally {
-    await client.end();
-  }
+  const [row] = await adminQuery<{ bytes: string }>(
+    options.postgres!.url,
+    "SELECT pg_total_relation_size('search_texts') + pg_total_relation_size('search_numbers') + pg_relation_size('events_by_received_at') AS bytes",
+  );
+  return Number(row!.bytes);
 }
 
 /** An answer's parts the bench reads; anything else it ignores. */

@@ -25,13 +25,13 @@ import { describeTokenConformance } from "../src/store/conformance/token.js";
 import { searchFieldNumbers } from "../src/store/contract/search.js";
 import type { Store } from "../src/store/contract/store.js";
 import { SqliteStore } from "../src/store/sqlite/sqlite-store.js";
+import { postgresStoreSql } from "./support/raw-sql.js";
 import {
   dropSchema,
   freshSchema,
   openFreshTestStore,
   openSharedPostgresStore,
   POSTGRES_SKIP_REASON,
-  schemaOfStore,
   TEST_DATABASE_URL,
 } from "./support/test-store.js";
 
@@ -136,18 +136,12 @@ describe("postgres: common exact values merged once the index is vacuumed", {
     try {
       await store.migrate();
       const tree = await seedCrowdedTree(store);
-      const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
-      await client.connect();
-      try {
-        await client.query("SELECT set_config('search_path', $1, false)", [schemaOfStore.get(store)]);
-        await client.query("VACUUM search_texts");
-        const { rows } = await client.query(
-          "SELECT relallvisible::float8 / NULLIF(relpages, 0) AS share FROM pg_class WHERE oid = 'search_texts'::regclass",
-        );
-        assert.ok(Number(rows[0].share) >= 0.5, `VACUUM left ${rows[0].share} of search_texts visible`);
-      } finally {
-        await client.end();
-      }
+      await postgresStoreSql(store, "VACUUM search_texts");
+      const [row] = await postgresStoreSql(
+        store,
+        "SELECT relallvisible::float8 / NULLIF(relpages, 0) AS share FROM pg_class WHERE oid = 'search_texts'::regclass",
+      );
+      assert.ok(Number(row?.["share"]) >= 0.5, `VACUUM left ${row?.["share"]} of search_texts visible`);
       await assertCrowdedAnswers(store, tree);
     } finally {
       await store.close();

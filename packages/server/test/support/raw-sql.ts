@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import pg from "pg";
+import type { Store } from "../../src/store/contract/store.js";
 import type { TestServer } from "./test-server.js";
 import { schemaOfStore, TEST_DATABASE_URL } from "./test-store.js";
 
@@ -26,6 +27,18 @@ export async function rawSql(
       db.close();
     }
   }
+  return postgresStoreSql(store, sql, params);
+}
+
+/**
+ * Runs one statement on a PostgreSQL test store's schema past the store, on a connection of its
+ * own (so also what no transaction may hold, such as `VACUUM`). `?` placeholders, as {@link rawSql}.
+ */
+export async function postgresStoreSql(
+  store: Store,
+  sql: string,
+  params: unknown[] = [],
+): Promise<Record<string, unknown>[]> {
   const schema = schemaOfStore.get(store);
   if (!schema || !TEST_DATABASE_URL) throw new Error("not a PostgreSQL test store");
   const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
